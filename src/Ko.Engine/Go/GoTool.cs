@@ -1,0 +1,193 @@
+using System.Text;
+using System.Text.Json;
+using CliWrap;
+using CliWrap.Buffered;
+using Ko.Engine.Oci;
+using Microsoft.Extensions.Logging;
+
+namespace Ko.Engine.Go;
+
+/// <summary>A package as <c>go list</c> reports it.</summary>
+/// <param name="Pattern">The import path or relative path the caller gave.</param>
+/// <param name="ImportPath">The package's import path.</param>
+/// <param name="Name">The package name (<c>main</c> for commands).</param>
+/// <param name="Dir">The package's directory.</param>
+/// <param name="Error">Go's error for the package, if any.</param>
+internal sealed record GoPackage(string Pattern, string ImportPath, string Name, string Dir, string? Error);
+
+/// <summary>Runs the <c>go</c> tool: one <c>go list</c> for all import paths, and <c>go build</c> per platform.</summary>
+internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?> environment, ILogger logger)
+{
+    /// <summary>Resolves every pattern with one <c>go list -e -json</c> call, in the order given.</summary>
+    public async Task<IReadOnlyList<GoPackage>> ListAsync(string workingDirectory, IReadOnlyList<string> patterns, CancellationToken cancellationToken)
+    {
+        var packages = await ListRawAsync(workingDirectory, patterns, cancellationToken).ConfigureAwait(false);
+        if (packages is null)
+        {
+            // go list merges two spellings of one package ("." and its import path); ask once per pattern instead.
+            var merged = new List<JsonElement>();
+            foreach (var pattern in patterns)
+            {
+                var one = await ListRawAsync(workingDirectory, [pattern], cancellationToken).ConfigureAwait(false);
+                merged.AddRange(one ?? throw new KoException(KoErrorCodes.PackageNotFound, $"go list could not resolve '{pattern}' in {workingDirectory}. Run the command from the Go module that holds the package."));
+            }
+
+            packages = merged;
+        }
+
+        var list = new List<GoPackage>();
+        for (var i = 0; i < patterns.Count; i++)
+        {
+            var p = packages[i];
+            string Str(string name) => p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
+            string? error = p.TryGetProperty("Error", out var e) && e.TryGetProperty("Err", out var err) ? err.GetString() : null;
+            list.Add(new GoPackage(patterns[i], Str("ImportPath"), Str("Name"), Str("Dir"), error));
+        }
+
+        return list;
+    }
+
+    private async Task<List<JsonElement>?> ListRawAsync(string workingDirectory, IReadOnlyList<string> patterns, CancellationToken cancellationToken)
+    {
+        var args = new List<string> { "list", "-e", "-json=ImportPath,Name,Dir,Error" };
+        args.AddRange(patterns);
+        var result = await RunAsync(workingDirectory, args, environment, cancellationToken).ConfigureAwait(false);
+        var packages = new List<JsonElement>();
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(result.StandardOutput), new JsonReaderOptions { AllowMultipleValues = true });
+        try
+        {
+            while (reader.Read())
+            {
+                using var doc = JsonDocument.ParseValue(ref reader);
+                packages.Add(doc.RootElement.Clone());
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new KoException(KoErrorCodes.PackageNotFound, $"go list returned output that is not JSON ({ex.Message}); its errors were:\n{result.StandardError.Trim()}");
+        }
+
+        if (packages.Count != patterns.Count)
+        {
+            if (packages.Count > 0 && result.ExitCode == 0)
+            {
+                return null;
+            }
+
+            var stderr = result.StandardError.Trim();
+            throw new KoException(KoErrorCodes.PackageNotFound, $"go list could not resolve {string.Join(" ", patterns)} in {workingDirectory}:\n{(stderr.Length > 0 ? stderr : "(no message)")}\nRun the command from the Go module that holds the packages, or pass its directory as the working directory.");
+        }
+
+        return packages;
+    }
+
+    /// <summary>
+    /// Builds one package for one platform into <paramref name="output"/> with <c>-trimpath</c> and
+    /// <c>CGO_ENABLED=0</c>; the output path is stable so Go can skip relinking an unchanged program.
+    /// </summary>
+    public async Task BuildAsync(string workingDirectory, string importPath, Platform platform, string output, IReadOnlyList<string> flags, IReadOnlyDictionary<string, string?> extraEnv, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal) { ["CGO_ENABLED"] = "0" };
+        foreach (var (k, v) in environment)
+        {
+            env[k] = v;
+        }
+
+        foreach (var (k, v) in PlatformEnvironment(platform))
+        {
+            env[k] = v;
+        }
+
+        foreach (var (k, v) in extraEnv)
+        {
+            env[k] = v;
+        }
+
+        var args = new List<string> { "build", "-trimpath" };
+        args.AddRange(flags);
+        args.Add("-o");
+        args.Add(output);
+        args.Add(importPath);
+        logger.LogDebug("go {Arguments} ({Platform})", string.Join(' ', args), platform);
+        var result = await RunAsync(workingDirectory, args, env, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            var text = (result.StandardError + result.StandardOutput).Trim();
+            throw new KoException(KoErrorCodes.BuildFailed, $"go build {importPath} for {platform} failed:\n{text}");
+        }
+    }
+
+    /// <summary>The GOOS/GOARCH/GOARM/GOAMD64 variables for a platform.</summary>
+    public static IReadOnlyDictionary<string, string> PlatformEnvironment(Platform platform)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["GOOS"] = platform.Os,
+            ["GOARCH"] = platform.Architecture,
+        };
+        if (platform.Architecture == "arm" && platform.Variant is { Length: > 1 } armVariant)
+        {
+            env["GOARM"] = armVariant[1..];
+        }
+
+        if (platform.Architecture == "amd64" && platform.Variant is not null)
+        {
+            env["GOAMD64"] = platform.Variant;
+        }
+
+        return env;
+    }
+
+    private async Task<BufferedCommandResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> env, CancellationToken cancellationToken)
+    {
+        // The process gets exactly the given environment: variables of this process that the caller's environment
+        // lacks are removed, so a host (Cake, NUKE) decides what Go sees.
+        var effective = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            effective[(string)e.Key] = null;
+        }
+
+        foreach (var (k, v) in env)
+        {
+            effective[k] = v;
+        }
+
+        try
+        {
+            return await Cli.Wrap(goPath)
+                .WithArguments(args)
+                .WithWorkingDirectory(workingDirectory)
+                .WithEnvironmentVariables(effective)
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteBufferedAsync(cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new KoException(KoErrorCodes.GoNotFound, $"could not run '{goPath}': {ex.Message}. Install Go (on Debian: apt-get install golang-go) or point KO_GO_PATH at the go binary.", ex);
+        }
+    }
+
+    /// <summary>Finds the go binary: <c>KO_GO_PATH</c>, else <c>go</c> on the PATH.</summary>
+    public static string Locate(IReadOnlyDictionary<string, string?> environment)
+    {
+        if (environment.TryGetValue("KO_GO_PATH", out var explicitPath) && !string.IsNullOrWhiteSpace(explicitPath))
+        {
+            return explicitPath;
+        }
+
+        var path = environment.TryGetValue("PATH", out var p) ? p ?? string.Empty : string.Empty;
+        foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, OperatingSystem.IsWindows() ? "go.exe" : "go");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new KoException(KoErrorCodes.GoNotFound, "go was not found on the PATH. Install Go (on Debian: apt-get install golang-go) or point KO_GO_PATH at the go binary.");
+    }
+}

@@ -1,0 +1,149 @@
+using System.Text.Json.Nodes;
+using Ko.Engine.Layers;
+using Ko.Engine.Oci;
+
+namespace Ko.Engine.Images;
+
+/// <summary>What the assembler changes in the base's config and manifest, as ko does, plus the settings ko lacks.</summary>
+internal sealed record AppImageSpec
+{
+    /// <summary>The import path (for history entries).</summary>
+    public required string ImportPath { get; init; }
+
+    /// <summary>The binary's path in the image, e.g. <c>/ko-app/hello</c>.</summary>
+    public required string AppPath { get; init; }
+
+    /// <summary>The image's <c>created</c> time; null keeps the base's.</summary>
+    public DateTimeOffset? Created { get; init; }
+
+    /// <summary>The time recorded in the kodata layer's history entry.</summary>
+    public DateTimeOffset? KodataCreated { get; init; }
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+
+    public string? User { get; init; }
+}
+
+/// <summary>
+/// Derives an application image from a base image plus the kodata and binary layers, without copying any layer:
+/// the config is edited (entrypoint, PATH, KO_DATA_PATH, labels, user, created, history, diff_ids) and re-serialised,
+/// the manifest written, and both hashed exactly as they will be stored. Media types follow the base.
+/// </summary>
+internal static class ImageAssembler
+{
+    public static IImage Assemble(IImage baseImage, string baseName, ILayer kodata, ILayer binary, AppImageSpec spec)
+    {
+        var docker = MediaTypes.IsDocker(baseImage.Manifest.MediaType);
+        var layerMediaType = docker ? MediaTypes.DockerLayerGzip : MediaTypes.OciLayerGzip;
+        var config = ImageConfig.ParseObject(baseImage.ConfigBytes.Span, baseName);
+
+        if (spec.Created is { } created)
+        {
+            config["created"] = ImageConfig.FormatTime(created);
+        }
+
+        var inner = ImageConfig.ChildObject(config, "config");
+        inner["Entrypoint"] = new JsonArray(spec.AppPath);
+        inner.Remove("Cmd");
+        var env = ImageConfig.ChildArray(inner, "Env");
+        ImageConfig.AppendToPath(env, AppLayers.AppDirectory);
+        env.Add("KO_DATA_PATH=" + AppLayers.KodataRoot);
+        if (spec.Labels.Count > 0)
+        {
+            var labels = ImageConfig.ChildObject(inner, "Labels");
+            foreach (var (k, v) in spec.Labels.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                labels[k] = v;
+            }
+        }
+
+        if (!string.IsNullOrEmpty(spec.User))
+        {
+            inner["User"] = spec.User;
+        }
+
+        var rootfs = ImageConfig.ChildObject(config, "rootfs");
+        rootfs["type"] = "layers";
+        var diffIds = ImageConfig.ChildArray(rootfs, "diff_ids");
+        diffIds.Add(kodata.DiffId.ToString());
+        diffIds.Add(binary.DiffId.ToString());
+
+        // History is appended only when the base's history accounts for its layers; otherwise the two lists
+        // would no longer line up and tools that pair them would misreport.
+        var history = config["history"] as JsonArray;
+        var baseHistoryLayers = history?.Count(h => h is JsonObject o && !(o["empty_layer"]?.GetValue<bool>() ?? false)) ?? 0;
+        if (baseHistoryLayers == baseImage.Layers.Count)
+        {
+            history ??= ImageConfig.ChildArray(config, "history");
+            var when = spec.Created is { } c ? ImageConfig.FormatTime(c) : config["created"]?.GetValue<string>() ?? "1970-01-01T00:00:00Z";
+            var kodataWhen = spec.KodataCreated is { } kc ? ImageConfig.FormatTime(kc) : when;
+            history.Add(new JsonObject
+            {
+                ["created"] = kodataWhen,
+                ["created_by"] = "ko build ko://" + spec.ImportPath,
+                ["comment"] = "kodata contents, at $KO_DATA_PATH",
+            });
+            history.Add(new JsonObject
+            {
+                ["created"] = when,
+                ["created_by"] = "ko build ko://" + spec.ImportPath,
+                ["comment"] = "go build output, at " + spec.AppPath,
+            });
+        }
+
+        var configBytes = OciJson.Serialize(config);
+        var layers = baseImage.Layers.Concat([kodata, binary]).ToList();
+        var descriptors = baseImage.Manifest.Layers
+            .Concat([kodata.Descriptor with { MediaType = layerMediaType }, binary.Descriptor with { MediaType = layerMediaType }])
+            .ToList();
+
+        Dictionary<string, string>? annotations = null;
+        if (!docker)
+        {
+            annotations = new Dictionary<string, string>(baseImage.Manifest.Annotations ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+            {
+                [AnnotationKeys.BaseName] = baseName,
+                [AnnotationKeys.BaseDigest] = baseImage.Digest.ToString(),
+            };
+            foreach (var (k, v) in spec.Annotations)
+            {
+                annotations[k] = v;
+            }
+        }
+
+        var manifest = new Manifest(
+            baseImage.Manifest.MediaType,
+            new Descriptor(docker ? MediaTypes.DockerConfig : MediaTypes.OciConfig, Digest.Sha256(configBytes), configBytes.Length),
+            descriptors)
+        {
+            Annotations = annotations,
+        };
+        return new Image(manifest.ToBytes(), configBytes, layers, spec.ImportPath);
+    }
+
+    /// <summary>Builds an index over platform images, in the order given, with the base's index media type.</summary>
+    public static IImageIndex AssembleIndex(IReadOnlyList<IImage> images, BaseImage baseImage, IReadOnlyDictionary<string, string> annotations)
+    {
+        var docker = MediaTypes.IsDocker(baseImage.IndexMediaType);
+        var manifests = images.Select(i => new Descriptor(i.Manifest.MediaType, i.Digest, i.ManifestBytes.Length) { Platform = i.Platform }).ToList();
+        Dictionary<string, string>? indexAnnotations = null;
+        if (!docker)
+        {
+            indexAnnotations = new Dictionary<string, string>(StringComparer.Ordinal) { [AnnotationKeys.BaseName] = baseImage.Name };
+            if (baseImage.IndexDigest is { } d)
+            {
+                indexAnnotations[AnnotationKeys.BaseDigest] = d.ToString();
+            }
+
+            foreach (var (k, v) in annotations)
+            {
+                indexAnnotations[k] = v;
+            }
+        }
+
+        var index = new Oci.Index(docker ? MediaTypes.DockerManifestList : MediaTypes.OciIndex, manifests) { Annotations = indexAnnotations };
+        return new ImageIndex(index.ToBytes(), images);
+    }
+}

@@ -1,0 +1,163 @@
+using System.Text;
+using Ko.Engine.Layers;
+using Ko.Engine.Oci;
+
+namespace Ko.Engine.Images;
+
+/// <summary>
+/// The bases made in-process, with no network: <c>scratch</c> (no layers) and <c>embedded:static</c> (a
+/// distroless-style static root: passwd/group with root and nonroot (65532), /home/nonroot, /tmp (1777) and the
+/// build machine's CA bundle when it has one; user 65532). Both offer every common Linux platform.
+/// </summary>
+internal sealed class SyntheticBase : BaseImage
+{
+    public const string EmbeddedStaticName = "embedded:static";
+    public const string ScratchName = "scratch";
+
+    private static readonly string[] CaBundleCandidates =
+    [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/ca-bundle.pem",
+        "/etc/ssl/cert.pem",
+    ];
+
+    private static readonly IReadOnlyList<Platform> Offered =
+    [
+        new("linux", "386"),
+        new("linux", "amd64"),
+        new("linux", "arm", "v6"),
+        new("linux", "arm", "v7"),
+        new("linux", "arm64"),
+        new("linux", "ppc64le"),
+        new("linux", "riscv64"),
+        new("linux", "s390x"),
+    ];
+
+    private readonly FileLayer? _layer;
+
+    private SyntheticBase(string name, FileLayer? layer)
+    {
+        Name = name;
+        _layer = layer;
+    }
+
+    public override string Name { get; }
+
+    public override IReadOnlyList<Platform> Platforms => Offered;
+
+    public override bool IsMultiPlatform => true;
+
+    public static SyntheticBase Scratch() => new(ScratchName, null);
+
+    public static async Task<SyntheticBase> EmbeddedStaticAsync(ContentStore store, LayerCache cache, CancellationToken cancellationToken)
+    {
+        var caPath = CaBundleCandidates.FirstOrDefault(File.Exists);
+        var ca = caPath is null ? null : await File.ReadAllBytesAsync(caPath, cancellationToken).ConfigureAwait(false);
+        var key = CacheKey.Of("embedded-static-v1", ca is null ? "no-ca" : Digest.Sha256(ca).ToString());
+        var layer = await cache.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
+        if (layer is null)
+        {
+            layer = await LayerWriter.WriteAsync(store, (tar, ct) => WriteStaticRootAsync(tar, ca, ct), cancellationToken).ConfigureAwait(false);
+            await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new SyntheticBase(EmbeddedStaticName, layer);
+    }
+
+    public override Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken)
+    {
+        var layers = _layer is null ? Array.Empty<ILayer>() : [_layer];
+        var config = OciJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("architecture", platform.Architecture);
+            w.WriteString("created", "1970-01-01T00:00:00Z");
+            if (_layer is not null)
+            {
+                w.WriteStartArray("history");
+                w.WriteStartObject();
+                w.WriteString("created", "1970-01-01T00:00:00Z");
+                w.WriteString("created_by", "KoAddins " + Name);
+                w.WriteString("comment", "static root: passwd, group, nonroot home, tmp, CA certificates");
+                w.WriteEndObject();
+                w.WriteEndArray();
+            }
+
+            w.WriteString("os", platform.Os);
+            w.WriteStartObject("rootfs");
+            w.WriteString("type", "layers");
+            w.WriteStartArray("diff_ids");
+            foreach (var l in layers)
+            {
+                w.WriteStringValue(l.DiffId.ToString());
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteStartObject("config");
+            if (_layer is not null)
+            {
+                w.WriteString("User", "65532");
+                w.WriteStartArray("Env");
+                w.WriteStringValue("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+                w.WriteStringValue("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt");
+                w.WriteEndArray();
+                w.WriteString("WorkingDir", "/home/nonroot");
+            }
+
+            w.WriteEndObject();
+            if (platform.Variant is not null)
+            {
+                w.WriteString("variant", platform.Variant);
+            }
+
+            w.WriteEndObject();
+        });
+        var manifest = new Manifest(
+            MediaTypes.OciManifest,
+            new Descriptor(MediaTypes.OciConfig, Digest.Sha256(config), config.Length),
+            layers.Select(l => l.Descriptor).ToList());
+        IImage image = new Image(manifest.ToBytes(), config, layers, Name);
+        return Task.FromResult(image);
+    }
+
+    private static async Task WriteStaticRootAsync(DeterministicTarWriter tar, byte[]? ca, CancellationToken ct)
+    {
+        const int Dir = 0x1ed; // 0755
+        const int File = 0x1a4; // 0644
+        var passwd = "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"u8.ToArray();
+        var group = "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n"u8.ToArray();
+        var nsswitch = "hosts: files dns\n"u8.ToArray();
+        await tar.WriteEntryAsync(new TarEntry("etc", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
+        await tar.WriteEntryAsync(new TarEntry("etc/group", TarEntryType.File, File, 0, 0), group, ct).ConfigureAwait(false);
+        await tar.WriteEntryAsync(new TarEntry("etc/nsswitch.conf", TarEntryType.File, File, 0, 0), nsswitch, ct).ConfigureAwait(false);
+        await tar.WriteEntryAsync(new TarEntry("etc/passwd", TarEntryType.File, File, 0, 0), passwd, ct).ConfigureAwait(false);
+        if (ca is not null)
+        {
+            await tar.WriteEntryAsync(new TarEntry("etc/ssl", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
+            await tar.WriteEntryAsync(new TarEntry("etc/ssl/certs", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
+            await tar.WriteEntryAsync(new TarEntry("etc/ssl/certs/ca-certificates.crt", TarEntryType.File, File, 0, 0), ca, ct).ConfigureAwait(false);
+        }
+
+        await tar.WriteEntryAsync(new TarEntry("home", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
+        await tar.WriteEntryAsync(new TarEntry("home/nonroot", TarEntryType.Directory, 0x1c0 /* 0700 */, 0, 0) { Uid = 65532, Gid = 65532 }, ct).ConfigureAwait(false);
+        await tar.WriteEntryAsync(new TarEntry("root", TarEntryType.Directory, 0x1c0, 0, 0), ct).ConfigureAwait(false);
+        await tar.WriteEntryAsync(new TarEntry("tmp", TarEntryType.Directory, 0x3ff /* 1777 */, 0, 0), ct).ConfigureAwait(false);
+    }
+}
+
+/// <summary>Builds cache keys: the SHA-256 of length-prefixed parts, so no two different part lists collide.</summary>
+internal static class CacheKey
+{
+    public static string Of(params string[] parts)
+    {
+        var sb = new StringBuilder();
+        foreach (var p in parts)
+        {
+            sb.Append(p.Length).Append(':').Append(p).Append(';');
+        }
+
+        return Digest.Sha256(Encoding.UTF8.GetBytes(sb.ToString())).Hex;
+    }
+}

@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using Ko.Engine.Configuration;
+using Ko.Engine.Go;
+using Ko.Engine.Images;
+using Ko.Engine.Layers;
+using Ko.Engine.Oci;
+using Ko.Engine.Publishing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ko.Engine;
+
+/// <summary>
+/// The engine's facade: builds Go programs into OCI images and writes them out. The faces (CLI, Cake, NUKE) turn
+/// their settings into <see cref="KoBuildOptions"/> and their loggers into an <see cref="ILogger"/>.
+/// </summary>
+public sealed class KoEngine
+{
+    private readonly ILogger _logger;
+    private readonly IProgress<KoProgress>? _progress;
+
+    /// <summary>Creates an engine that logs to <paramref name="logger"/> and reports to <paramref name="progress"/>.</summary>
+    /// <param name="logger">Where log messages go; none when null.</param>
+    /// <param name="progress">Where progress goes; none when null.</param>
+    public KoEngine(ILogger? logger = null, IProgress<KoProgress>? progress = null)
+    {
+        _logger = logger ?? NullLogger.Instance;
+        _progress = progress;
+    }
+
+    /// <summary>
+    /// Builds every import path for every platform (concurrently, bounded by <see cref="KoBuildOptions.Jobs"/>),
+    /// assembles images (and an index for several platforms) and writes the requested outputs atomically.
+    /// </summary>
+    /// <param name="options">What to build and where to put it.</param>
+    /// <param name="cancellationToken">Cancels the build; running <c>go</c> processes are stopped.</param>
+    /// <exception cref="KoException">Bad input, a failed build or an unwritable output, with a stable code.</exception>
+    public async Task<KoBuildResult> BuildAsync(KoBuildOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var plan = BuildPlan.Create(options);
+        if (plan.Push)
+        {
+            throw new KoException(
+                KoErrorCodes.PushFailed,
+                $"pushing to {plan.Repository} needs registry support, which this version does not have yet. Pass --push=false and write the image with --oci-layout-path, --oci-archive or --tarball.");
+        }
+
+        var store = new ContentStore(plan.CacheDirectory);
+        var cache = new LayerCache(store);
+        var go = new GoTool(GoTool.Locate(plan.Environment), plan.Environment, _logger);
+
+        var baseTask = BaseImageResolver.ResolveAsync(plan.BaseImage, plan.WorkingDirectory, store, cache, cancellationToken);
+        var listTask = go.ListAsync(plan.WorkingDirectory, plan.ImportPaths, cancellationToken);
+        var baseImage = await baseTask.ConfigureAwait(false);
+        var packages = await listTask.ConfigureAwait(false);
+        foreach (var package in packages)
+        {
+            if (package.Error is not null)
+            {
+                throw new KoException(KoErrorCodes.PackageNotFound, $"cannot build '{package.Pattern}': {package.Error}");
+            }
+
+            if (package.Name != "main")
+            {
+                throw new KoException(KoErrorCodes.NotMainPackage, $"'{package.Pattern}' ({package.ImportPath}) is package {package.Name}, not package main: ko builds commands only. Name the directory that holds func main.");
+            }
+        }
+
+        var platforms = ChoosePlatforms(plan, baseImage);
+        _logger.LogInformation("Building {Count} import path(s) for {Platforms} on {Base}", packages.Count, string.Join(",", platforms), baseImage.Name);
+
+        var unique = packages.DistinctBy(p => p.ImportPath).ToList();
+        var stats = new Counters();
+        using var gate = new SemaphoreSlim(plan.Jobs);
+        using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var baseImages = new ConcurrentDictionary<Platform, Lazy<Task<IImage>>>();
+        var kodata = new ConcurrentDictionary<string, Lazy<Task<FileLayer>>>(StringComparer.Ordinal);
+
+        async Task<IImage> BuildOneAsync(GoPackage package, Platform platform)
+        {
+            var ct = failure.Token;
+            var appName = package.ImportPath.TrimEnd('/').Split('/')[^1];
+            var output = Path.Combine(store.Root, "go", CacheKey.Of(plan.WorkingDirectory, package.ImportPath)[..16], platform.ToString().Replace('/', '_'), appName);
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await go.BuildAsync(plan.WorkingDirectory, package.ImportPath, platform, output, plan.BuildFlags, new Dictionary<string, string?>(), ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+
+            Interlocked.Increment(ref stats.GoBuilds);
+            _progress?.Report(new KoProgress("build", $"{package.ImportPath} {platform}", 1, 1));
+
+            var baseTask = baseImages.GetOrAdd(platform, p => new Lazy<Task<IImage>>(() => baseImage.GetImageAsync(p, ct))).Value;
+            var kodataTask = kodata.GetOrAdd(package.ImportPath, _ => new Lazy<Task<FileLayer>>(async () =>
+            {
+                var r = await AppLayers.KodataLayerAsync(store, cache, package.Dir, plan.KodataCreationTime?.ToUnixTimeSeconds() ?? 0, ct).ConfigureAwait(false);
+                Count(r, $"kodata of {package.ImportPath}", stats);
+                return r.Layer;
+            })).Value;
+            var binary = await AppLayers.BinaryLayerAsync(store, cache, output, appName, plan.CreationTime?.ToUnixTimeSeconds() ?? 0, ct).ConfigureAwait(false);
+            Count(binary, $"{AppLayers.AppDirectory}/{appName} ({platform})", stats);
+
+            var spec = new AppImageSpec
+            {
+                ImportPath = package.ImportPath,
+                AppPath = $"{AppLayers.AppDirectory}/{appName}",
+                Created = plan.CreationTime,
+                KodataCreated = plan.KodataCreationTime,
+                Labels = plan.Labels,
+                Annotations = plan.Annotations,
+                User = plan.User,
+            };
+            return ImageAssembler.Assemble(await baseTask.ConfigureAwait(false), baseImage.Name, await kodataTask.ConfigureAwait(false), binary.Layer, spec);
+        }
+
+        var work = unique.Select(p => (Package: p, Tasks: platforms.Select(pl => BuildOneAsync(p, pl)).ToList())).ToList();
+        var allTasks = work.SelectMany(w => w.Tasks).ToList();
+        try
+        {
+            await WhenAllFailFastAsync(allTasks, failure).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && allTasks.FirstOrDefault(t => t.IsFaulted) is { } faulted)
+        {
+            // Another build failed and cancelled this one; report that failure instead.
+            await faulted.ConfigureAwait(false);
+            throw;
+        }
+
+        var multi = platforms.Count > 1 || (plan.AllPlatforms && baseImage.IsMultiPlatform);
+        var built = new List<BuiltImage>();
+        foreach (var (package, tasks) in work)
+        {
+            var images = new List<IImage>();
+            foreach (var task in tasks)
+            {
+                images.Add(await task.ConfigureAwait(false));
+            }
+
+            var name = Naming.ImageName(plan.Repository, package.ImportPath, plan.Naming);
+            built.Add(multi
+                ? new BuiltImage(package.ImportPath, name, null, ImageAssembler.AssembleIndex(images, baseImage, plan.Annotations))
+                : new BuiltImage(package.ImportPath, name, images[0], null));
+        }
+
+        await WriteOutputsAsync(plan, built, cancellationToken).ConfigureAwait(false);
+
+        var results = packages.Select(p =>
+        {
+            var b = built.First(x => x.ImportPath == p.ImportPath);
+            var reference = Naming.PrintedReference(b.Name, plan.Tags, b.Digest.ToString(), plan.TagOnly);
+            return new KoImageResult(p.ImportPath, b.Name, reference, b.Digest, b.MediaType, b.Images.Select(i => i.Platform).ToList(), plan.Tags);
+        }).ToList();
+
+        if (plan.ImageRefsPath is not null)
+        {
+            var text = string.Concat(results.Select(r => r.Reference + "\n"));
+            await AtomicOutput.WriteFileAsync(plan.ImageRefsPath, (s, ct) => s.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct).AsTask(), cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var r in results)
+        {
+            _logger.LogInformation("Built {ImportPath} as {Reference}", r.ImportPath, r.Reference);
+        }
+
+        return new KoBuildResult(results, new KoBuildStatistics(stats.GoBuilds, stats.LayersWritten, stats.LayersReused));
+    }
+
+    private void Count(AppLayers.Result result, string what, Counters stats)
+    {
+        if (result.FromCache)
+        {
+            Interlocked.Increment(ref stats.LayersReused);
+            _logger.LogDebug("Reused cached layer {Digest} for {Layer}: unchanged input, no tar, gzip or hashing", result.Layer.Descriptor.Digest, what);
+        }
+        else
+        {
+            Interlocked.Increment(ref stats.LayersWritten);
+            _logger.LogDebug("Wrote layer {Digest} ({Size} bytes) for {Layer}", result.Layer.Descriptor.Digest, result.Layer.Descriptor.Size, what);
+        }
+    }
+
+    private static IReadOnlyList<Platform> ChoosePlatforms(BuildPlan plan, BaseImage baseImage)
+    {
+        if (plan.AllPlatforms)
+        {
+            return baseImage.Platforms;
+        }
+
+        if (plan.Platforms.Count == 0)
+        {
+            if (!baseImage.IsMultiPlatform)
+            {
+                return baseImage.Platforms;
+            }
+
+            return [baseImage.Match(Platform.Host())];
+        }
+
+        return plan.Platforms.Select(baseImage.Match).Distinct().ToList();
+    }
+
+    private async Task WriteOutputsAsync(BuildPlan plan, IReadOnlyList<BuiltImage> built, CancellationToken cancellationToken)
+    {
+        var tagged = built.Select(b => new TaggedImage(b, plan.Tags)).ToList();
+        if (plan.OciLayoutPath is not null)
+        {
+            await OciLayoutWriter.WriteAsync(plan.OciLayoutPath, tagged, cancellationToken).ConfigureAwait(false);
+            _progress?.Report(new KoProgress("write", plan.OciLayoutPath, 1, 1));
+            _logger.LogInformation("Wrote OCI layout {Path}", plan.OciLayoutPath);
+        }
+
+        if (plan.OciArchivePath is not null)
+        {
+            await OciArchiveWriter.WriteAsync(plan.OciArchivePath, tagged, cancellationToken).ConfigureAwait(false);
+            _progress?.Report(new KoProgress("write", plan.OciArchivePath, 1, 1));
+            _logger.LogInformation("Wrote OCI archive {Path}", plan.OciArchivePath);
+        }
+
+        if (plan.TarballPath is not null)
+        {
+            var host = Platform.Host();
+            var entries = new List<(IImage, IReadOnlyList<string>)>();
+            foreach (var b in built)
+            {
+                var image = b.Image ?? b.Index!.Children.FirstOrDefault(i => host.Accepts(i.Platform)) ?? b.Index!.Children[0];
+                if (b.Index is not null)
+                {
+                    _logger.LogWarning("A docker-archive holds one platform: {Tarball} gets the {Platform} image of {ImportPath}", plan.TarballPath, image.Platform, b.ImportPath);
+                }
+
+                entries.Add((image, plan.Tags.Select(t => $"{b.Name}:{t}").ToList()));
+            }
+
+            await DockerArchiveWriter.WriteAsync(plan.TarballPath, entries, cancellationToken).ConfigureAwait(false);
+            _progress?.Report(new KoProgress("write", plan.TarballPath, 1, 1));
+            _logger.LogInformation("Wrote docker-archive {Path}", plan.TarballPath);
+        }
+    }
+
+    private static async Task WhenAllFailFastAsync(IReadOnlyList<Task> tasks, CancellationTokenSource onFailure)
+    {
+        var pending = tasks.ToList();
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            if (done.IsFaulted || done.IsCanceled)
+            {
+                await onFailure.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await Task.WhenAll(pending).ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // The first failure is the one reported.
+                }
+
+                await done.ConfigureAwait(false);
+            }
+        }
+    }
+
+    private sealed class Counters
+    {
+        public int GoBuilds;
+        public int LayersWritten;
+        public int LayersReused;
+    }
+}

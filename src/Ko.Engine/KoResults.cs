@@ -1,0 +1,31 @@
+using Ko.Engine.Oci;
+
+namespace Ko.Engine;
+
+/// <summary>One built import path: its printed reference, digest and platforms.</summary>
+/// <param name="ImportPath">The import path as Go reports it.</param>
+/// <param name="Name">The image name without tag or digest.</param>
+/// <param name="Reference">The reference as ko prints it (<c>name@sha256:…</c> or a tag form).</param>
+/// <param name="Digest">The digest of the image or index.</param>
+/// <param name="MediaType">The media type of the image manifest or index.</param>
+/// <param name="Platforms">The platforms built.</param>
+/// <param name="Tags">The tags applied.</param>
+public sealed record KoImageResult(string ImportPath, string Name, string Reference, Digest Digest, string MediaType, IReadOnlyList<Platform> Platforms, IReadOnlyList<string> Tags);
+
+/// <summary>Counts that show what a build did and what it could skip.</summary>
+/// <param name="GoBuilds">How many <c>go build</c> invocations ran.</param>
+/// <param name="LayersWritten">Layers tarred, compressed and hashed in this run.</param>
+/// <param name="LayersReused">Layers taken from the cache without tar, gzip or hashing.</param>
+public sealed record KoBuildStatistics(int GoBuilds, int LayersWritten, int LayersReused);
+
+/// <summary>The outcome of <see cref="KoEngine.BuildAsync"/>.</summary>
+/// <param name="Images">One entry per import path, in the order given.</param>
+/// <param name="Statistics">What the build did.</param>
+public sealed record KoBuildResult(IReadOnlyList<KoImageResult> Images, KoBuildStatistics Statistics);
+
+/// <summary>What is happening, for progress displays.</summary>
+/// <param name="Stage">The stage: <c>build</c>, <c>layer</c>, <c>write</c>.</param>
+/// <param name="Subject">What the stage works on (import path and platform, output path).</param>
+/// <param name="Completed">Units done.</param>
+/// <param name="Total">Units in all, when known.</param>
+public sealed record KoProgress(string Stage, string Subject, long Completed, long? Total);

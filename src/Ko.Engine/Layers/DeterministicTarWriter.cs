@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Text;
+
+namespace Ko.Engine.Layers;
+
+/// <summary>
+/// Writes tar archives (USTAR, with PAX extended headers only when a name, link or record needs them) whose bytes
+/// depend only on the entries given: no user names, no access or change times, no padding beyond the two end blocks.
+/// </summary>
+internal sealed class DeterministicTarWriter : IAsyncDisposable
+{
+    private const int Block = 512;
+    private readonly Stream _output;
+    private readonly bool _leaveOpen;
+    private bool _finished;
+
+    public DeterministicTarWriter(Stream output, bool leaveOpen = false)
+    {
+        _output = output;
+        _leaveOpen = leaveOpen;
+    }
+
+    /// <summary>Writes an entry with no content (directory, symlink, or empty file).</summary>
+    public ValueTask WriteEntryAsync(TarEntry entry, CancellationToken cancellationToken)
+    {
+        if (entry.Type == TarEntryType.File && entry.Size != 0)
+        {
+            throw new InvalidOperationException($"tar entry '{entry.Name}' has content; use the overload with a stream.");
+        }
+
+        return WriteHeaderAsync(entry, cancellationToken);
+    }
+
+    /// <summary>Writes a file entry and copies exactly <see cref="TarEntry.Size"/> bytes of content from <paramref name="content"/>.</summary>
+    public async ValueTask WriteEntryAsync(TarEntry entry, Stream content, CancellationToken cancellationToken)
+    {
+        await WriteHeaderAsync(entry, cancellationToken).ConfigureAwait(false);
+        var remaining = entry.Size;
+        var buffer = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            while (remaining > 0)
+            {
+                var read = await content.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException($"'{entry.Name}' became shorter while it was being archived (expected {entry.Size} bytes).");
+                }
+
+                await _output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                remaining -= read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        await PadAsync(entry.Size, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a file entry from bytes in memory (small generated files only).</summary>
+    public async ValueTask WriteEntryAsync(TarEntry entry, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        await WriteHeaderAsync(entry with { Size = content.Length }, cancellationToken).ConfigureAwait(false);
+        await _output.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+        await PadAsync(content.Length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the two zero blocks that end the archive.</summary>
+    public async ValueTask FinishAsync(CancellationToken cancellationToken)
+    {
+        if (_finished)
+        {
+            return;
+        }
+
+        _finished = true;
+        await _output.WriteAsync(new byte[Block * 2], cancellationToken).ConfigureAwait(false);
+        await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_leaveOpen)
+        {
+            await _output.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask WriteHeaderAsync(TarEntry entry, CancellationToken cancellationToken)
+    {
+        var name = entry.Name;
+        if (entry.Type == TarEntryType.Directory && !name.EndsWith('/'))
+        {
+            name += "/";
+        }
+
+        var pax = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        if (entry.PaxRecords is not null)
+        {
+            foreach (var (k, v) in entry.PaxRecords)
+            {
+                pax[k] = v;
+            }
+        }
+
+        var nameBytes = Encoding.UTF8.GetBytes(name);
+        byte[] ustarName = nameBytes;
+        byte[] prefix = [];
+        if (!IsAscii(nameBytes) || nameBytes.Length > 100)
+        {
+            if (IsAscii(nameBytes) && TrySplit(nameBytes, out var p, out var n))
+            {
+                prefix = p;
+                ustarName = n;
+            }
+            else
+            {
+                pax["path"] = nameBytes;
+                ustarName = Truncate(nameBytes, 100);
+            }
+        }
+
+        var linkBytes = entry.LinkName is null ? [] : Encoding.UTF8.GetBytes(entry.LinkName);
+        if (linkBytes.Length > 100 || !IsAscii(linkBytes))
+        {
+            pax["linkpath"] = linkBytes;
+            linkBytes = Truncate(linkBytes, 100);
+        }
+
+        const long MaxOctalSize = 077777777777L;
+        var size = entry.Type == TarEntryType.File ? entry.Size : 0;
+        if (size > MaxOctalSize)
+        {
+            pax["size"] = Encoding.ASCII.GetBytes(size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (pax.Count > 0)
+        {
+            var records = EncodePax(pax);
+            var paxName = Truncate(Encoding.ASCII.GetBytes("PaxHeaders.0/" + Encoding.ASCII.GetString(ustarName).TrimEnd('/').Split('/')[^1]), 100);
+            var paxHeader = BuildHeader(paxName, [], (byte)'x', 0x1a4 /* 0644 */, records.Length, entry.ModifiedTime, 0, 0, []);
+            await _output.WriteAsync(paxHeader, cancellationToken).ConfigureAwait(false);
+            await _output.WriteAsync(records, cancellationToken).ConfigureAwait(false);
+            await PadAsync(records.Length, cancellationToken).ConfigureAwait(false);
+        }
+
+        var header = BuildHeader(ustarName, prefix, (byte)entry.Type, entry.Mode, size > MaxOctalSize ? 0 : size, entry.ModifiedTime, entry.Uid, entry.Gid, linkBytes);
+        await _output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static byte[] BuildHeader(byte[] name, byte[] prefix, byte type, int mode, long size, long mtime, int uid, int gid, byte[] link)
+    {
+        var h = new byte[Block];
+        name.CopyTo(h, 0);
+        WriteOctal(h, 100, 8, mode);
+        WriteOctal(h, 108, 8, uid);
+        WriteOctal(h, 116, 8, gid);
+        WriteOctal(h, 124, 12, size);
+        WriteOctal(h, 136, 12, Math.Max(0, mtime));
+        h[156] = type;
+        link.CopyTo(h, 157);
+        "ustar\0"u8.CopyTo(h.AsSpan(257));
+        "00"u8.CopyTo(h.AsSpan(263));
+        WriteOctal(h, 329, 8, 0);
+        WriteOctal(h, 337, 8, 0);
+        prefix.CopyTo(h, 345);
+
+        // Checksum: the header's byte sum with the checksum field taken as spaces.
+        for (var i = 148; i < 156; i++)
+        {
+            h[i] = (byte)' ';
+        }
+
+        var sum = 0;
+        foreach (var b in h)
+        {
+            sum += b;
+        }
+
+        var chk = Convert.ToString(sum, 8).PadLeft(6, '0');
+        Encoding.ASCII.GetBytes(chk).CopyTo(h, 148);
+        h[154] = 0;
+        h[155] = (byte)' ';
+        return h;
+    }
+
+    private static void WriteOctal(byte[] h, int offset, int length, long value)
+    {
+        var text = Convert.ToString(value, 8).PadLeft(length - 1, '0');
+        Encoding.ASCII.GetBytes(text).CopyTo(h, offset);
+        h[offset + length - 1] = 0;
+    }
+
+    private static byte[] EncodePax(SortedDictionary<string, byte[]> records)
+    {
+        using var ms = new MemoryStream();
+        foreach (var (key, value) in records)
+        {
+            var keyBytes = Encoding.UTF8.GetBytes(key);
+            var body = keyBytes.Length + value.Length + 3; // ' ', '=', '\n'
+            var len = body + 1;
+            while (len != body + len.ToString(System.Globalization.CultureInfo.InvariantCulture).Length)
+            {
+                len = body + len.ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
+            }
+
+            ms.Write(Encoding.ASCII.GetBytes(len.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            ms.WriteByte((byte)' ');
+            ms.Write(keyBytes);
+            ms.WriteByte((byte)'=');
+            ms.Write(value);
+            ms.WriteByte((byte)'\n');
+        }
+
+        return ms.ToArray();
+    }
+
+    private static bool TrySplit(byte[] name, out byte[] prefix, out byte[] rest)
+    {
+        prefix = [];
+        rest = name;
+        if (name.Length > 256)
+        {
+            return false;
+        }
+
+        for (var i = Math.Min(name.Length - 1, 155); i > 0; i--)
+        {
+            if (name[i] == (byte)'/' && name.Length - i - 1 <= 100 && name.Length - i - 1 > 0)
+            {
+                prefix = name[..i];
+                rest = name[(i + 1)..];
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsAscii(byte[] bytes) => bytes.All(b => b is > 0 and < 0x80);
+
+    private static byte[] Truncate(byte[] bytes, int max) => bytes.Length <= max ? bytes : bytes[..max];
+
+    private ValueTask PadAsync(long length, CancellationToken cancellationToken)
+    {
+        var rem = (int)(length % Block);
+        return rem == 0 ? ValueTask.CompletedTask : _output.WriteAsync(new byte[Block - rem], cancellationToken);
+    }
+}

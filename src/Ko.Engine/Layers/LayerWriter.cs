@@ -1,0 +1,117 @@
+using System.IO.Compression;
+using System.Text.Json;
+using Ko.Engine.Oci;
+
+namespace Ko.Engine.Layers;
+
+/// <summary>
+/// Writes a layer in one pass: entries go through a tar writer, the tar through a SHA-256 (the diffID), gzip at
+/// level 1, and a second SHA-256 (the digest) into a temp file that is then renamed into the content store.
+/// Nothing is held in memory beyond a copy buffer.
+/// </summary>
+internal static class LayerWriter
+{
+    public static async Task<FileLayer> WriteAsync(
+        ContentStore store,
+        Func<DeterministicTarWriter, CancellationToken, Task> writeEntries,
+        CancellationToken cancellationToken)
+    {
+        var temp = store.NewTempPath("layer");
+        try
+        {
+            Digest digest, diffId;
+            long size;
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                var compressedHash = new HashingStream(file, leaveOpen: true);
+                await using (compressedHash.ConfigureAwait(false))
+                {
+                    var gzip = new GZipStream(compressedHash, new ZLibCompressionOptions { CompressionLevel = 1 }, leaveOpen: true);
+                    await using (gzip.ConfigureAwait(false))
+                    {
+                        var tarHash = new HashingStream(gzip, leaveOpen: true);
+                        await using (tarHash.ConfigureAwait(false))
+                        {
+                            var tar = new DeterministicTarWriter(tarHash, leaveOpen: true);
+                            await using (tar.ConfigureAwait(false))
+                            {
+                                await writeEntries(tar, cancellationToken).ConfigureAwait(false);
+                                await tar.FinishAsync(cancellationToken).ConfigureAwait(false);
+                            }
+
+                            diffId = tarHash.FinishDigest();
+                        }
+                    }
+
+                    digest = compressedHash.FinishDigest();
+                    size = compressedHash.BytesWritten;
+                }
+            }
+
+            var path = store.Commit(temp, digest);
+            return new FileLayer(new Descriptor(MediaTypes.OciLayerGzip, digest, size), diffId, path);
+        }
+        catch
+        {
+            ContentStore.TryDelete(temp);
+            throw;
+        }
+    }
+}
+
+/// <summary>
+/// Remembers which layer a set of inputs produced, so an unchanged input skips tar, gzip and hashing. Entries live
+/// in <c>layers/&lt;key&gt;.json</c>; a hit is used only when the blob still hashes to its digest.
+/// </summary>
+internal sealed class LayerCache(ContentStore store)
+{
+    private string EntryPath(string key) => Path.Combine(store.Root, "layers", key + ".json");
+
+    public async Task<FileLayer?> TryGetAsync(string key, CancellationToken cancellationToken)
+    {
+        var entryPath = EntryPath(key);
+        if (!File.Exists(entryPath))
+        {
+            return null;
+        }
+
+        try
+        {
+            var bytes = await File.ReadAllBytesAsync(entryPath, cancellationToken).ConfigureAwait(false);
+            using var doc = JsonDocument.Parse(bytes);
+            var root = doc.RootElement;
+            var digest = Digest.Parse(root.GetProperty("digest").GetString()!);
+            var diffId = Digest.Parse(root.GetProperty("diffID").GetString()!);
+            var size = root.GetProperty("size").GetInt64();
+            if (!await store.VerifyAsync(digest, size, cancellationToken).ConfigureAwait(false))
+            {
+                ContentStore.TryDelete(entryPath);
+                return null;
+            }
+
+            return new FileLayer(new Descriptor(MediaTypes.OciLayerGzip, digest, size), diffId, store.BlobPath(digest));
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        {
+            ContentStore.TryDelete(entryPath);
+            return null;
+        }
+    }
+
+    public async Task PutAsync(string key, ILayer layer, CancellationToken cancellationToken)
+    {
+        var bytes = OciJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("digest", layer.Descriptor.Digest.ToString());
+            w.WriteNumber("size", layer.Descriptor.Size);
+            w.WriteString("diffID", layer.DiffId.ToString());
+            w.WriteEndObject();
+        });
+        var entryPath = EntryPath(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(entryPath)!);
+        var temp = store.NewTempPath("layer-entry");
+        await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
+        File.Move(temp, entryPath, overwrite: true);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Security.Cryptography;
+
+namespace Ko.Engine.Oci;
+
+/// <summary>A content digest such as <c>sha256:4f3c…</c>.</summary>
+/// <param name="Algorithm">The algorithm, <c>sha256</c> for everything the engine writes.</param>
+/// <param name="Hex">The lower-case hex encoding of the hash.</param>
+public readonly record struct Digest(string Algorithm, string Hex)
+{
+    /// <summary>Parses <c>algorithm:hex</c>; throws <see cref="FormatException"/> when malformed.</summary>
+    /// <param name="value">The text to parse.</param>
+    public static Digest Parse(string value)
+    {
+        if (!TryParse(value, out var digest))
+        {
+            throw new FormatException($"'{value}' is not a digest of the form sha256:<64 hex characters>.");
+        }
+
+        return digest;
+    }
+
+    /// <summary>Parses <c>algorithm:hex</c>.</summary>
+    /// <param name="value">The text to parse.</param>
+    /// <param name="digest">The digest, when the text is well formed.</param>
+    public static bool TryParse(string? value, out Digest digest)
+    {
+        digest = default;
+        if (string.IsNullOrEmpty(value))
+        {
+            return false;
+        }
+
+        var colon = value.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            return false;
+        }
+
+        var algorithm = value[..colon];
+        var hex = value[(colon + 1)..];
+        if (algorithm == "sha256" && (hex.Length != 64 || !hex.All(IsLowerHex)))
+        {
+            return false;
+        }
+
+        if (hex.Length == 0 || !hex.All(c => char.IsAsciiLetterOrDigit(c) || c is '=' or '_' or '-'))
+        {
+            return false;
+        }
+
+        digest = new Digest(algorithm, hex);
+        return true;
+    }
+
+    /// <summary>The SHA-256 digest of some bytes.</summary>
+    /// <param name="bytes">The bytes to hash.</param>
+    public static Digest Sha256(ReadOnlySpan<byte> bytes) => FromSha256Hash(SHA256.HashData(bytes));
+
+    /// <summary>The digest for a finished SHA-256 hash.</summary>
+    /// <param name="hash">The 32 hash bytes.</param>
+    public static Digest FromSha256Hash(ReadOnlySpan<byte> hash) => new("sha256", Convert.ToHexStringLower(hash));
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Algorithm}:{Hex}";
+
+    private static bool IsLowerHex(char c) => c is (>= '0' and <= '9') or (>= 'a' and <= 'f');
+}

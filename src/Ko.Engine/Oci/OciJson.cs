@@ -1,0 +1,76 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Ko.Engine.Oci;
+
+/// <summary>JSON helpers that write OCI documents in one fixed, deterministic form.</summary>
+internal static class OciJson
+{
+    internal static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Indented = false,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    internal static readonly JsonSerializerOptions NodeOptions = new()
+    {
+        WriteIndented = false,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    internal static byte[] Write(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            write(writer);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    internal static byte[] Serialize(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, NodeOptions);
+
+    internal static void WriteAnnotations(Utf8JsonWriter writer, IReadOnlyDictionary<string, string>? annotations, string name = "annotations")
+    {
+        if (annotations is null || annotations.Count == 0)
+        {
+            return;
+        }
+
+        writer.WriteStartObject(name);
+        foreach (var (key, value) in annotations.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            writer.WriteString(key, value);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    internal static IReadOnlyDictionary<string, string>? ReadAnnotations(JsonElement element)
+    {
+        if (!element.TryGetProperty("annotations", out var a) || a.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in a.EnumerateObject())
+        {
+            result[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+        }
+
+        return result;
+    }
+
+    internal static string RequiredString(JsonElement element, string name, string where)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            throw new FormatException($"{where}: required string '{name}' is missing.");
+        }
+
+        return value.GetString()!;
+    }
+}

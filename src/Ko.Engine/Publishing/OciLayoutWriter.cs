@@ -1,0 +1,288 @@
+using System.Text.Json;
+using Ko.Engine.Images;
+using Ko.Engine.Layers;
+using Ko.Engine.Oci;
+
+namespace Ko.Engine.Publishing;
+
+/// <summary>One image to write with the tags it carries.</summary>
+internal sealed record TaggedImage(BuiltImage Image, IReadOnlyList<string> Tags);
+
+/// <summary>
+/// Writes built images into an OCI image layout directory. A new layout is written beside the target and renamed
+/// into place; an existing layout gains blobs (content-addressed, so harmless) and then a new <c>index.json</c> by
+/// rename, so a failure leaves the previous index untouched. Each tag becomes an entry whose
+/// <c>org.opencontainers.image.ref.name</c> is the full <c>name:tag</c> reference (so <c>podman load</c> names the
+/// image, and several import paths can share one layout), replacing an older entry of that name.
+/// </summary>
+internal static class OciLayoutWriter
+{
+    private static readonly byte[] LayoutFile = "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray();
+
+    public static async Task WriteAsync(string path, IReadOnlyList<TaggedImage> images, CancellationToken cancellationToken)
+    {
+        var target = Path.GetFullPath(path);
+        try
+        {
+            var exists = Directory.Exists(target);
+            if (exists && File.Exists(Path.Combine(target, "oci-layout")))
+            {
+                await WriteIntoAsync(target, images, ReadExistingEntries(target), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (exists && Directory.EnumerateFileSystemEntries(target).Any())
+            {
+                throw new KoException(KoErrorCodes.OutputNotWritable, $"{target} exists and is not an OCI image layout; choose an empty or new directory for --oci-layout-path.");
+            }
+
+            if (File.Exists(target))
+            {
+                throw new KoException(KoErrorCodes.OutputNotWritable, $"{target} is a file; --oci-layout-path needs a directory.");
+            }
+
+            var parent = AtomicOutput.EnsureParent(target);
+            var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.tmp-{Guid.NewGuid():N}");
+            try
+            {
+                Directory.CreateDirectory(temp);
+                await WriteIntoAsync(temp, images, [], cancellationToken).ConfigureAwait(false);
+                if (exists)
+                {
+                    Directory.Delete(target);
+                }
+
+                Directory.Move(temp, target);
+            }
+            catch
+            {
+                AtomicOutput.TryDelete(temp);
+                throw;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new KoException(KoErrorCodes.OutputNotWritable, $"cannot write the OCI layout {target}: {ex.Message}. Choose a writable location.", ex);
+        }
+    }
+
+    /// <summary>Every blob of the images, each once: layers, configs, manifests, indexes.</summary>
+    internal static IEnumerable<(Digest Digest, long Size, Func<CancellationToken, ValueTask<Stream>> Open)> Blobs(IEnumerable<BuiltImage> images)
+    {
+        var seen = new HashSet<Digest>();
+        foreach (var built in images)
+        {
+            foreach (var image in built.Images)
+            {
+                foreach (var layer in image.Layers)
+                {
+                    if (seen.Add(layer.Descriptor.Digest))
+                    {
+                        yield return (layer.Descriptor.Digest, layer.Descriptor.Size, layer.OpenCompressedAsync);
+                    }
+                }
+
+                if (seen.Add(image.Manifest.Config.Digest))
+                {
+                    var bytes = image.ConfigBytes;
+                    yield return (image.Manifest.Config.Digest, bytes.Length, _ => ValueTask.FromResult<Stream>(new MemoryStream(bytes.ToArray(), false)));
+                }
+
+                if (seen.Add(image.Digest))
+                {
+                    var bytes = image.ManifestBytes;
+                    yield return (image.Digest, bytes.Length, _ => ValueTask.FromResult<Stream>(new MemoryStream(bytes.ToArray(), false)));
+                }
+            }
+
+            if (built.Index is not null && seen.Add(built.Index.Digest))
+            {
+                var bytes = built.Index.IndexBytes;
+                yield return (built.Index.Digest, bytes.Length, _ => ValueTask.FromResult<Stream>(new MemoryStream(bytes.ToArray(), false)));
+            }
+        }
+    }
+
+    /// <summary>The layout's top-level index: earlier entries (minus replaced names), then the new ones.</summary>
+    internal static byte[] TopIndex(IReadOnlyList<Descriptor> existing, IReadOnlyList<TaggedImage> images)
+    {
+        var entries = new List<Descriptor>();
+        foreach (var tagged in images)
+        {
+            foreach (var tag in tagged.Tags)
+            {
+                entries.Add(tagged.Image.RootDescriptor with
+                {
+                    Annotations = new Dictionary<string, string>(StringComparer.Ordinal) { [AnnotationKeys.RefName] = $"{tagged.Image.Name}:{tag}" },
+                });
+            }
+        }
+
+        var newNames = entries.Select(e => e.Annotations![AnnotationKeys.RefName]).ToHashSet(StringComparer.Ordinal);
+        var newDigests = entries.Select(e => e.Digest).ToHashSet();
+        var kept = existing.Where(e =>
+        {
+            var name = e.Annotations?.GetValueOrDefault(AnnotationKeys.RefName);
+            return name is null ? !newDigests.Contains(e.Digest) : !newNames.Contains(name);
+        });
+        return new Oci.Index(MediaTypes.OciIndex, kept.Concat(entries).ToList()).ToBytes();
+    }
+
+    private static async Task WriteIntoAsync(string dir, IReadOnlyList<TaggedImage> images, IReadOnlyList<Descriptor> existing, CancellationToken cancellationToken)
+    {
+        var blobDir = Path.Combine(dir, "blobs", "sha256");
+        Directory.CreateDirectory(blobDir);
+        foreach (var (digest, size, open) in Blobs(images.Select(i => i.Image)))
+        {
+            var blobPath = Path.Combine(dir, "blobs", digest.Algorithm, digest.Hex);
+            if (File.Exists(blobPath) && new FileInfo(blobPath).Length == size)
+            {
+                continue;
+            }
+
+            var temp = blobPath + ".tmp-" + Guid.NewGuid().ToString("N");
+            try
+            {
+                await using (var source = await open(cancellationToken).ConfigureAwait(false))
+                await using (var destination = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+                {
+                    await source.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+                }
+
+                File.Move(temp, blobPath, overwrite: true);
+            }
+            catch
+            {
+                AtomicOutput.TryDelete(temp);
+                throw;
+            }
+        }
+
+        var layoutPath = Path.Combine(dir, "oci-layout");
+        if (!File.Exists(layoutPath))
+        {
+            await File.WriteAllBytesAsync(layoutPath, LayoutFile, cancellationToken).ConfigureAwait(false);
+        }
+
+        var indexTemp = Path.Combine(dir, ".index.json.tmp-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllBytesAsync(indexTemp, TopIndex(existing, images), cancellationToken).ConfigureAwait(false);
+        File.Move(indexTemp, Path.Combine(dir, "index.json"), overwrite: true);
+    }
+
+    private static List<Descriptor> ReadExistingEntries(string dir)
+    {
+        var indexPath = Path.Combine(dir, "index.json");
+        if (!File.Exists(indexPath))
+        {
+            return [];
+        }
+
+        try
+        {
+            return Oci.Index.Parse(File.ReadAllBytes(indexPath), indexPath).Manifests.ToList();
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            throw new KoException(KoErrorCodes.OutputNotWritable, $"{indexPath} is not a valid OCI index ({ex.Message}); fix or remove it before writing to this layout.", ex);
+        }
+    }
+}
+
+/// <summary>Writes the same content as an OCI layout, as one uncompressed tar file (<c>--oci-archive</c>), atomically.</summary>
+internal static class OciArchiveWriter
+{
+    public static Task WriteAsync(string path, IReadOnlyList<TaggedImage> images, CancellationToken cancellationToken) =>
+        AtomicOutput.WriteFileAsync(
+            path,
+            async (stream, ct) =>
+            {
+                var tar = new DeterministicTarWriter(stream, leaveOpen: true);
+                await using (tar.ConfigureAwait(false))
+                {
+                    const int Dir = 0x1ed;
+                    const int FileMode = 0x1a4;
+                    await tar.WriteEntryAsync(new TarEntry("blobs", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
+                    await tar.WriteEntryAsync(new TarEntry("blobs/sha256", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
+                    foreach (var (digest, size, open) in OciLayoutWriter.Blobs(images.Select(i => i.Image)))
+                    {
+                        await using var content = await open(ct).ConfigureAwait(false);
+                        await tar.WriteEntryAsync(new TarEntry($"blobs/{digest.Algorithm}/{digest.Hex}", TarEntryType.File, FileMode, size, 0), content, ct).ConfigureAwait(false);
+                    }
+
+                    await tar.WriteEntryAsync(new TarEntry("index.json", TarEntryType.File, FileMode, 0, 0), OciLayoutWriter.TopIndex([], images), ct).ConfigureAwait(false);
+                    await tar.WriteEntryAsync(new TarEntry("oci-layout", TarEntryType.File, FileMode, 0, 0), "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray(), ct).ConfigureAwait(false);
+                    await tar.FinishAsync(ct).ConfigureAwait(false);
+                }
+            },
+            cancellationToken);
+}
+
+/// <summary>
+/// Writes a docker-archive (<c>docker save</c> format: <c>manifest.json</c>, config, gzip layers) that
+/// <c>podman load</c> and <c>docker load</c> accept, for single-platform images.
+/// </summary>
+internal static class DockerArchiveWriter
+{
+    public static Task WriteAsync(string path, IReadOnlyList<(IImage Image, IReadOnlyList<string> RepoTags)> images, CancellationToken cancellationToken) =>
+        AtomicOutput.WriteFileAsync(
+            path,
+            async (stream, ct) =>
+            {
+                var tar = new DeterministicTarWriter(stream, leaveOpen: true);
+                await using (tar.ConfigureAwait(false))
+                {
+                    const int FileMode = 0x1a4;
+                    var written = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (var (image, _) in images)
+                    {
+                        var configName = image.Manifest.Config.Digest.Hex + ".json";
+                        if (written.Add(configName))
+                        {
+                            await tar.WriteEntryAsync(new TarEntry(configName, TarEntryType.File, FileMode, 0, 0), image.ConfigBytes, ct).ConfigureAwait(false);
+                        }
+
+                        foreach (var layer in image.Layers)
+                        {
+                            var name = layer.Descriptor.Digest.Hex + ".tar.gz";
+                            if (!written.Add(name))
+                            {
+                                continue;
+                            }
+
+                            await using var content = await layer.OpenCompressedAsync(ct).ConfigureAwait(false);
+                            await tar.WriteEntryAsync(new TarEntry(name, TarEntryType.File, FileMode, layer.Descriptor.Size, 0), content, ct).ConfigureAwait(false);
+                        }
+                    }
+
+                    var manifest = OciJson.Write(w =>
+                    {
+                        w.WriteStartArray();
+                        foreach (var (image, tags) in images)
+                        {
+                            w.WriteStartObject();
+                            w.WriteString("Config", image.Manifest.Config.Digest.Hex + ".json");
+                            w.WriteStartArray("RepoTags");
+                            foreach (var t in tags)
+                            {
+                                w.WriteStringValue(t);
+                            }
+
+                            w.WriteEndArray();
+                            w.WriteStartArray("Layers");
+                            foreach (var layer in image.Layers)
+                            {
+                                w.WriteStringValue(layer.Descriptor.Digest.Hex + ".tar.gz");
+                            }
+
+                            w.WriteEndArray();
+                            w.WriteEndObject();
+                        }
+
+                        w.WriteEndArray();
+                    });
+                    await tar.WriteEntryAsync(new TarEntry("manifest.json", TarEntryType.File, FileMode, 0, 0), manifest, ct).ConfigureAwait(false);
+                    await tar.FinishAsync(ct).ConfigureAwait(false);
+                }
+            },
+            cancellationToken);
+}
