@@ -67,6 +67,13 @@ public static class KoCli
         var user = new Option<string?>("--image-user") { Description = "The user the image runs as (name or uid[:gid])." };
         var baseImage = new Option<string?>("--base-image") { Description = "Base image: embedded:static (default), scratch or oci:DIR[:TAG]. Overrides KO_DEFAULTBASEIMAGE." };
         var jobs = new Option<int>("--jobs", "-j") { Description = "How many builds run at once (default: the processor count)." };
+        jobs.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out var n) && n < 1)
+            {
+                r.AddError("--jobs must be 1 or more.");
+            }
+        });
         var ldflags = new Option<string[]>("--ldflags") { Description = "Linker flags for go build, e.g. \"-X main.version=1.2.3\"." };
         var workingDir = new Option<string?>("--working-dir", "-C") { Description = "The directory Go runs in (default: the current directory)." };
 
@@ -80,10 +87,14 @@ public static class KoCli
 
         cmd.Validators.Add(r =>
         {
-            if (r.GetValue(jobs) < 0)
+            foreach (var path in r.GetValue(importPaths) ?? [])
             {
-                r.AddError("--jobs must be 1 or more.");
+                if (path.StartsWith('-'))
+                {
+                    r.AddError($"unknown flag: {path}");
+                }
             }
+
 
             foreach (var (opt, values) in new[] { ("--image-label", r.GetValue(labels)), ("--image-annotation", r.GetValue(annotations)) })
             {

@@ -42,8 +42,10 @@ internal sealed class OciLayoutBase : BaseImage
     {
         var rest = spec["oci:".Length..];
         string? tag = null;
-        var colon = rest.LastIndexOf(':');
-        if (colon > 0 && !rest[(colon + 1)..].Contains('/'))
+        // As skopeo reads oci:PATH:REF, the path ends at the first colon and the rest is the reference name,
+        // which may itself hold colons and slashes (ko.local/app:latest).
+        var colon = rest.IndexOf(':', StringComparison.Ordinal);
+        if (colon >= 0)
         {
             tag = rest[(colon + 1)..];
             rest = rest[..colon];

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests and the integration tests that use real go, skopeo, umoci and podman (runc, vfs).
+# Installs the prerequisites when they are missing. Ends with one line: "tests: N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/prereqs.sh
+ensure_dotnet
+ensure_packages go:golang-go docker-registry:docker-registry skopeo:skopeo umoci:umoci podman:podman runc:runc
+
+# podman in this sandbox: runc, vfs, and no default ulimits (crun and cgroup limits fail here).
+export KO_TEST_CONTAINERS_CONF="$PWD/tests/containers.conf"
+export CONTAINERS_CONF="$KO_TEST_CONTAINERS_CONF"
+
+results="$PWD/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+status=0
+dotnet test KoAddins.sln -c Release --nologo --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
+
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -1)"
+  p="$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")"
+  f="$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")"
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "tests: ${passed} passed, ${failed} failed"
+exit "$status"
