@@ -7,7 +7,7 @@ source scripts/prereqs.sh
 ensure_dotnet
 ensure_packages go:golang-go
 
-dotnet publish src/Ko.Cli -c Release -o artifacts/ko --nologo -v quiet >&2
+dotnet publish src/Ko.Cli -c Release -r "$(dotnet_rid)" -o artifacts/ko --nologo -v quiet >&2
 mkdir -p artifacts
 version="$(git describe --tags --always --dirty 2>/dev/null || echo dev)"
 artifacts/ko/Ko.Cli build ./ \

@@ -31,3 +31,13 @@ ensure_dotnet() {
   fi
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 }
+
+# The .NET runtime identifier of this machine, for a ReadyToRun publish.
+dotnet_rid() {
+  case "$(uname -m)" in
+    x86_64) echo linux-x64 ;;
+    aarch64|arm64) echo linux-arm64 ;;
+    armv7l) echo linux-arm ;;
+    *) echo "linux-$(uname -m)" ;;
+  esac
+}

@@ -50,42 +50,37 @@ public sealed class KoEngine
         var cache = new LayerCache(store);
         var go = new GoTool(GoTool.Locate(plan.Environment), plan.Environment, _logger);
 
-        var baseTask = BaseImageResolver.ResolveAsync(plan.BaseImage, plan.WorkingDirectory, store, cache, cancellationToken);
+        // go list and the go builds overlap: builds start from the import paths as given while go list checks
+        // that each is a package main; a bad path cancels the builds and is reported as go list saw it.
         var listTask = go.ListAsync(plan.WorkingDirectory, plan.ImportPaths, cancellationToken);
-        var baseImage = await baseTask.ConfigureAwait(false);
-        var packages = await listTask.ConfigureAwait(false);
-        foreach (var package in packages)
+        BaseImage baseImage;
+        try
         {
-            if (package.Error is not null)
-            {
-                throw new KoException(KoErrorCodes.PackageNotFound, $"cannot build '{package.Pattern}': {package.Error}");
-            }
-
-            if (package.Name != "main")
-            {
-                throw new KoException(KoErrorCodes.NotMainPackage, $"'{package.Pattern}' ({package.ImportPath}) is package {package.Name}, not package main: ko builds commands only. Name the directory that holds func main.");
-            }
+            baseImage = await BaseImageResolver.ResolveAsync(plan.BaseImage, plan.WorkingDirectory, store, cache, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await Quietly(listTask).ConfigureAwait(false);
+            throw;
         }
 
         var platforms = ChoosePlatforms(plan, baseImage);
-        _logger.LogInformation("Building {Count} import path(s) for {Platforms} on {Base}", packages.Count, string.Join(",", platforms), baseImage.Name);
+        _logger.LogInformation("Building {Count} import path(s) for {Platforms} on {Base}", plan.ImportPaths.Count, string.Join(",", platforms), baseImage.Name);
 
-        var unique = packages.DistinctBy(p => p.ImportPath).ToList();
         var stats = new Counters();
         using var gate = new SemaphoreSlim(plan.Jobs);
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var baseImages = new ConcurrentDictionary<Platform, Lazy<Task<IImage>>>();
         var kodata = new ConcurrentDictionary<string, Lazy<Task<FileLayer>>>(StringComparer.Ordinal);
 
-        async Task<IImage> BuildOneAsync(GoPackage package, Platform platform)
+        async Task<string> GoBuildAsync(string pattern, Platform platform)
         {
             var ct = failure.Token;
-            var appName = package.ImportPath.TrimEnd('/').Split('/')[^1];
-            var output = Path.Combine(store.Root, "go", CacheKey.Of(plan.WorkingDirectory, package.ImportPath)[..16], platform.ToString().Replace('/', '_'), appName);
+            var output = Path.Combine(store.Root, "go", CacheKey.Of(plan.WorkingDirectory, pattern)[..16], platform.ToString().Replace('/', '_'), "app");
             await gate.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                await go.BuildAsync(plan.WorkingDirectory, package.ImportPath, platform, output, plan.BuildFlags, new Dictionary<string, string?>(), ct).ConfigureAwait(false);
+                await go.BuildAsync(plan.WorkingDirectory, pattern, platform, output, plan.BuildFlags, new Dictionary<string, string?>(), ct).ConfigureAwait(false);
             }
             finally
             {
@@ -93,8 +88,40 @@ public sealed class KoEngine
             }
 
             Interlocked.Increment(ref stats.GoBuilds);
-            _progress?.Report(new KoProgress("build", $"{package.ImportPath} {platform}", 1, 1));
+            _progress?.Report(new KoProgress("build", $"{pattern} {platform}", 1, 1));
+            return output;
+        }
 
+        var goBuilds = plan.ImportPaths.ToDictionary(p => p, p => platforms.Select(pl => GoBuildAsync(p, pl)).ToList(), StringComparer.Ordinal);
+        IReadOnlyList<GoPackage> packages;
+        try
+        {
+            packages = await listTask.ConfigureAwait(false);
+            foreach (var package in packages)
+            {
+                if (package.Error is not null)
+                {
+                    throw new KoException(KoErrorCodes.PackageNotFound, $"cannot build '{package.Pattern}': {package.Error}");
+                }
+
+                if (package.Name != "main")
+                {
+                    throw new KoException(KoErrorCodes.NotMainPackage, $"'{package.Pattern}' ({package.ImportPath}) is package {package.Name}, not package main: ko builds commands only. Name the directory that holds func main.");
+                }
+            }
+        }
+        catch
+        {
+            await failure.CancelAsync().ConfigureAwait(false);
+            await Quietly(goBuilds.Values.SelectMany(t => t)).ConfigureAwait(false);
+            throw;
+        }
+
+        async Task<IImage> LayerAndAssembleAsync(GoPackage package, Platform platform, Task<string> goBuild)
+        {
+            var ct = failure.Token;
+            var output = await goBuild.ConfigureAwait(false);
+            var appName = package.ImportPath.TrimEnd('/').Split('/')[^1];
             var baseTask = baseImages.GetOrAdd(platform, p => new Lazy<Task<IImage>>(() => baseImage.GetImageAsync(p, ct))).Value;
             var kodataTask = kodata.GetOrAdd(package.ImportPath, _ => new Lazy<Task<FileLayer>>(async () =>
             {
@@ -118,7 +145,10 @@ public sealed class KoEngine
             return ImageAssembler.Assemble(await baseTask.ConfigureAwait(false), baseImage.Name, await kodataTask.ConfigureAwait(false), binary.Layer, spec);
         }
 
-        var work = unique.Select(p => (Package: p, Tasks: platforms.Select(pl => BuildOneAsync(p, pl)).ToList())).ToList();
+        var work = packages
+            .DistinctBy(p => p.ImportPath)
+            .Select(p => (Package: p, Tasks: platforms.Select((pl, i) => LayerAndAssembleAsync(p, pl, goBuilds[p.Pattern][i])).ToList()))
+            .ToList();
         var allTasks = work.SelectMany(w => w.Tasks).ToList();
         try
         {
@@ -129,6 +159,12 @@ public sealed class KoEngine
             // Another build failed and cancelled this one; report that failure instead.
             await faulted.ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            // Builds of a pattern that go list merged with another are not awaited above; stop and collect them.
+            await failure.CancelAsync().ConfigureAwait(false);
+            await Quietly(goBuilds.Values.SelectMany(t => t)).ConfigureAwait(false);
         }
 
         var multi = platforms.Count > 1 || (plan.AllPlatforms && baseImage.IsMultiPlatform);
@@ -239,6 +275,18 @@ public sealed class KoEngine
             await DockerArchiveWriter.WriteAsync(plan.TarballPath, entries, cancellationToken).ConfigureAwait(false);
             _progress?.Report(new KoProgress("write", plan.TarballPath, 1, 1));
             _logger.LogInformation("Wrote docker-archive {Path}", plan.TarballPath);
+        }
+    }
+
+    private static async Task Quietly(params IEnumerable<Task> tasks)
+    {
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Only the first failure is reported; these were stopped because of it.
         }
     }
 
