@@ -28,6 +28,12 @@ public static class KoCli
         root.Subcommands.Add(version);
 
         var parse = root.Parse(args);
+        if (parse.Action is System.CommandLine.Invocation.ParseErrorAction parseError)
+        {
+            // Standard output carries only references; a usage error says what is wrong on standard error.
+            parseError.ShowHelp = false;
+        }
+
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {

@@ -129,28 +129,44 @@ internal sealed class DeterministicTarWriter : IAsyncDisposable
             linkBytes = Truncate(linkBytes, 100);
         }
 
-        const long MaxOctalSize = 077777777777L;
+        // Values too large for their octal header field go into PAX records (as Go's archive/tar does) and the
+        // field holds 0; nothing is ever truncated.
+        const long MaxOctal12 = 0x1FFFFFFFFL; // 077777777777
+        const long MaxOctal8 = 0x1FFFFF; // 07777777
         var size = entry.Type == TarEntryType.File ? entry.Size : 0;
-        if (size > MaxOctalSize)
-        {
-            pax["size"] = Encoding.ASCII.GetBytes(size.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
+        var mtime = Math.Max(0, entry.ModifiedTime);
+        long uid = entry.Uid, gid = entry.Gid;
+        size = Overflow(pax, "size", size, MaxOctal12);
+        mtime = Overflow(pax, "mtime", mtime, MaxOctal12);
+        uid = Overflow(pax, "uid", uid, MaxOctal8);
+        gid = Overflow(pax, "gid", gid, MaxOctal8);
 
         if (pax.Count > 0)
         {
             var records = EncodePax(pax);
             var paxName = Truncate(Encoding.ASCII.GetBytes("PaxHeaders.0/" + Encoding.ASCII.GetString(ustarName).TrimEnd('/').Split('/')[^1]), 100);
-            var paxHeader = BuildHeader(paxName, [], (byte)'x', 0x1a4 /* 0644 */, records.Length, entry.ModifiedTime, 0, 0, []);
+            var paxHeader = BuildHeader(paxName, [], (byte)'x', 0x1a4 /* 0644 */, records.Length, mtime, 0, 0, []);
             await _output.WriteAsync(paxHeader, cancellationToken).ConfigureAwait(false);
             await _output.WriteAsync(records, cancellationToken).ConfigureAwait(false);
             await PadAsync(records.Length, cancellationToken).ConfigureAwait(false);
         }
 
-        var header = BuildHeader(ustarName, prefix, (byte)entry.Type, entry.Mode, size > MaxOctalSize ? 0 : size, entry.ModifiedTime, entry.Uid, entry.Gid, linkBytes);
+        var header = BuildHeader(ustarName, prefix, (byte)entry.Type, entry.Mode, size, mtime, uid, gid, linkBytes);
         await _output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
     }
 
-    private static byte[] BuildHeader(byte[] name, byte[] prefix, byte type, int mode, long size, long mtime, int uid, int gid, byte[] link)
+    private static long Overflow(SortedDictionary<string, byte[]> pax, string key, long value, long max)
+    {
+        if (value <= max)
+        {
+            return value;
+        }
+
+        pax[key] = Encoding.ASCII.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    }
+
+    private static byte[] BuildHeader(byte[] name, byte[] prefix, byte type, int mode, long size, long mtime, long uid, long gid, byte[] link)
     {
         var h = new byte[Block];
         name.CopyTo(h, 0);
@@ -158,7 +174,7 @@ internal sealed class DeterministicTarWriter : IAsyncDisposable
         WriteOctal(h, 108, 8, uid);
         WriteOctal(h, 116, 8, gid);
         WriteOctal(h, 124, 12, size);
-        WriteOctal(h, 136, 12, Math.Max(0, mtime));
+        WriteOctal(h, 136, 12, mtime);
         h[156] = type;
         link.CopyTo(h, 157);
         "ustar\0"u8.CopyTo(h.AsSpan(257));

@@ -38,6 +38,11 @@ public readonly record struct Digest(string Algorithm, string Hex)
 
         var algorithm = value[..colon];
         var hex = value[(colon + 1)..];
+        if (!IsAlgorithm(algorithm))
+        {
+            return false;
+        }
+
         if (algorithm == "sha256" && (hex.Length != 64 || !hex.All(IsLowerHex)))
         {
             return false;
@@ -62,6 +67,30 @@ public readonly record struct Digest(string Algorithm, string Hex)
 
     /// <inheritdoc />
     public override string ToString() => $"{Algorithm}:{Hex}";
+
+    // The OCI grammar: algorithm-component ([+._-] algorithm-component)*, components of [a-z0-9]. It also keeps
+    // an algorithm from ever being a path such as "../x" when it names a blob folder.
+    private static bool IsAlgorithm(string algorithm)
+    {
+        var previousWasSeparator = true;
+        foreach (var c in algorithm)
+        {
+            if (c is (>= 'a' and <= 'z') or (>= '0' and <= '9'))
+            {
+                previousWasSeparator = false;
+            }
+            else if (c is '+' or '.' or '_' or '-' && !previousWasSeparator)
+            {
+                previousWasSeparator = true;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return !previousWasSeparator;
+    }
 
     private static bool IsLowerHex(char c) => c is (>= '0' and <= '9') or (>= 'a' and <= 'f');
 }

@@ -62,7 +62,7 @@ internal static class OciLayoutWriter
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new KoException(KoErrorCodes.OutputNotWritable, $"cannot write the OCI layout {target}: {ex.Message}. Choose a writable location.", ex);
+            throw new KoException(KoErrorCodes.OutputNotWritable, $"writing the OCI layout {target} failed: {ex.Message}. Check that the location is writable and the inputs readable.", ex);
         }
     }
 

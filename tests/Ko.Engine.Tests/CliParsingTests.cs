@@ -1,0 +1,121 @@
+using Ko.Cli;
+
+namespace Ko.Engine.Tests;
+
+public sealed class CliParsingTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>An explicit, minimal environment: no KO_DOCKER_REPO, and a cache in a temp directory.</summary>
+    private Dictionary<string, string?> Env() => new()
+    {
+        ["PATH"] = "/usr/bin:/bin",
+        ["HOME"] = _dir.Path,
+        ["KOCACHE"] = _dir.Combine("kocache"),
+    };
+
+    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await KoCli.RunAsync(args, output, error, Env(), CancellationToken.None);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task UnknownFlagFailsWithAMessageOnStandardErrorOnly()
+    {
+        var (code, stdout, stderr) = await RunAsync("build", "--no-such-flag", ".");
+
+        Assert.Equal(1, code);
+        Assert.Contains("--no-such-flag", stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Fact]
+    public async Task BuildWithoutImportPathFails()
+    {
+        var (code, stdout, stderr) = await RunAsync("build");
+
+        Assert.Equal(1, code);
+        Assert.NotEqual(string.Empty, stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Fact]
+    public async Task VersionPrintsTheVersion()
+    {
+        var (code, stdout, stderr) = await RunAsync("version");
+
+        Assert.Equal(0, code);
+        Assert.Matches(@"^\d+\.\d+\.\d+\S*\r?\n$", stdout);
+        Assert.Equal(string.Empty, stderr);
+        var expected = typeof(KoCli).Assembly.GetName().Version!;
+        Assert.StartsWith($"{expected.Major}.{expected.Minor}.{expected.Build}", stdout);
+    }
+
+    [Fact]
+    public async Task PushWithoutKoDockerRepoFailsWithKo1003()
+    {
+        var (code, stdout, stderr) = await RunAsync("build", "--push=true", ".");
+
+        Assert.Equal(1, code);
+        Assert.Contains("KO1003", stderr);
+        Assert.Contains("KO_DOCKER_REPO", stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Fact]
+    public async Task PushIsTheDefault()
+    {
+        // Without --push the command must behave as --push=true: with no KO_DOCKER_REPO that is KO1003.
+        var (code, _, stderr) = await RunAsync("build", ".");
+
+        Assert.Equal(1, code);
+        Assert.Contains("KO1003", stderr);
+    }
+
+    [Theory]
+    [InlineData("--image-label", "nokey")]
+    [InlineData("--image-label", "=value")]
+    [InlineData("--image-annotation", "nokey")]
+    public async Task KeyValueOptionsWithoutKeyFail(string option, string value)
+    {
+        var (code, stdout, stderr) = await RunAsync("build", option, value, "--push=false", ".");
+
+        Assert.Equal(1, code);
+        Assert.Contains(value, stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Fact]
+    public async Task NegativeJobsFail()
+    {
+        var (code, _, stderr) = await RunAsync("build", "--jobs", "-1", "--push=false", ".");
+
+        Assert.Equal(1, code);
+        Assert.Contains("--jobs", stderr);
+    }
+
+    [Fact]
+    public async Task InvalidTagIsReportedWithItsCode()
+    {
+        var (code, stdout, stderr) = await RunAsync("build", "--push=false", "--tags=-bad", ".");
+
+        Assert.Equal(1, code);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Contains("KO1004", stderr);
+        Assert.Contains("-bad", stderr);
+    }
+
+    [Fact]
+    public async Task InvalidPlatformIsKo1001()
+    {
+        var (code, _, stderr) = await RunAsync("build", "--push=false", "--platform", "linux/amd64/v7", ".");
+
+        Assert.Equal(1, code);
+        Assert.Contains("KO1001", stderr);
+    }
+}

@@ -1,0 +1,331 @@
+using System.Text.Json;
+using Ko.Engine.Images;
+using Ko.Engine.Layers;
+using Ko.Engine.Oci;
+using Ko.Engine.Publishing;
+
+namespace Ko.Engine.Tests;
+
+public sealed class OutputTests : IDisposable
+{
+    private const string Name = "ko.local/hello-0123";
+    private readonly TempDir _dir = new();
+    private readonly TempDir _cacheDir = new();
+    private readonly ContentStore _store;
+    private readonly LayerCache _cache;
+
+    public OutputTests()
+    {
+        _store = new ContentStore(_cacheDir.Path);
+        _cache = new LayerCache(_store);
+    }
+
+    public void Dispose()
+    {
+        _dir.Dispose();
+        _cacheDir.Dispose();
+    }
+
+    private async Task<(FileLayer Kodata, FileLayer Binary)> LayersAsync(string binaryContent)
+    {
+        var src = Path.Combine(_cacheDir.Path, "src-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(src, "kodata"));
+        await File.WriteAllTextAsync(Path.Combine(src, "kodata", "index.html"), "hi");
+        var bin = Path.Combine(src, "hello");
+        await File.WriteAllTextAsync(bin, binaryContent);
+        var kodata = await AppLayers.KodataLayerAsync(_store, _cache, src, 0, CancellationToken.None);
+        var binary = await AppLayers.BinaryLayerAsync(_store, _cache, bin, "hello", 0, CancellationToken.None);
+        return (kodata.Layer, binary.Layer);
+    }
+
+    private static async Task<IImage> AssembleAsync(ILayer kodata, ILayer binary, Platform? platform = null)
+    {
+        var baseImage = await SyntheticBase.Scratch().GetImageAsync(platform ?? new Platform("linux", "amd64"), CancellationToken.None);
+        return ImageAssembler.Assemble(baseImage, "scratch", kodata, binary, new AppImageSpec { ImportPath = "example.com/hello", AppPath = "/ko-app/hello" });
+    }
+
+    private async Task<BuiltImage> GoodImageAsync(string binaryContent = "binary v1", string name = Name)
+    {
+        var (kodata, binary) = await LayersAsync(binaryContent);
+        return new BuiltImage("example.com/hello", name, await AssembleAsync(kodata, binary), null);
+    }
+
+    private async Task<BuiltImage> FailingImageAsync()
+    {
+        var (kodata, _) = await LayersAsync("unused");
+        return new BuiltImage("example.com/hello", Name, await AssembleAsync(kodata, new FailingLayer()), null);
+    }
+
+    private static JsonElement ReadJson(string path) => JsonDocument.Parse(File.ReadAllBytes(path)).RootElement.Clone();
+
+    private static List<(string RefName, JsonElement Entry)> IndexEntries(string layout) =>
+        ReadJson(Path.Combine(layout, "index.json")).GetProperty("manifests").EnumerateArray()
+            .Select(m => (m.GetProperty("annotations").GetProperty(AnnotationKeys.RefName).GetString()!, m))
+            .ToList();
+
+    private static IEnumerable<Digest> AllDigests(BuiltImage built)
+    {
+        foreach (var image in built.Images)
+        {
+            foreach (var layer in image.Layers)
+            {
+                yield return layer.Descriptor.Digest;
+            }
+
+            yield return image.Manifest.Config.Digest;
+            yield return image.Digest;
+        }
+
+        if (built.Index is not null)
+        {
+            yield return built.Index.Digest;
+        }
+    }
+
+    private static void AssertBlobsAreContentAddressed(string layout, BuiltImage built)
+    {
+        var blobDir = Path.Combine(layout, "blobs", "sha256");
+        foreach (var file in Directory.GetFiles(blobDir))
+        {
+            Assert.Equal(Path.GetFileName(file), TestUtil.Sha256Hex(File.ReadAllBytes(file)));
+        }
+
+        foreach (var digest in AllDigests(built))
+        {
+            Assert.True(File.Exists(Path.Combine(blobDir, digest.Hex)), $"blob {digest} is missing");
+        }
+    }
+
+    private IReadOnlyList<string> TempLeftovers() => _dir.AllFiles().Concat(Directory.EnumerateDirectories(_dir.Path, "*", SearchOption.AllDirectories)).Where(p => p.Contains(".tmp-", StringComparison.Ordinal)).ToList();
+
+    [Fact]
+    public async Task NewLayoutHasLayoutFileIndexAndEveryBlob()
+    {
+        var built = await GoodImageAsync();
+        var layout = _dir.Combine("out", "layout");
+
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["latest"])], CancellationToken.None);
+
+        Assert.Equal("1.0.0", ReadJson(Path.Combine(layout, "oci-layout")).GetProperty("imageLayoutVersion").GetString());
+        var index = ReadJson(Path.Combine(layout, "index.json"));
+        Assert.Equal(2, index.GetProperty("schemaVersion").GetInt32());
+        var (refName, entry) = Assert.Single(IndexEntries(layout));
+        Assert.Equal($"{Name}:latest", refName);
+        Assert.Equal(built.Digest.ToString(), entry.GetProperty("digest").GetString());
+        Assert.Equal(TestUtil.Sha256Ref(built.Image!.ManifestBytes.ToArray()), entry.GetProperty("digest").GetString());
+        Assert.Equal(built.Image.ManifestBytes.Length, entry.GetProperty("size").GetInt64());
+        Assert.Equal(MediaTypes.OciManifest, entry.GetProperty("mediaType").GetString());
+        AssertBlobsAreContentAddressed(layout, built);
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(layout, "blobs", "sha256")).Length); // 2 layers, config, manifest
+        Assert.Empty(TempLeftovers());
+    }
+
+    [Fact]
+    public async Task WritingAnotherTagKeepsEarlierEntriesAndSameNameIsReplaced()
+    {
+        var v1 = await GoodImageAsync("binary v1");
+        var v2 = await GoodImageAsync("binary v2");
+        Assert.NotEqual(v1.Digest, v2.Digest);
+        var layout = _dir.Combine("layout");
+
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(v1, ["latest", "v1"])], CancellationToken.None);
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(v2, ["latest", "v2"])], CancellationToken.None);
+
+        var entries = IndexEntries(layout).ToDictionary(e => e.RefName, e => e.Entry.GetProperty("digest").GetString());
+        Assert.Equal(3, entries.Count);
+        Assert.Equal(v1.Digest.ToString(), entries[$"{Name}:v1"]);
+        Assert.Equal(v2.Digest.ToString(), entries[$"{Name}:v2"]);
+        Assert.Equal(v2.Digest.ToString(), entries[$"{Name}:latest"]); // the newer image takes the name
+        AssertBlobsAreContentAddressed(layout, v1);
+        AssertBlobsAreContentAddressed(layout, v2);
+        Assert.Empty(TempLeftovers());
+    }
+
+    [Fact]
+    public async Task IndexImageIsWrittenWithItsChildren()
+    {
+        var (kodata, binary) = await LayersAsync("multi");
+        var amd64 = await AssembleAsync(kodata, binary, new Platform("linux", "amd64"));
+        var arm64 = await AssembleAsync(kodata, binary, new Platform("linux", "arm64"));
+        var index = ImageAssembler.AssembleIndex([amd64, arm64], SyntheticBase.Scratch(), new Dictionary<string, string>());
+        var built = new BuiltImage("example.com/hello", Name, null, index);
+        var layout = _dir.Combine("layout");
+
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["latest"])], CancellationToken.None);
+
+        var (_, entry) = Assert.Single(IndexEntries(layout));
+        Assert.Equal(MediaTypes.OciIndex, entry.GetProperty("mediaType").GetString());
+        Assert.Equal(index.Digest.ToString(), entry.GetProperty("digest").GetString());
+        Assert.Equal(index.IndexBytes.Length, entry.GetProperty("size").GetInt64());
+        AssertBlobsAreContentAddressed(layout, built);
+    }
+
+    [Fact]
+    public async Task FailureIntoExistingLayoutKeepsIndexAndLeavesNoTempFiles()
+    {
+        var layout = _dir.Combine("layout");
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(await GoodImageAsync(), ["latest"])], CancellationToken.None);
+        var indexBefore = await File.ReadAllBytesAsync(Path.Combine(layout, "index.json"));
+        var failing = await FailingImageAsync();
+
+        var ex = await Assert.ThrowsAsync<KoException>(() => OciLayoutWriter.WriteAsync(layout, [new TaggedImage(failing, ["v3"])], CancellationToken.None));
+
+        Assert.Equal(KoErrorCodes.OutputNotWritable, ex.Code);
+        Assert.Equal(indexBefore, await File.ReadAllBytesAsync(Path.Combine(layout, "index.json")));
+        Assert.Empty(TempLeftovers());
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(layout, "blobs", "sha256")), f => Path.GetFileName(f) == FailingLayer.Digest.Hex);
+    }
+
+    [Fact]
+    public async Task FailureIntoNewDirectoryCreatesNothing()
+    {
+        var layout = _dir.Combine("layout");
+        var failing = await FailingImageAsync();
+
+        await Assert.ThrowsAsync<KoException>(() => OciLayoutWriter.WriteAsync(layout, [new TaggedImage(failing, ["latest"])], CancellationToken.None));
+
+        Assert.False(Directory.Exists(layout));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir.Path));
+    }
+
+    [Fact]
+    public async Task NonEmptyDirectoryThatIsNotALayoutIsRefused()
+    {
+        _dir.WriteFile("notlayout/readme.txt", "mine");
+
+        var ex = await Assert.ThrowsAsync<KoException>(async () => await OciLayoutWriter.WriteAsync(_dir.Combine("notlayout"), [new TaggedImage(await GoodImageAsync(), ["latest"])], CancellationToken.None));
+
+        Assert.Equal(KoErrorCodes.OutputNotWritable, ex.Code);
+        Assert.Equal(["notlayout/readme.txt"], _dir.AllFiles());
+    }
+
+    [Fact]
+    public async Task EmptyExistingDirectoryBecomesALayout()
+    {
+        var layout = _dir.Combine("empty");
+        Directory.CreateDirectory(layout);
+        var built = await GoodImageAsync();
+
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["latest"])], CancellationToken.None);
+
+        Assert.True(File.Exists(Path.Combine(layout, "oci-layout")));
+        AssertBlobsAreContentAddressed(layout, built);
+    }
+
+    [Fact]
+    public async Task OciArchiveIsATarOfALayout()
+    {
+        var built = await GoodImageAsync();
+        var archive = _dir.Combine("image.tar");
+
+        await OciArchiveWriter.WriteAsync(archive, [new TaggedImage(built, ["v1"])], CancellationToken.None);
+
+        var entries = TestUtil.ReadTar(await File.ReadAllBytesAsync(archive)).ToDictionary(e => e.Entry.Name);
+        Assert.Contains("oci-layout", entries.Keys);
+        Assert.Contains("index.json", entries.Keys);
+        Assert.Contains("blobs/", entries.Keys);
+        Assert.Contains("blobs/sha256/", entries.Keys);
+        Assert.Equal("1.0.0", JsonDocument.Parse(entries["oci-layout"].Data).RootElement.GetProperty("imageLayoutVersion").GetString());
+
+        var index = JsonDocument.Parse(entries["index.json"].Data).RootElement;
+        var entry = Assert.Single(index.GetProperty("manifests").EnumerateArray().ToList());
+        Assert.Equal($"{Name}:v1", entry.GetProperty("annotations").GetProperty(AnnotationKeys.RefName).GetString());
+        Assert.Equal(built.Digest.ToString(), entry.GetProperty("digest").GetString());
+
+        var blobs = entries.Where(e => e.Key.StartsWith("blobs/sha256/", StringComparison.Ordinal) && e.Key.Length > "blobs/sha256/".Length).ToList();
+        Assert.Equal(AllDigests(built).Select(d => d.Hex).Order(StringComparer.Ordinal), blobs.Select(b => b.Key["blobs/sha256/".Length..]).Order(StringComparer.Ordinal));
+        Assert.All(blobs, b => Assert.Equal(b.Key["blobs/sha256/".Length..], TestUtil.Sha256Hex(b.Value.Data)));
+        Assert.Empty(TempLeftovers());
+    }
+
+    [Fact]
+    public async Task FailedArchiveLeavesThePreviousFileByteIdentical()
+    {
+        var archive = _dir.Combine("image.tar");
+        await OciArchiveWriter.WriteAsync(archive, [new TaggedImage(await GoodImageAsync(), ["latest"])], CancellationToken.None);
+        var before = await File.ReadAllBytesAsync(archive);
+        var failing = await FailingImageAsync();
+
+        await Assert.ThrowsAsync<KoException>(() => OciArchiveWriter.WriteAsync(archive, [new TaggedImage(failing, ["latest"])], CancellationToken.None));
+
+        Assert.Equal(before, await File.ReadAllBytesAsync(archive));
+        Assert.Equal(["image.tar"], _dir.AllFiles());
+    }
+
+    [Fact]
+    public async Task DockerArchiveHasManifestConfigAndLayers()
+    {
+        var built = await GoodImageAsync();
+        var image = built.Image!;
+        var path = _dir.Combine("docker.tar");
+
+        await DockerArchiveWriter.WriteAsync(path, [(image, [$"{Name}:latest"])], CancellationToken.None);
+
+        var entries = TestUtil.ReadTar(await File.ReadAllBytesAsync(path)).ToDictionary(e => e.Entry.Name, e => e.Data);
+        var manifest = Assert.Single(JsonDocument.Parse(entries["manifest.json"]).RootElement.EnumerateArray().ToList());
+        var configName = manifest.GetProperty("Config").GetString()!;
+        Assert.Equal(image.ConfigBytes.ToArray(), entries[configName]);
+        Assert.Equal([$"{Name}:latest"], manifest.GetProperty("RepoTags").EnumerateArray().Select(t => t.GetString()));
+        var layers = manifest.GetProperty("Layers").EnumerateArray().Select(l => l.GetString()!).ToList();
+        Assert.Equal(image.Layers.Count, layers.Count);
+        foreach (var (name, layer) in layers.Zip(image.Layers))
+        {
+            Assert.Equal(TestUtil.Sha256Ref(entries[name]), layer.Descriptor.Digest.ToString());
+        }
+    }
+
+    /// <summary>A layer whose compressed stream yields some bytes, then fails as a broken disk or connection would.</summary>
+    private sealed class FailingLayer : ILayer
+    {
+        public static readonly Digest Digest = Digest.Sha256("never completes"u8);
+
+        public Descriptor Descriptor { get; } = new(MediaTypes.OciLayerGzip, Digest, 1 << 20);
+
+        public Digest DiffId { get; } = Digest.Sha256("never completes (tar)"u8);
+
+        public ValueTask<Stream> OpenCompressedAsync(CancellationToken cancellationToken) => ValueTask.FromResult<Stream>(new FailingStream());
+    }
+
+    private sealed class FailingStream : Stream
+    {
+        private int _reads;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_reads++ < 2)
+            {
+                var n = Math.Min(buffer.Length, 4096);
+                buffer[..n].Fill(0x42);
+                return n;
+            }
+
+            throw new IOException("simulated read failure");
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,59 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Ko.Engine.Layers;
+
+namespace Ko.Engine.Tests;
+
+/// <summary>Independent helpers: everything here uses the BCL only, never the code under test, to read results back.</summary>
+internal static class TestUtil
+{
+    public static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    public static string Sha256Ref(byte[] bytes) => "sha256:" + Sha256Hex(bytes);
+
+    public static byte[] Gunzip(byte[] gz)
+    {
+        using var input = new GZipStream(new MemoryStream(gz), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
+
+    /// <summary>Reads every entry of a tar with the BCL's TarReader, copying data out.</summary>
+    public static List<(System.Formats.Tar.TarEntry Entry, byte[] Data)> ReadTar(byte[] tar)
+    {
+        var result = new List<(System.Formats.Tar.TarEntry, byte[])>();
+        using var reader = new TarReader(new MemoryStream(tar));
+        while (reader.GetNextEntry(copyData: true) is { } entry)
+        {
+            var data = Array.Empty<byte>();
+            if (entry.DataStream is not null)
+            {
+                using var ms = new MemoryStream();
+                entry.DataStream.CopyTo(ms);
+                data = ms.ToArray();
+            }
+
+            result.Add((entry, data));
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs a writer callback against a fresh DeterministicTarWriter and returns the finished archive.</summary>
+    public static async Task<byte[]> WriteTarAsync(Func<DeterministicTarWriter, Task> write)
+    {
+        var ms = new MemoryStream();
+        await using (var tar = new DeterministicTarWriter(ms, leaveOpen: true))
+        {
+            await write(tar);
+            await tar.FinishAsync(CancellationToken.None);
+        }
+
+        return ms.ToArray();
+    }
+
+    /// <summary>An octal mode given as text, e.g. "1777", parsed independently of the code under test.</summary>
+    public static int Octal(string text) => Convert.ToInt32(text, 8);
+}
