@@ -52,20 +52,32 @@ public sealed class KoEngine
 
         // go list and the go builds overlap: builds start from the import paths as given while go list checks
         // that each is a package main; a bad path cancels the builds and is reported as go list saw it.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var listTask = go.ListAsync(plan.WorkingDirectory, plan.ImportPaths, cancellationToken);
-        BaseImage baseImage;
+        var baseTask = BaseImageResolver.ResolveAsync(plan.BaseImage, plan.WorkingDirectory, store, cache, cancellationToken);
+
+        // The generated bases offer a fixed platform list, so their builds need not wait for the base's layer.
+        IReadOnlyList<Platform> platforms;
+        BaseImage? baseImage = null;
         try
         {
-            baseImage = await BaseImageResolver.ResolveAsync(plan.BaseImage, plan.WorkingDirectory, store, cache, cancellationToken).ConfigureAwait(false);
+            if (SyntheticBase.IsSynthetic(plan.BaseImage))
+            {
+                platforms = ChoosePlatforms(plan, SyntheticBase.Offered, multiPlatform: true, plan.BaseImage);
+            }
+            else
+            {
+                baseImage = await baseTask.ConfigureAwait(false);
+                platforms = ChoosePlatforms(plan, baseImage.Platforms, baseImage.IsMultiPlatform, baseImage.Name);
+            }
         }
         catch
         {
-            await Quietly(listTask).ConfigureAwait(false);
+            await Quietly(listTask, baseTask).ConfigureAwait(false);
             throw;
         }
 
-        var platforms = ChoosePlatforms(plan, baseImage);
-        _logger.LogInformation("Building {Count} import path(s) for {Platforms} on {Base}", plan.ImportPaths.Count, string.Join(",", platforms), baseImage.Name);
+        _logger.LogInformation("Building {Count} import path(s) for {Platforms} on {Base}", plan.ImportPaths.Count, string.Join(",", platforms), plan.BaseImage);
 
         var stats = new Counters();
         using var gate = new SemaphoreSlim(plan.Jobs);
@@ -87,6 +99,7 @@ public sealed class KoEngine
                 gate.Release();
             }
 
+            _logger.LogDebug("go build {Pattern} for {Platform} done at {Elapsed} ms", pattern, platform, clock.ElapsedMilliseconds);
             Interlocked.Increment(ref stats.GoBuilds);
             _progress?.Report(new KoProgress("build", $"{pattern} {platform}", 1, 1));
             return output;
@@ -96,7 +109,9 @@ public sealed class KoEngine
         IReadOnlyList<GoPackage> packages;
         try
         {
+            baseImage ??= await baseTask.ConfigureAwait(false);
             packages = await listTask.ConfigureAwait(false);
+            _logger.LogDebug("go list and the base image done at {Elapsed} ms", clock.ElapsedMilliseconds);
             foreach (var package in packages)
             {
                 if (package.Error is not null)
@@ -113,16 +128,18 @@ public sealed class KoEngine
         catch
         {
             await failure.CancelAsync().ConfigureAwait(false);
-            await Quietly(goBuilds.Values.SelectMany(t => t)).ConfigureAwait(false);
+            await Quietly(goBuilds.Values.SelectMany(t => (IEnumerable<Task>)t).Append(baseTask)).ConfigureAwait(false);
             throw;
         }
+
+        var resolvedBase = baseImage;
 
         async Task<IImage> LayerAndAssembleAsync(GoPackage package, Platform platform, Task<string> goBuild)
         {
             var ct = failure.Token;
             var output = await goBuild.ConfigureAwait(false);
             var appName = package.ImportPath.TrimEnd('/').Split('/')[^1];
-            var baseTask = baseImages.GetOrAdd(platform, p => new Lazy<Task<IImage>>(() => baseImage.GetImageAsync(p, ct))).Value;
+            var baseTask = baseImages.GetOrAdd(platform, p => new Lazy<Task<IImage>>(() => resolvedBase.GetImageAsync(p, ct))).Value;
             var kodataTask = kodata.GetOrAdd(package.ImportPath, _ => new Lazy<Task<FileLayer>>(async () =>
             {
                 var r = await AppLayers.KodataLayerAsync(store, cache, package.Dir, plan.KodataCreationTime?.ToUnixTimeSeconds() ?? 0, ct).ConfigureAwait(false);
@@ -142,7 +159,7 @@ public sealed class KoEngine
                 Annotations = plan.Annotations,
                 User = plan.User,
             };
-            return ImageAssembler.Assemble(await baseTask.ConfigureAwait(false), baseImage.Name, await kodataTask.ConfigureAwait(false), binary.Layer, spec);
+            return ImageAssembler.Assemble(await baseTask.ConfigureAwait(false), resolvedBase.Name, await kodataTask.ConfigureAwait(false), binary.Layer, spec);
         }
 
         var work = packages
@@ -167,7 +184,8 @@ public sealed class KoEngine
             await Quietly(goBuilds.Values.SelectMany(t => t)).ConfigureAwait(false);
         }
 
-        var multi = platforms.Count > 1 || (plan.AllPlatforms && baseImage.IsMultiPlatform);
+        _logger.LogDebug("images assembled at {Elapsed} ms", clock.ElapsedMilliseconds);
+        var multi = platforms.Count > 1 || (plan.AllPlatforms && resolvedBase.IsMultiPlatform);
         var built = new List<BuiltImage>();
         foreach (var (package, tasks) in work)
         {
@@ -179,11 +197,12 @@ public sealed class KoEngine
 
             var name = Naming.ImageName(plan.Repository, package.ImportPath, plan.Naming);
             built.Add(multi
-                ? new BuiltImage(package.ImportPath, name, null, ImageAssembler.AssembleIndex(images, baseImage, plan.Annotations))
+                ? new BuiltImage(package.ImportPath, name, null, ImageAssembler.AssembleIndex(images, resolvedBase, plan.Annotations))
                 : new BuiltImage(package.ImportPath, name, images[0], null));
         }
 
         await WriteOutputsAsync(plan, built, cancellationToken).ConfigureAwait(false);
+        _logger.LogDebug("outputs written at {Elapsed} ms", clock.ElapsedMilliseconds);
 
         var results = packages.Select(p =>
         {
@@ -220,24 +239,19 @@ public sealed class KoEngine
         }
     }
 
-    private static IReadOnlyList<Platform> ChoosePlatforms(BuildPlan plan, BaseImage baseImage)
+    private static IReadOnlyList<Platform> ChoosePlatforms(BuildPlan plan, IReadOnlyList<Platform> offered, bool multiPlatform, string baseName)
     {
         if (plan.AllPlatforms)
         {
-            return baseImage.Platforms;
+            return offered;
         }
 
         if (plan.Platforms.Count == 0)
         {
-            if (!baseImage.IsMultiPlatform)
-            {
-                return baseImage.Platforms;
-            }
-
-            return [baseImage.Match(Platform.Host())];
+            return multiPlatform ? [BaseImage.Match(offered, Platform.Host(), baseName)] : offered;
         }
 
-        return plan.Platforms.Select(baseImage.Match).Distinct().ToList();
+        return plan.Platforms.Select(p => BaseImage.Match(offered, p, baseName)).Distinct().ToList();
     }
 
     private async Task WriteOutputsAsync(BuildPlan plan, IReadOnlyList<BuiltImage> built, CancellationToken cancellationToken)

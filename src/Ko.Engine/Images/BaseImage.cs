@@ -27,11 +27,11 @@ internal abstract class BaseImage
     public abstract Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken);
 
     /// <summary>Finds the offered platform that satisfies a wanted one, or explains why none does.</summary>
-    public Platform Match(Platform wanted)
+    public static Platform Match(IReadOnlyList<Platform> offered, Platform wanted, string baseName)
     {
-        var match = Platforms.FirstOrDefault(p => p == wanted) ?? Platforms.FirstOrDefault(wanted.Accepts);
+        var match = offered.FirstOrDefault(p => p == wanted) ?? offered.FirstOrDefault(wanted.Accepts);
         return match ?? throw new KoException(
             KoErrorCodes.InvalidPlatform,
-            $"the base image {Name} has no {wanted} image; it offers {string.Join(", ", Platforms)}. Choose one of those with --platform, or another base image.");
+            $"the base image {baseName} has no {wanted} image; it offers {string.Join(", ", offered)}. Choose one of those with --platform, or another base image.");
     }
 }

@@ -22,7 +22,8 @@ internal sealed class SyntheticBase : BaseImage
         "/etc/ssl/cert.pem",
     ];
 
-    private static readonly IReadOnlyList<Platform> Offered =
+    /// <summary>The platforms both generated bases offer.</summary>
+    public static readonly IReadOnlyList<Platform> Offered =
     [
         new("linux", "386"),
         new("linux", "amd64"),
@@ -49,6 +50,9 @@ internal sealed class SyntheticBase : BaseImage
     public override bool IsMultiPlatform => true;
 
     public static SyntheticBase Scratch() => new(ScratchName, null);
+
+    /// <summary>True for the base names this class generates.</summary>
+    public static bool IsSynthetic(string spec) => spec.Trim() is EmbeddedStaticName or ScratchName;
 
     public static async Task<SyntheticBase> EmbeddedStaticAsync(ContentStore store, LayerCache cache, CancellationToken cancellationToken)
     {
