@@ -41,9 +41,8 @@ public sealed class KoEngine
         var plan = BuildPlan.Create(options);
         if (plan.Push)
         {
-            throw new KoException(
-                KoErrorCodes.PushFailed,
-                $"pushing to {plan.Repository} needs registry support, which this version does not have yet. Pass --push=false and write the image with --oci-layout-path, --oci-archive or --tarball.");
+            // Fail before any build when the repository names no registry this version can push to.
+            RegistryPublisher.ValidateRepository(plan.Repository);
         }
 
         var store = new ContentStore(plan.CacheDirectory);
@@ -204,6 +203,19 @@ public sealed class KoEngine
         await WriteOutputsAsync(plan, built, cancellationToken).ConfigureAwait(false);
         _logger.LogDebug("outputs written at {Elapsed} ms", clock.ElapsedMilliseconds);
 
+        var pushed = default(PushOutcome);
+        if (plan.Push)
+        {
+            using var publisher = new RegistryPublisher(_logger);
+            foreach (var b in built)
+            {
+                pushed += await publisher.PublishAsync(b, plan.Tags, cancellationToken).ConfigureAwait(false);
+                _progress?.Report(new KoProgress("push", b.Name, 1, 1));
+            }
+
+            _logger.LogDebug("pushed at {Elapsed} ms", clock.ElapsedMilliseconds);
+        }
+
         var results = packages.Select(p =>
         {
             var b = built.First(x => x.ImportPath == p.ImportPath);
@@ -222,10 +234,10 @@ public sealed class KoEngine
             _logger.LogInformation("Built {ImportPath} as {Reference}", r.ImportPath, r.Reference);
         }
 
-        return new KoBuildResult(results, new KoBuildStatistics(stats.GoBuilds, stats.LayersWritten, stats.LayersReused));
+        return new KoBuildResult(results, new KoBuildStatistics(stats.GoBuilds, stats.LayersWritten, stats.LayersReused, pushed.BlobsUploaded, pushed.BlobsSkipped));
     }
 
-    private void Count(AppLayers.Result result, string what, Counters stats)
+    private void Count(AppLayers.LayerOutcome result, string what, Counters stats)
     {
         if (result.FromCache)
         {

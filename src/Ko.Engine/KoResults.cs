@@ -16,7 +16,9 @@ public sealed record KoImageResult(string ImportPath, string Name, string Refere
 /// <param name="GoBuilds">How many <c>go build</c> invocations ran.</param>
 /// <param name="LayersWritten">Layers tarred, compressed and hashed in this run.</param>
 /// <param name="LayersReused">Layers taken from the cache without tar, gzip or hashing.</param>
-public sealed record KoBuildStatistics(int GoBuilds, int LayersWritten, int LayersReused);
+/// <param name="BlobsUploaded">Blobs (layers and configs) uploaded to a registry; 0 without a push.</param>
+/// <param name="BlobsSkipped">Blobs a registry already had, so not uploaded; 0 without a push.</param>
+public sealed record KoBuildStatistics(int GoBuilds, int LayersWritten, int LayersReused, int BlobsUploaded, int BlobsSkipped);
 
 /// <summary>The outcome of <see cref="KoEngine.BuildAsync"/>.</summary>
 /// <param name="Images">One entry per import path, in the order given.</param>
@@ -24,7 +26,7 @@ public sealed record KoBuildStatistics(int GoBuilds, int LayersWritten, int Laye
 public sealed record KoBuildResult(IReadOnlyList<KoImageResult> Images, KoBuildStatistics Statistics);
 
 /// <summary>What is happening, for progress displays.</summary>
-/// <param name="Stage">The stage: <c>build</c>, <c>layer</c>, <c>write</c>.</param>
+/// <param name="Stage">The stage: <c>build</c>, <c>layer</c>, <c>write</c>, <c>push</c>.</param>
 /// <param name="Subject">What the stage works on (import path and platform, output path).</param>
 /// <param name="Completed">Units done.</param>
 /// <param name="Total">Units in all, when known.</param>

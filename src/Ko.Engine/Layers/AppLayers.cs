@@ -12,9 +12,9 @@ internal static class AppLayers
     private const int Mode0555 = 0x16d;
 
     /// <summary>Outcome of asking for a layer: the layer, and whether the cache supplied it.</summary>
-    public readonly record struct Result(FileLayer Layer, bool FromCache);
+    public readonly record struct LayerOutcome(FileLayer Layer, bool FromCache);
 
-    public static async Task<Result> BinaryLayerAsync(ContentStore store, LayerCache cache, string binaryPath, string appName, long mtime, CancellationToken cancellationToken)
+    public static async Task<LayerOutcome> BinaryLayerAsync(ContentStore store, LayerCache cache, string binaryPath, string appName, long mtime, CancellationToken cancellationToken)
     {
         string binaryHash;
         long size;
@@ -28,7 +28,7 @@ internal static class AppLayers
         var cached = await cache.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
         if (cached is not null)
         {
-            return new Result(cached, true);
+            return new LayerOutcome(cached, true);
         }
 
         var layer = await LayerWriter.WriteAsync(
@@ -46,10 +46,10 @@ internal static class AppLayers
             },
             cancellationToken).ConfigureAwait(false);
         await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
-        return new Result(layer, false);
+        return new LayerOutcome(layer, false);
     }
 
-    public static async Task<Result> KodataLayerAsync(ContentStore store, LayerCache cache, string packageDirectory, long mtime, CancellationToken cancellationToken)
+    public static async Task<LayerOutcome> KodataLayerAsync(ContentStore store, LayerCache cache, string packageDirectory, long mtime, CancellationToken cancellationToken)
     {
         var root = Path.Combine(packageDirectory, "kodata");
         var entries = KodataEntries(root);
@@ -71,7 +71,7 @@ internal static class AppLayers
         var cached = await cache.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
         if (cached is not null)
         {
-            return new Result(cached, true);
+            return new LayerOutcome(cached, true);
         }
 
         var layer = await LayerWriter.WriteAsync(
@@ -95,7 +95,7 @@ internal static class AppLayers
             },
             cancellationToken).ConfigureAwait(false);
         await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
-        return new Result(layer, false);
+        return new LayerOutcome(layer, false);
     }
 
     /// <summary>One kodata entry: a path relative to kodata/ (with '/'), and the file to read, or null for a directory.</summary>

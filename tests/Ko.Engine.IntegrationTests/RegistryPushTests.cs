@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Ko.Engine.Configuration;
+using Ko.Engine.Publishing;
+
+namespace Ko.Engine.IntegrationTests;
+
+/// <summary>A real <c>docker-registry</c> on a free loopback port, plain HTTP, no auth, storage in a temp directory.</summary>
+public sealed class RegistryFixture : IAsyncLifetime
+{
+    private readonly TempDir _dir = new("ko-registry");
+    private Process? _process;
+
+    public int Port { get; private set; }
+
+    /// <summary><c>127.0.0.1:PORT</c>.</summary>
+    public string Host => $"127.0.0.1:{Port}";
+
+    public static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        var registry = Tools.Require("docker-registry");
+        Port = FreePort();
+        var storage = _dir.Combine("storage");
+        Directory.CreateDirectory(storage);
+        var config = _dir.Combine("config.yml");
+        await File.WriteAllTextAsync(config, $"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{Port}\nlog:\n  level: error\n");
+        var start = new ProcessStartInfo(registry)
+        {
+            ArgumentList = { "serve", config },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        _process = Process.Start(start) ?? throw new InvalidOperationException("docker-registry did not start");
+        var stderr = new System.Text.StringBuilder();
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            lock (stderr)
+            {
+                stderr.AppendLine(e.Data);
+            }
+        };
+        _process.OutputDataReceived += (_, _) => { };
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (_process.HasExited)
+            {
+                break;
+            }
+
+            try
+            {
+                using var response = await http.GetAsync($"http://{Host}/v2/");
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        string log;
+        lock (stderr)
+        {
+            log = stderr.ToString();
+        }
+
+        await DisposeAsync();
+        throw new InvalidOperationException($"docker-registry did not answer GET http://{Host}/v2/ with 200 within 10 s:\n{log}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            try
+            {
+                if (!_process.HasExited)
+                {
+                    _process.Kill(entireProcessTree: true);
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                    await _process.WaitForExitAsync(timeout.Token);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            _process.Dispose();
+            _process = null;
+        }
+
+        _dir.Dispose();
+    }
+}
+
+/// <summary>Pushing to a plain-HTTP loopback registry, checked with skopeo.</summary>
+public sealed class RegistryPushTests : IClassFixture<RegistryFixture>, IDisposable
+{
+    private readonly RegistryFixture _registry;
+    private readonly TempDir _dir = new("ko-push");
+    private readonly string _src;
+
+    public RegistryPushTests(RegistryFixture registry)
+    {
+        _registry = registry;
+        _src = Repo.CopyHello(_dir.Combine("hello"));
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private Dictionary<string, string?> Env(string repository) =>
+        Repo.Environment(_dir.Combine("cache"), new Dictionary<string, string?> { ["KO_DOCKER_REPO"] = repository });
+
+    [Fact]
+    public async Task Pushes_a_multi_platform_image_that_skopeo_can_copy_and_a_second_push_uploads_nothing()
+    {
+        var repository = $"{_registry.Host}/team";
+        var env = Env(repository);
+        var run = await Repo.KoAsync(env, "build", "-C", _src, "--platform", "linux/amd64,linux/arm64", ".");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var reference = Assert.Single(run.References);
+        var expectedName = $"{repository}/hello-{Naming.Md5Hex("example.com/hello")}";
+        Assert.StartsWith(expectedName + "@sha256:", reference);
+        var digest = reference[(reference.IndexOf('@') + 1)..];
+
+        // The index as the registry serves it: both platforms, and its bytes hash to the printed digest.
+        var raw = await Tools.RunAsync("skopeo", ["inspect", "--raw", "--tls-verify=false", $"docker://{reference}"]);
+        var rawBytes = System.Text.Encoding.UTF8.GetBytes(raw.StandardOutput);
+        Assert.Equal(digest, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(rawBytes)));
+        using (var index = JsonDocument.Parse(rawBytes))
+        {
+            Assert.Equal("application/vnd.oci.image.index.v1+json", index.RootElement.GetProperty("mediaType").GetString());
+            var platforms = index.RootElement.GetProperty("manifests").EnumerateArray()
+                .Select(m => m.GetProperty("platform").GetProperty("os").GetString() + "/" + m.GetProperty("platform").GetProperty("architecture").GetString())
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            Assert.Equal(["linux/amd64", "linux/arm64"], platforms);
+        }
+
+        // The tag points at the index too.
+        var tagged = await Tools.RunAsync("skopeo", ["inspect", "--raw", "--tls-verify=false", $"docker://{expectedName}:latest"]);
+        Assert.Equal(raw.StandardOutput, tagged.StandardOutput);
+
+        // skopeo copy checks every blob's digest and size against the manifests.
+        await Tools.RunAsync("skopeo", ["copy", "--all", "--src-tls-verify=false", $"docker://{reference}", $"oci:{_dir.Combine("copy")}:x"]);
+        await Tools.RunAsync("skopeo", ["copy", "--src-tls-verify=false", "--override-arch", "arm64", $"docker://{reference}", $"oci:{_dir.Combine("copy-arm64")}:x"]);
+
+        // The same unchanged build again, through the engine: nothing to upload, same digest.
+        var result = await new KoEngine().BuildAsync(new KoBuildOptions
+        {
+            ImportPaths = ["."],
+            WorkingDirectory = _src,
+            Platforms = ["linux/amd64", "linux/arm64"],
+            Environment = env,
+        });
+        Assert.Equal(digest, result.Images[0].Digest.ToString());
+        Assert.Equal(0, result.Statistics.BlobsUploaded);
+        Assert.True(result.Statistics.BlobsSkipped > 0, result.Statistics.ToString());
+    }
+
+    [Fact]
+    public async Task A_single_platform_image_is_pushed_as_a_manifest_with_its_tags()
+    {
+        var repository = $"{_registry.Host}/single";
+        var run = await Repo.KoAsync(Env(repository), "build", "-C", _src, "--platform", "linux/amd64", "-t", "v1,v2", ".");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var reference = Assert.Single(run.References);
+        var name = reference[..reference.IndexOf('@')];
+        var digest = reference[(reference.IndexOf('@') + 1)..];
+        foreach (var tag in new[] { "v1", "v2" })
+        {
+            var raw = await Tools.RunAsync("skopeo", ["inspect", "--raw", "--tls-verify=false", $"docker://{name}:{tag}"]);
+            Assert.Equal(digest, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(raw.StandardOutput))));
+            Assert.Contains("application/vnd.oci.image.manifest.v1+json", raw.StandardOutput);
+        }
+
+        await Tools.RunAsync("skopeo", ["copy", "--src-tls-verify=false", $"docker://{reference}", $"oci:{_dir.Combine("copy")}:x"]);
+    }
+
+    [Fact]
+    public async Task Pushing_where_no_registry_listens_fails_with_KO3002_naming_the_host()
+    {
+        var port = RegistryFixture.FreePort();
+        var run = await Repo.KoAsync(Env($"127.0.0.1:{port}/team"), "build", "-C", _src, "--platform", "linux/amd64", ".");
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("KO3002", run.Stderr);
+        Assert.Contains($"127.0.0.1:{port}", run.Stderr);
+        Assert.Equal(string.Empty, run.Stdout);
+    }
+
+    [Fact]
+    public async Task A_repository_without_a_registry_host_is_refused_before_building()
+    {
+        var run = await Repo.KoAsync(Env("team/app"), "build", "-C", _src, "--platform", "linux/amd64", ".");
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("KO1004", run.Stderr);
+        Assert.Contains("docker.io", run.Stderr);
+    }
+}

@@ -1,0 +1,66 @@
+using Ko.Engine.Oci;
+using Ko.Engine.Publishing;
+using Ko.Engine.Registry;
+
+namespace Ko.Engine.Tests;
+
+public class RegistryClientTests
+{
+    private static readonly Digest Empty = Digest.Parse("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+    [Theory]
+    [InlineData("localhost", true)]
+    [InlineData("localhost:5000", true)]
+    [InlineData("LOCALHOST:5000", true)]
+    [InlineData("127.0.0.1:5000", true)]
+    [InlineData("127.1.2.3", true)]
+    [InlineData("[::1]:5000", true)]
+    [InlineData("[::1]", true)]
+    [InlineData("registry.example:5000", false)]
+    [InlineData("10.0.0.1:5000", false)]
+    [InlineData("localhost.example.com", false)]
+    [InlineData("[::2]:5000", false)]
+    public void OnlyLoopbackHostsArePlainHttp(string host, bool loopback)
+    {
+        Assert.Equal(loopback, RegistryClient.IsLoopback(host));
+        using var client = new RegistryClient(host);
+        Assert.Equal(loopback ? "http" : "https", client.BaseAddress.Scheme);
+    }
+
+    [Theory]
+    [InlineData("http://r:5000/v2/a/blobs/uploads/u1", "http://r:5000/v2/a/blobs/uploads/u1?digest=sha256%3A")]
+    [InlineData("http://r:5000/v2/a/blobs/uploads/u1?_state=abc%3D", "http://r:5000/v2/a/blobs/uploads/u1?_state=abc%3D&digest=sha256%3A")]
+    public void TheDigestIsAppendedToTheUploadLocationsQuery(string location, string expectedPrefix)
+    {
+        var uri = RegistryClient.AppendDigest(new Uri(location), Empty);
+        Assert.Equal(expectedPrefix + Empty.Hex, uri.AbsoluteUri);
+    }
+
+    [Fact]
+    public void RegistryErrorsAreDescribedByTheirMessages()
+    {
+        var body = "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown to registry\",\"detail\":\"x\"},{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}";
+        Assert.Equal("BLOB_UNKNOWN: blob unknown to registry; DENIED: requested access to the resource is denied", RegistryClient.DescribeErrorBody(body));
+        Assert.Equal("plain text", RegistryClient.DescribeErrorBody(" plain text\n"));
+        Assert.Equal(string.Empty, RegistryClient.DescribeErrorBody(""));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:5000/team/hello-abc", "127.0.0.1:5000", "team/hello-abc")]
+    [InlineData("localhost/app", "localhost", "app")]
+    [InlineData("registry.example/a/b/c", "registry.example", "a/b/c")]
+    public void ImageNamesSplitIntoRegistryAndRepository(string name, string host, string repository)
+    {
+        Assert.Equal((host, repository), RegistryPublisher.ParseName(name));
+    }
+
+    [Theory]
+    [InlineData("team/hello")]
+    [InlineData("hello")]
+    [InlineData("registry.example:5000")]
+    public void NamesWithoutARegistryOrRepositoryAreRefused(string name)
+    {
+        var ex = Assert.Throws<KoException>(() => RegistryPublisher.ParseName(name));
+        Assert.Equal(KoErrorCodes.InvalidOption, ex.Code);
+    }
+}
