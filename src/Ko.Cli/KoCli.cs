@@ -81,12 +81,13 @@ public static class KoCli
             }
         });
         var ldflags = new Option<string[]>("--ldflags") { Description = "Linker flags for go build, e.g. \"-X main.version=1.2.3\"." };
+        var insecure = new Option<bool>("--insecure-registry") { Description = "Use plain HTTP and skip TLS verification for the registry." };
         var workingDir = new Option<string?>("--working-dir", "-C") { Description = "The directory Go runs in (default: the current directory)." };
 
         var cmd = new Command("build", "Build Go import paths into container images and publish them.");
         cmd.Aliases.Add("publish");
         cmd.Arguments.Add(importPaths);
-        foreach (var o in new Option[] { platform, push, tags, tagOnly, bare, preserve, baseImportPaths, ociLayout, ociArchive, tarball, imageRefs, labels, annotations, user, baseImage, jobs, ldflags, workingDir })
+        foreach (var o in new Option[] { platform, push, tags, tagOnly, bare, preserve, baseImportPaths, ociLayout, ociArchive, tarball, imageRefs, labels, annotations, user, baseImage, jobs, ldflags, insecure, workingDir })
         {
             cmd.Options.Add(o);
         }
@@ -141,6 +142,7 @@ public static class KoCli
                 WorkingDirectory = r.GetValue(workingDir),
                 Platforms = r.GetValue(platform) ?? [],
                 Push = r.GetValue(push),
+                InsecureRegistry = r.GetValue(insecure),
                 Tags = r.GetValue(tags) ?? [],
                 TagOnly = r.GetValue(tagOnly),
                 Naming = naming,

@@ -5,6 +5,7 @@ using Ko.Engine.Images;
 using Ko.Engine.Layers;
 using Ko.Engine.Oci;
 using Ko.Engine.Publishing;
+using Ko.Engine.Registry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -206,7 +207,13 @@ public sealed class KoEngine
         var pushed = default(PushOutcome);
         if (plan.Push)
         {
-            using var publisher = new RegistryPublisher(_logger);
+            using var publisher = new RegistryPublisher(new RegistryOptions
+            {
+                Insecure = plan.InsecureRegistry,
+                Environment = plan.Environment,
+                Logger = _logger,
+                Progress = _progress,
+            });
             foreach (var b in built)
             {
                 pushed += await publisher.PublishAsync(b, plan.Tags, cancellationToken).ConfigureAwait(false);

@@ -173,14 +173,24 @@ public static class Repo
         return new KoRun(code, stdout.ToString(), stderr.ToString());
     }
 
-    private static string FindRoot()
+    // From this source file's own path (known at compile time), so tests find the repository even when built
+    // into another artifacts directory.
+    private static string FindRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "KoAddins.sln")))
+        foreach (var start in new[] { Path.GetDirectoryName(sourceFile), AppContext.BaseDirectory })
         {
-            dir = dir.Parent;
+            var dir = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start);
+            while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "KoAddins.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            if (dir is not null)
+            {
+                return dir.FullName;
+            }
         }
 
-        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (KoAddins.sln) above " + AppContext.BaseDirectory);
+        throw new InvalidOperationException("cannot find the repository root (KoAddins.sln) above " + sourceFile);
     }
 }

@@ -23,7 +23,7 @@ public class RegistryClientTests
     public void OnlyLoopbackHostsArePlainHttp(string host, bool loopback)
     {
         Assert.Equal(loopback, RegistryClient.IsLoopback(host));
-        using var client = new RegistryClient(host);
+        using var client = new RegistryClient(host, new RegistryOptions());
         Assert.Equal(loopback ? "http" : "https", client.BaseAddress.Scheme);
     }
 

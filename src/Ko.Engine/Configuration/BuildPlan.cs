@@ -29,6 +29,8 @@ internal sealed record BuildPlan
 
     public required bool Push { get; init; }
 
+    public bool InsecureRegistry { get; init; }
+
     public required NamingStrategy Naming { get; init; }
 
     public string? OciLayoutPath { get; init; }
@@ -154,6 +156,7 @@ internal sealed record BuildPlan
             Tags = tags,
             TagOnly = options.TagOnly,
             Push = push,
+            InsecureRegistry = options.InsecureRegistry,
             Naming = options.Naming,
             OciLayoutPath = Resolve(options.OciLayoutPath, workingDirectory),
             OciArchivePath = Resolve(options.OciArchivePath, workingDirectory),

@@ -32,6 +32,9 @@ public sealed record KoBuildOptions
     /// <summary>Push to the repository's registry (ko's default); false builds locally only.</summary>
     public bool Push { get; init; } = true;
 
+    /// <summary>Use plain HTTP and skip TLS verification for registries (ko's <c>--insecure-registry</c>).</summary>
+    public bool InsecureRegistry { get; init; }
+
     /// <summary>How image names derive from import paths.</summary>
     public NamingStrategy Naming { get; init; } = NamingStrategy.Md5;
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Ko.Engine.Oci;
 using Ko.Engine.Registry;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ko.Engine.Publishing;
 
@@ -23,10 +22,12 @@ internal sealed class RegistryPublisher : IDisposable
 
     private readonly ConcurrentDictionary<string, RegistryClient> _clients = new(StringComparer.OrdinalIgnoreCase);
     private readonly ILogger _logger;
+    private readonly RegistryOptions _options;
 
-    public RegistryPublisher(ILogger? logger = null)
+    public RegistryPublisher(RegistryOptions options)
     {
-        _logger = logger ?? NullLogger.Instance;
+        _options = options;
+        _logger = options.Logger;
     }
 
     /// <summary>
@@ -74,7 +75,7 @@ internal sealed class RegistryPublisher : IDisposable
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(tags);
         var (host, repository) = ParseName(image.Name);
-        var client = _clients.GetOrAdd(host, h => new RegistryClient(h));
+        var client = _clients.GetOrAdd(host, h => new RegistryClient(h, _options));
 
         // Blobs yields manifests and indexes too; those go up through the manifests API, not as blobs.
         var manifests = image.Images.Select(i => i.Digest).ToHashSet();

@@ -20,20 +20,15 @@ internal sealed class RegistryClient : IDisposable
     private readonly HttpClient _http;
     private readonly Uri _base;
 
-    public RegistryClient(string host)
+    public RegistryClient(string host, RegistryOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentNullException.ThrowIfNull(options);
         Host = host;
-        _base = new Uri($"{(IsLoopback(host) ? "http" : "https")}://{host}/");
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = TimeSpan.FromSeconds(30),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            AutomaticDecompression = DecompressionMethods.None,
-        };
+        _base = RegistryTransport.BaseAddress(host, options);
 
         // Layers can be large and slow to upload: no overall timeout; callers cancel through their token.
-        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(RegistryTransport.CreateHandler(host, options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>The registry host (and port) as written in the image name.</summary>
@@ -107,16 +102,11 @@ internal sealed class RegistryClient : IDisposable
 
         var put = AppendDigest(location, digest);
         operation = $"uploading blob {digest} ({size} bytes) to {repository}";
-        var stream = await open(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Put, put);
-            request.Content = new StreamContent(stream, 1 << 16);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            request.Content.Headers.ContentLength = size;
-            using var response = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false);
-            await EnsureAsync(response, HttpStatusCode.Created, operation, cancellationToken).ConfigureAwait(false);
-        }
+        using var request = new HttpRequestMessage(HttpMethod.Put, put);
+        request.Content = new ReopenableContent(open, size);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var done = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(done, HttpStatusCode.Created, operation, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
