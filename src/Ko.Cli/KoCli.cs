@@ -23,6 +23,7 @@ public static class KoCli
         var root = new RootCommand("dotnet ko: build Go programs into container images without Docker.");
         root.Options.Add(verbose);
         root.Subcommands.Add(BuildCommand(verbose, output, error, environment));
+        root.Subcommands.Add(LoginCommand.Create(verbose, output, error, environment));
         var version = new Command("version", "Print the version of dotnet ko.");
         version.SetAction(_ => output.WriteLine(Version()));
         root.Subcommands.Add(version);
@@ -81,13 +82,14 @@ public static class KoCli
             }
         });
         var ldflags = new Option<string[]>("--ldflags") { Description = "Linker flags for go build, e.g. \"-X main.version=1.2.3\"." };
+        var local = new Option<bool>("--local", "-L") { Description = "Load the images into the local docker daemon (or podman) instead of pushing; names go under ko.local." };
         var insecure = new Option<bool>("--insecure-registry") { Description = "Use plain HTTP and skip TLS verification for the registry." };
         var workingDir = new Option<string?>("--working-dir", "-C") { Description = "The directory Go runs in (default: the current directory)." };
 
         var cmd = new Command("build", "Build Go import paths into container images and publish them.");
         cmd.Aliases.Add("publish");
         cmd.Arguments.Add(importPaths);
-        foreach (var o in new Option[] { platform, push, tags, tagOnly, bare, preserve, baseImportPaths, ociLayout, ociArchive, tarball, imageRefs, labels, annotations, user, baseImage, jobs, ldflags, insecure, workingDir })
+        foreach (var o in new Option[] { platform, push, tags, tagOnly, bare, preserve, baseImportPaths, ociLayout, ociArchive, tarball, imageRefs, labels, annotations, user, baseImage, jobs, ldflags, local, insecure, workingDir })
         {
             cmd.Options.Add(o);
         }
@@ -117,7 +119,8 @@ public static class KoCli
 
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
-            var logger = new StderrLogger(error, r.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
+            var display = ProgressDisplay.Create(error, r.GetValue(verbose), environment);
+            var logger = display.Logger;
             var naming = NamingStrategy.Md5;
             if (r.GetValue(bare))
             {
@@ -142,6 +145,7 @@ public static class KoCli
                 WorkingDirectory = r.GetValue(workingDir),
                 Platforms = r.GetValue(platform) ?? [],
                 Push = r.GetValue(push),
+                Local = r.GetValue(local),
                 InsecureRegistry = r.GetValue(insecure),
                 Tags = r.GetValue(tags) ?? [],
                 TagOnly = r.GetValue(tagOnly),
@@ -158,8 +162,8 @@ public static class KoCli
                 Ldflags = r.GetValue(ldflags) ?? [],
                 Environment = environment,
             };
-            var engine = new KoEngine(logger);
-            var result = await engine.BuildAsync(options, ct).ConfigureAwait(false);
+            var engine = new KoEngine(logger, display);
+            var result = await display.RunAsync(() => engine.BuildAsync(options, ct)).ConfigureAwait(false);
             foreach (var image in result.Images)
             {
                 await output.WriteLineAsync(image.Reference).ConfigureAwait(false);

@@ -54,7 +54,16 @@ public sealed class KoEngine
         // that each is a package main; a bad path cancels the builds and is reported as go list saw it.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var listTask = go.ListAsync(plan.WorkingDirectory, plan.ImportPaths, cancellationToken);
-        var baseTask = BaseImageResolver.ResolveAsync(plan.BaseImage, plan.WorkingDirectory, store, cache, cancellationToken);
+        // One set of registry settings for reading the base and for pushing.
+        var registryOptions = RetryHandler.FromEnvironment(new RegistryOptions
+        {
+            Insecure = plan.InsecureRegistry,
+            Environment = plan.Environment,
+            Credentials = new Ko.Engine.Registry.Credentials.DockerCredentials(plan.Environment, _logger),
+            Logger = _logger,
+            Progress = _progress,
+        });
+        var baseTask = BaseImageResolver.ResolveAsync(plan.BaseImage, plan.WorkingDirectory, store, cache, registryOptions, cancellationToken);
 
         // The generated bases offer a fixed platform list, so their builds need not wait for the base's layer.
         IReadOnlyList<Platform> platforms;
@@ -207,13 +216,7 @@ public sealed class KoEngine
         var pushed = default(PushOutcome);
         if (plan.Push)
         {
-            using var publisher = new RegistryPublisher(new RegistryOptions
-            {
-                Insecure = plan.InsecureRegistry,
-                Environment = plan.Environment,
-                Logger = _logger,
-                Progress = _progress,
-            });
+            using var publisher = new RegistryPublisher(registryOptions);
             foreach (var b in built)
             {
                 pushed += await publisher.PublishAsync(b, plan.Tags, cancellationToken).ConfigureAwait(false);
@@ -223,10 +226,15 @@ public sealed class KoEngine
             _logger.LogDebug("pushed at {Elapsed} ms", clock.ElapsedMilliseconds);
         }
 
+        // --local (or a ko.local repository): load into docker or podman; the printed reference is name:<hex>, as ko.
+        var loaded = plan.Local
+            ? await new DaemonPublisher(store, plan.Environment, _logger, _progress).LoadAsync(built, plan.Tags, cancellationToken).ConfigureAwait(false)
+            : null;
+
         var results = packages.Select(p =>
         {
             var b = built.First(x => x.ImportPath == p.ImportPath);
-            var reference = Naming.PrintedReference(b.Name, plan.Tags, b.Digest.ToString(), plan.TagOnly);
+            var reference = loaded?.GetValueOrDefault(b.Name) ?? Naming.PrintedReference(b.Name, plan.Tags, b.Digest.ToString(), plan.TagOnly);
             return new KoImageResult(p.ImportPath, b.Name, reference, b.Digest, b.MediaType, b.Images.Select(i => i.Platform).ToList(), plan.Tags);
         }).ToList();
 
@@ -241,11 +249,12 @@ public sealed class KoEngine
             _logger.LogInformation("Built {ImportPath} as {Reference}", r.ImportPath, r.Reference);
         }
 
-        return new KoBuildResult(results, new KoBuildStatistics(stats.GoBuilds, stats.LayersWritten, stats.LayersReused, pushed.BlobsUploaded, pushed.BlobsSkipped));
+        return new KoBuildResult(results, new KoBuildStatistics(stats.GoBuilds, stats.LayersWritten, stats.LayersReused, pushed.BlobsUploaded, pushed.BlobsSkipped, pushed.BlobsMounted));
     }
 
     private void Count(AppLayers.LayerOutcome result, string what, Counters stats)
     {
+        _progress?.Report(new KoProgress("layer", what, 1, 1));
         if (result.FromCache)
         {
             Interlocked.Increment(ref stats.LayersReused);

@@ -51,4 +51,8 @@ public static class KoErrorCodes
     public const string PushFailed = "KO3002";
     /// <summary>A base image could not be read.</summary>
     public const string BaseImageUnreadable = "KO3003";
+    /// <summary>A registry refused the credentials (or wants some and none were found); the message names the registry and the user, never the secret, and says to run <c>dotnet ko login</c>.</summary>
+    public const string AuthenticationFailed = "KO3004";
+    /// <summary>Loading an image into the local docker or podman (<c>--local</c>, a <c>ko.local</c> repository) failed; the message names the tool and carries its error output.</summary>
+    public const string DaemonLoadFailed = "KO3005";
 }

@@ -18,7 +18,8 @@ public sealed record KoImageResult(string ImportPath, string Name, string Refere
 /// <param name="LayersReused">Layers taken from the cache without tar, gzip or hashing.</param>
 /// <param name="BlobsUploaded">Blobs (layers and configs) uploaded to a registry; 0 without a push.</param>
 /// <param name="BlobsSkipped">Blobs a registry already had, so not uploaded; 0 without a push.</param>
-public sealed record KoBuildStatistics(int GoBuilds, int LayersWritten, int LayersReused, int BlobsUploaded, int BlobsSkipped);
+/// <param name="BlobsMounted">Base-image blobs a registry mounted from another of its repositories, so not uploaded; 0 without a push.</param>
+public sealed record KoBuildStatistics(int GoBuilds, int LayersWritten, int LayersReused, int BlobsUploaded, int BlobsSkipped, int BlobsMounted);
 
 /// <summary>The outcome of <see cref="KoEngine.BuildAsync"/>.</summary>
 /// <param name="Images">One entry per import path, in the order given.</param>

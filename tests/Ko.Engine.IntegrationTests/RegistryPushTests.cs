@@ -222,11 +222,13 @@ public sealed class RegistryPushTests : IClassFixture<RegistryFixture>, IDisposa
     }
 
     [Fact]
-    public async Task A_repository_without_a_registry_host_is_refused_before_building()
+    public async Task An_invalid_repository_is_refused_before_building()
     {
-        var run = await Repo.KoAsync(Env("team/app"), "build", "-C", _src, "--platform", "linux/amd64", ".");
+        // Upper case is not allowed in a repository name; the build must not even start.
+        File.WriteAllText(Path.Combine(_src, "main.go"), "package main\n\nfunc main() { broken( }\n");
+        var run = await Repo.KoAsync(Env("127.0.0.1:5000/Team/App"), "build", "-C", _src, "--platform", "linux/amd64", ".");
         Assert.True(run.ExitCode == 1, run.ToString());
         Assert.Contains("KO1004", run.Stderr);
-        Assert.Contains("docker.io", run.Stderr);
+        Assert.DoesNotContain("KO2004", run.Stderr);
     }
 }

@@ -49,16 +49,17 @@ public class RegistryClientTests
     [InlineData("127.0.0.1:5000/team/hello-abc", "127.0.0.1:5000", "team/hello-abc")]
     [InlineData("localhost/app", "localhost", "app")]
     [InlineData("registry.example/a/b/c", "registry.example", "a/b/c")]
+    [InlineData("team/hello", "registry-1.docker.io", "team/hello")]
+    [InlineData("hello", "registry-1.docker.io", "library/hello")]
     public void ImageNamesSplitIntoRegistryAndRepository(string name, string host, string repository)
     {
         Assert.Equal((host, repository), RegistryPublisher.ParseName(name));
     }
 
     [Theory]
-    [InlineData("team/hello")]
-    [InlineData("hello")]
     [InlineData("registry.example:5000")]
-    public void NamesWithoutARegistryOrRepositoryAreRefused(string name)
+    [InlineData("registry.example:5000/Team/Hello")]
+    public void NamesWithoutARepositoryOrWithBadCharactersAreRefused(string name)
     {
         var ex = Assert.Throws<KoException>(() => RegistryPublisher.ParseName(name));
         Assert.Equal(KoErrorCodes.InvalidOption, ex.Code);

@@ -29,6 +29,9 @@ internal sealed record BuildPlan
 
     public required bool Push { get; init; }
 
+    /// <summary>Load into the local docker or podman instead of pushing (<c>--local</c>, or a <c>ko.local</c> repository).</summary>
+    public bool Local { get; init; }
+
     public bool InsecureRegistry { get; init; }
 
     public required NamingStrategy Naming { get; init; }
@@ -101,6 +104,16 @@ internal sealed record BuildPlan
 
         var push = options.Push;
         var repository = options.Repository ?? Env("KO_DOCKER_REPO");
+
+        // As ko: --local names images under ko.local (whatever KO_DOCKER_REPO says) and loads instead of pushing;
+        // a ko.local repository means --local when pushing.
+        var local = options.Local || (push && repository is not null && IsLocalRepository(repository));
+        if (local)
+        {
+            repository = repository is not null && IsLocalRepository(repository) ? repository : LocalRepository;
+            push = false;
+        }
+
         if (repository is null)
         {
             if (push)
@@ -156,6 +169,7 @@ internal sealed record BuildPlan
             Tags = tags,
             TagOnly = options.TagOnly,
             Push = push,
+            Local = local,
             InsecureRegistry = options.InsecureRegistry,
             Naming = options.Naming,
             OciLayoutPath = Resolve(options.OciLayoutPath, workingDirectory),
@@ -173,6 +187,10 @@ internal sealed record BuildPlan
             KodataCreationTime = kodataCreation,
         };
     }
+
+    /// <summary>True for <c>ko.local</c> and names under it: the local daemon's domain, never pushed to.</summary>
+    public static bool IsLocalRepository(string repository) =>
+        repository.TrimEnd('/') is var r && (r == LocalRepository || r.StartsWith(LocalRepository + "/", StringComparison.Ordinal));
 
     /// <summary>Strips <c>ko://</c>; import paths and relative paths are otherwise kept as given.</summary>
     public static string NormalizeImportPath(string path)

@@ -32,6 +32,13 @@ public sealed record KoBuildOptions
     /// <summary>Push to the repository's registry (ko's default); false builds locally only.</summary>
     public bool Push { get; init; } = true;
 
+    /// <summary>
+    /// Load the images into the local docker daemon (when it answers) or podman instead of pushing, as ko's
+    /// <c>--local</c>: names go under <c>ko.local</c>, each image is tagged <c>name:&lt;digest hex&gt;</c> and with every
+    /// tag. A repository starting with <c>ko.local</c> means the same when pushing.
+    /// </summary>
+    public bool Local { get; init; }
+
     /// <summary>Use plain HTTP and skip TLS verification for registries (ko's <c>--insecure-registry</c>).</summary>
     public bool InsecureRegistry { get; init; }
 

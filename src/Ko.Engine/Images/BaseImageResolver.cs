@@ -1,11 +1,16 @@
 using Ko.Engine.Layers;
+using Ko.Engine.References;
+using Ko.Engine.Registry;
 
 namespace Ko.Engine.Images;
 
-/// <summary>Turns a base image string into a <see cref="BaseImage"/>. The seam where registry bases plug in.</summary>
+/// <summary>
+/// Turns a base image string into a <see cref="BaseImage"/>: <c>embedded:static</c>, <c>scratch</c>,
+/// <c>oci:DIR[:REF]</c>, and anything else as a registry reference <c>[REGISTRY/]REPOSITORY[:TAG][@DIGEST]</c>.
+/// </summary>
 internal static class BaseImageResolver
 {
-    public static async Task<BaseImage> ResolveAsync(string spec, string workingDirectory, ContentStore store, LayerCache cache, CancellationToken cancellationToken)
+    public static async Task<BaseImage> ResolveAsync(string spec, string workingDirectory, ContentStore store, LayerCache cache, RegistryOptions registry, CancellationToken cancellationToken)
     {
         var s = spec.Trim();
         if (s == SyntheticBase.EmbeddedStaticName)
@@ -28,8 +33,20 @@ internal static class BaseImageResolver
             throw new KoException(KoErrorCodes.InvalidBaseImage, $"base image '{spec}' is unknown: the embedded base is '{SyntheticBase.EmbeddedStaticName}'.");
         }
 
-        throw new KoException(
-            KoErrorCodes.InvalidBaseImage,
-            $"base image '{spec}' names a registry image, and this version reads bases only from embedded:static, scratch or oci:DIR[:TAG]. Copy it into a layout first (skopeo copy docker://{spec} oci:base-layout) and use oci:base-layout.");
+        var reference = ImageReference.Parse(s);
+        ArgumentNullException.ThrowIfNull(registry);
+
+        // The client lives as long as the base's layers may be streamed (up to the end of a push); its idle
+        // connections close on their own.
+        var client = new RegistryClient(reference.ApiHost, registry);
+        try
+        {
+            return await RegistryBase.OpenAsync(reference, client, store, registry.Logger, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
     }
 }

@@ -1,19 +1,24 @@
 using System.Collections.Concurrent;
+using Ko.Engine.Images;
+using Ko.Engine.Layers;
 using Ko.Engine.Oci;
+using Ko.Engine.References;
 using Ko.Engine.Registry;
 using Microsoft.Extensions.Logging;
 
 namespace Ko.Engine.Publishing;
 
-/// <summary>What a push did: blobs uploaded and blobs the registry already had.</summary>
-internal readonly record struct PushOutcome(int BlobsUploaded, int BlobsSkipped)
+/// <summary>What a push did: blobs uploaded, blobs the registry already had, and blobs mounted from another repository of it.</summary>
+internal readonly record struct PushOutcome(int BlobsUploaded, int BlobsSkipped, int BlobsMounted = 0)
 {
-    public static PushOutcome operator +(PushOutcome a, PushOutcome b) => new(a.BlobsUploaded + b.BlobsUploaded, a.BlobsSkipped + b.BlobsSkipped);
+    public static PushOutcome operator +(PushOutcome a, PushOutcome b) =>
+        new(a.BlobsUploaded + b.BlobsUploaded, a.BlobsSkipped + b.BlobsSkipped, a.BlobsMounted + b.BlobsMounted);
 }
 
 /// <summary>
 /// Pushes built images to their registry: every layer and config blob the registry lacks (HEAD first, up to four
-/// uploads at a time), then the platform manifests by digest, then the index by digest, then the tags (a tag that
+/// at a time; a base layer from another repository of the same registry is mounted from there, and only when the
+/// mount is refused uploaded; a base layer from another registry is streamed across, never written to disk), then the platform manifests by digest, then the index by digest, then the tags (a tag that
 /// already points at the same digest is left alone). One <see cref="RegistryClient"/> per registry host.
 /// </summary>
 internal sealed class RegistryPublisher : IDisposable
@@ -31,42 +36,46 @@ internal sealed class RegistryPublisher : IDisposable
     }
 
     /// <summary>
-    /// Splits an image name into registry host and repository path. The first component is the registry when it
-    /// contains '.' or ':' or is <c>localhost</c>; names without one (Docker Hub's) are not supported yet.
+    /// Splits an image name into the registry API host and the repository path, as docker reads names: a first
+    /// component without '.' or ':' that is not <c>localhost</c> is a Docker Hub namespace (<c>team/app</c> is
+    /// <c>docker.io/team/app</c>, sent to <c>registry-1.docker.io</c>). A name that is only a registry host, or that
+    /// carries a tag or digest, is refused.
     /// </summary>
     public static (string Host, string Repository) ParseName(string name)
     {
-        ArgumentNullException.ThrowIfNull(name);
-        var slash = name.IndexOf('/', StringComparison.Ordinal);
-        var first = slash < 0 ? name : name[..slash];
-        if (!IsRegistryHost(first))
-        {
-            throw new KoException(
-                KoErrorCodes.InvalidOption,
-                $"'{name}' does not start with a registry host (a name with '.' or ':', or localhost); registries like docker.io are not supported yet. Set KO_DOCKER_REPO to REGISTRY/REPOSITORY, e.g. localhost:5000/team.");
-        }
-
-        var repository = slash < 0 ? string.Empty : name[(slash + 1)..].Trim('/');
-        if (repository.Length == 0)
-        {
-            throw new KoException(
-                KoErrorCodes.InvalidOption,
-                $"'{name}' names a registry but no repository; set KO_DOCKER_REPO to REGISTRY/REPOSITORY, e.g. {first}/team.");
-        }
-
-        return (first, repository);
+        var reference = ParseRepository(name);
+        return (reference.ApiHost, reference.Repository);
     }
 
-    /// <summary>Checks that a repository such as <c>KO_DOCKER_REPO</c> starts with a supported registry host.</summary>
-    public static void ValidateRepository(string repository)
+    /// <summary>Checks that a repository such as <c>KO_DOCKER_REPO</c> is one images can be pushed under.</summary>
+    public static void ValidateRepository(string repository) => ParseRepository(repository);
+
+    private static ImageReference ParseRepository(string name)
     {
-        ArgumentNullException.ThrowIfNull(repository);
-        var slash = repository.IndexOf('/', StringComparison.Ordinal);
-        var first = slash < 0 ? repository : repository[..slash];
-        if (!IsRegistryHost(first))
+        ArgumentNullException.ThrowIfNull(name);
+        var trimmed = name.Trim().TrimEnd('/');
+        if (!trimmed.Contains('/', StringComparison.Ordinal) && ImageReference.LooksLikeRegistry(trimmed))
         {
-            ParseName(repository);
+            throw new KoException(
+                KoErrorCodes.InvalidOption,
+                $"'{name}' names a registry but no repository; set KO_DOCKER_REPO to REGISTRY/REPOSITORY, e.g. {trimmed}/team.");
         }
+
+        if (!ImageReference.TryParse(trimmed, out var reference, out var error))
+        {
+            throw new KoException(
+                KoErrorCodes.InvalidOption,
+                $"'{name}' is not a repository: {error}. Set KO_DOCKER_REPO to [REGISTRY/]REPOSITORY, e.g. registry.example/team or localhost:5000/team (no registry means docker.io).");
+        }
+
+        if (reference.Tag is not null || reference.Digest is not null)
+        {
+            throw new KoException(
+                KoErrorCodes.InvalidOption,
+                $"'{name}' carries a tag or digest; KO_DOCKER_REPO names a repository only (tags come from --tags), e.g. {reference.Name}.");
+        }
+
+        return reference;
     }
 
     /// <summary>Pushes one built image (all its platforms) and tags it.</summary>
@@ -74,19 +83,21 @@ internal sealed class RegistryPublisher : IDisposable
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(tags);
-        var (host, repository) = ParseName(image.Name);
+        var target = ParseRepository(image.Name);
+        var (host, repository) = (target.ApiHost, target.Repository);
         var client = _clients.GetOrAdd(host, h => new RegistryClient(h, _options));
 
-        // Blobs yields manifests and indexes too; those go up through the manifests API, not as blobs.
+        // Manifests and indexes go up through the manifests API, not as blobs.
         var manifests = image.Images.Select(i => i.Digest).ToHashSet();
         if (image.Index is not null)
         {
             manifests.Add(image.Index.Digest);
         }
 
-        var blobs = OciLayoutWriter.Blobs([image]).Where(b => !manifests.Contains(b.Digest)).ToList();
+        var blobs = Blobs(image, manifests);
         var uploaded = 0;
         var skipped = 0;
+        var mounted = 0;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentUploads, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(blobs, parallel, async (blob, ct) =>
         {
@@ -95,6 +106,20 @@ internal sealed class RegistryPublisher : IDisposable
                 Interlocked.Increment(ref skipped);
                 _logger.LogDebug("{Host}/{Repository} already has blob {Digest}", host, repository, blob.Digest);
                 return;
+            }
+
+            if (blob.Layer is RemoteLayer remote
+                && ImageReference.SameRegistry(remote.Registry, target.Registry)
+                && !string.Equals(remote.Repository, repository, StringComparison.Ordinal))
+            {
+                if (await client.MountBlobAsync(repository, blob.Digest, remote.Repository, ct).ConfigureAwait(false))
+                {
+                    Interlocked.Increment(ref mounted);
+                    _logger.LogDebug("Mounted blob {Digest} from {Host}/{From} into {Repository}", blob.Digest, host, remote.Repository, repository);
+                    return;
+                }
+
+                _logger.LogDebug("{Host} refused to mount blob {Digest} from {From}; uploading it", host, blob.Digest, remote.Repository);
             }
 
             await client.UploadBlobAsync(repository, blob.Digest, blob.Size, blob.Open, ct).ConfigureAwait(false);
@@ -123,8 +148,8 @@ internal sealed class RegistryPublisher : IDisposable
             await client.PutManifestAsync(repository, tag, image.MediaType, image.RootBytes, cancellationToken).ConfigureAwait(false);
         }
 
-        _logger.LogInformation("Pushed {Name}@{Digest}: {Uploaded} blob(s) uploaded, {Skipped} already there", image.Name, image.Digest, uploaded, skipped);
-        return new PushOutcome(uploaded, skipped);
+        _logger.LogInformation("Pushed {Name}@{Digest}: {Uploaded} blob(s) uploaded, {Mounted} mounted, {Skipped} already there", image.Name, image.Digest, uploaded, mounted, skipped);
+        return new PushOutcome(uploaded, skipped, mounted);
     }
 
     public void Dispose()
@@ -137,8 +162,33 @@ internal sealed class RegistryPublisher : IDisposable
         _clients.Clear();
     }
 
-    private static bool IsRegistryHost(string component) =>
-        component.Length > 0 && (component.Contains('.', StringComparison.Ordinal) || component.Contains(':', StringComparison.Ordinal) || component == "localhost");
+    /// <summary>
+    /// Every layer and config blob of the image, each once, with the layer it came from (null for configs). Manifests
+    /// and indexes go up through the manifests API, not as blobs.
+    /// </summary>
+    private static List<(Digest Digest, long Size, Func<CancellationToken, ValueTask<Stream>> Open, ILayer? Layer)> Blobs(BuiltImage image, HashSet<Digest> manifests)
+    {
+        var seen = new HashSet<Digest>(manifests);
+        var blobs = new List<(Digest, long, Func<CancellationToken, ValueTask<Stream>>, ILayer?)>();
+        foreach (var child in image.Images)
+        {
+            foreach (var layer in child.Layers)
+            {
+                if (seen.Add(layer.Descriptor.Digest))
+                {
+                    blobs.Add((layer.Descriptor.Digest, layer.Descriptor.Size, layer.OpenCompressedAsync, layer));
+                }
+            }
+
+            if (seen.Add(child.Manifest.Config.Digest))
+            {
+                var bytes = child.ConfigBytes;
+                blobs.Add((child.Manifest.Config.Digest, bytes.Length, _ => ValueTask.FromResult<Stream>(new MemoryStream(bytes.ToArray(), false)), null));
+            }
+        }
+
+        return blobs;
+    }
 
     private static async Task PutManifestIfMissingAsync(RegistryClient client, string repository, Digest digest, string? mediaType, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {

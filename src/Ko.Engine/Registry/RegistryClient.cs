@@ -6,19 +6,22 @@ using Ko.Engine.Oci;
 namespace Ko.Engine.Registry;
 
 /// <summary>
-/// The OCI distribution API of one registry host: blob existence and upload, manifest existence and put. One
-/// <see cref="HttpClient"/> over a <see cref="SocketsHttpHandler"/> per host. Plain HTTP only for loopback hosts
-/// (<c>localhost</c>, <c>127.x</c>, <c>[::1]</c>); every other host is spoken to over HTTPS. No authentication yet.
-/// Failures become <see cref="KoException"/>s with <see cref="KoErrorCodes.PushFailed"/> that name the host, the
+/// The OCI distribution API of one registry host: blob existence, streamed download, upload and cross-repository
+/// mount; manifest existence, get and put. One <see cref="HttpClient"/> over a <see cref="SocketsHttpHandler"/> per
+/// host. Plain HTTP only for loopback hosts (<c>localhost</c>, <c>127.x</c>, <c>[::1]</c>); every other host is
+/// spoken to over HTTPS. Failures become <see cref="KoException"/>s with <see cref="KoErrorCodes.PushFailed"/>
+/// (<see cref="KoErrorCodes.BaseImageUnreadable"/> for reads of manifests and blobs) that name the host, the
 /// operation, the status and the registry's error text; never any credentials.
 /// </summary>
 internal sealed class RegistryClient : IDisposable
 {
     private static readonly string[] ManifestAccept = [MediaTypes.OciManifest, MediaTypes.OciIndex, MediaTypes.DockerManifest, MediaTypes.DockerManifestList];
     private const int MaxErrorBody = 4096;
+    private const int MaxManifestBytes = 4 << 20;
 
     private readonly HttpClient _http;
     private readonly Uri _base;
+    private readonly IProgress<KoProgress>? _progress;
 
     public RegistryClient(string host, RegistryOptions options)
     {
@@ -26,6 +29,7 @@ internal sealed class RegistryClient : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         Host = host;
         _base = RegistryTransport.BaseAddress(host, options);
+        _progress = options.Progress;
 
         // Layers can be large and slow to upload: no overall timeout; callers cancel through their token.
         _http = new HttpClient(RegistryTransport.CreateHandler(host, options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
@@ -103,7 +107,7 @@ internal sealed class RegistryClient : IDisposable
         var put = AppendDigest(location, digest);
         operation = $"uploading blob {digest} ({size} bytes) to {repository}";
         using var request = new HttpRequestMessage(HttpMethod.Put, put);
-        request.Content = new ReopenableContent(open, size);
+        request.Content = new ReopenableContent(open, size, _progress, digest.ToString());
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         using var done = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false);
         await EnsureAsync(done, HttpStatusCode.Created, operation, cancellationToken).ConfigureAwait(false);
@@ -113,7 +117,14 @@ internal sealed class RegistryClient : IDisposable
     /// HEAD <c>/v2/REPO/manifests/REF</c> accepting OCI and Docker manifests and indexes: the
     /// <c>Docker-Content-Digest</c> on 200, null on 404 (or when the registry sends no usable digest).
     /// </summary>
-    public async Task<Digest?> ManifestDigestAsync(string repository, string reference, CancellationToken cancellationToken)
+    public Task<Digest?> ManifestDigestAsync(string repository, string reference, CancellationToken cancellationToken) =>
+        ManifestDigestAsync(repository, reference, KoErrorCodes.PushFailed, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ManifestDigestAsync(string, string, CancellationToken)"/>, failing with <paramref name="errorCode"/>
+    /// (<see cref="KoErrorCodes.BaseImageUnreadable"/> when a base image is being read).
+    /// </summary>
+    public async Task<Digest?> ManifestDigestAsync(string repository, string reference, string errorCode, CancellationToken cancellationToken)
     {
         var operation = $"checking manifest {repository}:{reference}";
         using var request = new HttpRequestMessage(HttpMethod.Head, new Uri(_base, $"v2/{repository}/manifests/{reference}"));
@@ -122,13 +133,13 @@ internal sealed class RegistryClient : IDisposable
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
         }
 
-        using var response = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(request, operation, errorCode, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
 
-        await EnsureAsync(response, HttpStatusCode.OK, operation, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(response, HttpStatusCode.OK, operation, errorCode, cancellationToken).ConfigureAwait(false);
         return response.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var digest)
             ? digest
             : null;
@@ -145,7 +156,173 @@ internal sealed class RegistryClient : IDisposable
         await EnsureAsync(response, HttpStatusCode.Created, operation, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// GET <c>/v2/REPO/manifests/REF</c> accepting OCI and Docker manifests and indexes: the media type, the raw bytes
+    /// and their SHA-256 digest. When <paramref name="reference"/> is a digest the bytes must hash to it. Failures
+    /// (a missing manifest included) are <see cref="KoErrorCodes.BaseImageUnreadable"/>.
+    /// </summary>
+    public async Task<(string MediaType, byte[] Bytes, Digest Digest)> GetManifestAsync(string repository, string reference, CancellationToken cancellationToken)
+    {
+        const string code = KoErrorCodes.BaseImageUnreadable;
+        var operation = $"reading manifest {repository}{(reference.Contains(':', StringComparison.Ordinal) ? "@" : ":")}{reference}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, $"v2/{repository}/manifests/{reference}"));
+        foreach (var type in ManifestAccept)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+        }
+
+        using var response = await SendAsync(request, operation, code, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(response, HttpStatusCode.OK, operation, code, cancellationToken).ConfigureAwait(false);
+        if (response.Content.Headers.ContentLength is > MaxManifestBytes)
+        {
+            throw new KoException(code, $"registry {Host}: {operation}: the manifest is {response.Content.Headers.ContentLength} bytes, more than the {MaxManifestBytes} a manifest may have.");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = await ReadLimitedAsync(response.Content, MaxManifestBytes, cancellationToken).ConfigureAwait(false)
+                ?? throw new KoException(code, $"registry {Host}: {operation}: the manifest is more than the {MaxManifestBytes} bytes a manifest may have.");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            throw new KoException(code, $"registry {Host}: {operation} failed while reading the body: {ex.Message}.", ex);
+        }
+
+        var digest = Digest.Sha256(bytes);
+        if (Digest.TryParse(reference, out var wanted) && wanted != digest)
+        {
+            throw new KoException(code, $"registry {Host}: {operation}: the bytes served hash to {digest}, not {wanted}; the registry returned the wrong content.");
+        }
+
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (!MediaTypes.IsManifest(mediaType) && !MediaTypes.IsIndex(mediaType))
+        {
+            mediaType = MediaTypeOf(bytes, $"registry {Host}: {operation}");
+        }
+
+        return (mediaType!, bytes, digest);
+    }
+
+    /// <summary>The media type a manifest or index declares, or what its shape says when it declares none.</summary>
+    internal static string MediaTypeOf(ReadOnlySpan<byte> bytes, string where)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes.ToArray());
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new KoException(KoErrorCodes.BaseImageUnreadable, $"{where}: the manifest is not a JSON object.");
+            }
+
+            if (doc.RootElement.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String && mt.GetString() is { Length: > 0 } declared)
+            {
+                return declared;
+            }
+
+            return doc.RootElement.TryGetProperty("manifests", out _) ? MediaTypes.OciIndex : MediaTypes.OciManifest;
+        }
+        catch (JsonException ex)
+        {
+            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"{where}: the manifest is not valid JSON: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// GET <c>/v2/REPO/blobs/DIGEST</c>, streamed: the returned stream hashes what is read and, at its end, throws a
+    /// <see cref="KoException"/> (<see cref="KoErrorCodes.BaseImageUnreadable"/>) when the bytes do not hash to
+    /// <paramref name="digest"/> or their count is not <paramref name="size"/> (when given). The caller disposes it.
+    /// </summary>
+    public async Task<Stream> GetBlobAsync(string repository, Digest digest, long? size, CancellationToken cancellationToken)
+    {
+        const string code = KoErrorCodes.BaseImageUnreadable;
+        var operation = $"reading blob {digest} from {repository}";
+        if (digest.Algorithm != "sha256")
+        {
+            throw new KoException(code, $"registry {Host}: {operation}: only sha256 digests can be verified.");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, $"v2/{repository}/blobs/{digest}"));
+        var response = await SendAsync(request, operation, code, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await EnsureAsync(response, HttpStatusCode.OK, operation, code, cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return new VerifyingStream(body, response, digest, size, $"registry {Host}: {operation}");
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Cross-repository mount: POST <c>/v2/REPO/blobs/uploads/?mount=DIGEST&amp;from=FROM</c>. True on 201 (the blob is
+    /// now in <paramref name="repository"/>); false on 202, when the registry opened an upload session instead (that
+    /// session is cancelled with a DELETE, best effort) and the caller must upload.
+    /// </summary>
+    public async Task<bool> MountBlobAsync(string repository, Digest digest, string fromRepository, CancellationToken cancellationToken)
+    {
+        var operation = $"mounting blob {digest} from {fromRepository} into {repository}";
+        var query = $"mount={Uri.EscapeDataString(digest.ToString())}&from={Uri.EscapeDataString(fromRepository)}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_base, $"v2/{repository}/blobs/uploads/?{query}"));
+        request.Content = new ByteArrayContent([]);
+        Uri? session = null;
+        using (var response = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false))
+        {
+            if (response.StatusCode == HttpStatusCode.Created)
+            {
+                return true;
+            }
+
+            await EnsureAsync(response, HttpStatusCode.Accepted, operation, cancellationToken).ConfigureAwait(false);
+            if (response.Headers.Location is { } location)
+            {
+                session = location.IsAbsoluteUri ? location : new Uri(request.RequestUri!, location);
+            }
+        }
+
+        if (session is not null)
+        {
+            try
+            {
+                using var cancel = new HttpRequestMessage(HttpMethod.Delete, session);
+                using var ignored = await SendAsync(cancel, $"cancelling the upload session of {digest} in {repository}", cancellationToken).ConfigureAwait(false);
+            }
+            catch (KoException)
+            {
+                // An abandoned upload session expires on its own; the upload that follows opens a new one.
+            }
+        }
+
+        return false;
+    }
+
     public void Dispose() => _http.Dispose();
+
+    /// <summary>Reads a whole body of at most <paramref name="limit"/> bytes; null when it is longer.</summary>
+    private static async Task<byte[]?> ReadLimitedAsync(HttpContent content, int limit, CancellationToken cancellationToken)
+    {
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return buffer.ToArray();
+        }
+    }
 
     /// <summary>The upload location with <c>digest=</c> added to whatever query it already has.</summary>
     internal static Uri AppendDigest(Uri location, Digest digest)
@@ -203,7 +380,10 @@ internal sealed class RegistryClient : IDisposable
         return body.Length > 500 ? body[..500] + "…" : body;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string operation, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string operation, CancellationToken cancellationToken) =>
+        SendAsync(request, operation, KoErrorCodes.PushFailed, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string operation, string code, CancellationToken cancellationToken)
     {
         try
         {
@@ -211,15 +391,18 @@ internal sealed class RegistryClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new KoException(KoErrorCodes.PushFailed, $"registry {Host} ({_base.Scheme}): {operation} failed: {ex.Message}. Check that the registry is running and reachable.", ex);
+            throw new KoException(code, $"registry {Host} ({_base.Scheme}): {operation} failed: {ex.Message}. Check that the registry is running and reachable.", ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new KoException(KoErrorCodes.PushFailed, $"registry {Host} ({_base.Scheme}): {operation} timed out. Check that the registry is running and reachable.", ex);
+            throw new KoException(code, $"registry {Host} ({_base.Scheme}): {operation} timed out. Check that the registry is running and reachable.", ex);
         }
     }
 
-    private async Task EnsureAsync(HttpResponseMessage response, HttpStatusCode expected, string operation, CancellationToken cancellationToken)
+    private Task EnsureAsync(HttpResponseMessage response, HttpStatusCode expected, string operation, CancellationToken cancellationToken) =>
+        EnsureAsync(response, expected, operation, KoErrorCodes.PushFailed, cancellationToken);
+
+    private async Task EnsureAsync(HttpResponseMessage response, HttpStatusCode expected, string operation, string code, CancellationToken cancellationToken)
     {
         if (response.StatusCode == expected)
         {
@@ -250,7 +433,7 @@ internal sealed class RegistryClient : IDisposable
 
         var status = $"{(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd();
         throw new KoException(
-            KoErrorCodes.PushFailed,
+            code,
             $"registry {Host}: {operation} returned {status} (expected {(int)expected}){(body.Length > 0 ? ": " + body : string.Empty)}.");
     }
 }

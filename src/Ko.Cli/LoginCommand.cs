@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Ko.Engine;
+using Ko.Engine.Configuration;
+using Ko.Engine.Registry;
+using Ko.Engine.Registry.Credentials;
+using Microsoft.Extensions.Logging;
+
+namespace Ko.Cli;
+
+/// <summary>
+/// <c>dotnet ko login REGISTRY -u USER --password-stdin</c> (or <c>-p PASSWORD</c>, with ko's warning): checks the
+/// credential against the registry and stores it as <c>docker login</c> does.
+/// </summary>
+internal static class LoginCommand
+{
+    private static readonly AsyncLocal<TextReader?> InputOverride = new();
+
+    /// <summary>Standard input for <c>--password-stdin</c> (tests set it; otherwise the console's).</summary>
+    internal static TextReader? Input
+    {
+        get => InputOverride.Value;
+        set => InputOverride.Value = value;
+    }
+
+    public static Command Create(Option<bool> verbose, TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?>? environment)
+    {
+        var registry = new Argument<string>("REGISTRY") { Description = "The registry to log in to, e.g. registry.example.com or localhost:5000." };
+        var username = new Option<string?>("--username", "-u") { Description = "The user name." };
+        var password = new Option<string?>("--password", "-p") { Description = "The password (insecure: it shows in the process list and shell history; prefer --password-stdin)." };
+        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from standard input." };
+        var insecure = new Option<bool>("--insecure-registry") { Description = "Use plain HTTP and skip TLS verification for the registry." };
+
+        var cmd = new Command("login", "Log in to a registry; the credential is stored like docker login stores it.");
+        cmd.Arguments.Add(registry);
+        cmd.Options.Add(username);
+        cmd.Options.Add(password);
+        cmd.Options.Add(passwordStdin);
+        cmd.Options.Add(insecure);
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(password) is not null && r.GetValue(passwordStdin))
+            {
+                r.AddError("--password and --password-stdin are mutually exclusive.");
+            }
+
+            if (string.IsNullOrEmpty(r.GetValue(username)))
+            {
+                r.AddError("--username (-u) is required.");
+            }
+        });
+
+        cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            var logger = new StderrLogger(error, r.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
+            var secret = r.GetValue(password);
+            if (secret is not null)
+            {
+                await error.WriteLineAsync("WARNING! Using --password via the CLI is insecure. Use --password-stdin.").ConfigureAwait(false);
+            }
+            else if (r.GetValue(passwordStdin))
+            {
+                var input = Input ?? Console.In;
+                secret = (await input.ReadToEndAsync(ct).ConfigureAwait(false)).TrimEnd('\n', '\r');
+            }
+
+            if (string.IsNullOrEmpty(secret))
+            {
+                throw new KoException(KoErrorCodes.InvalidOption, "no password given: pass it on standard input with --password-stdin (or with -p).");
+            }
+
+            var env = environment ?? BuildPlan.ProcessEnvironment();
+            var options = new RegistryOptions { Environment = env, Insecure = r.GetValue(insecure), Logger = logger };
+            var storedIn = await RegistryLogin.LoginAsync(r.GetValue(registry)!, r.GetValue(username)!, secret, options, ct).ConfigureAwait(false);
+            logger.LogDebug("Stored the credential in {Where}", storedIn);
+            await output.WriteLineAsync("Login Succeeded").ConfigureAwait(false);
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Ko.Engine.Registry.Credentials;
+
+/// <summary>
+/// <c>dotnet ko login</c>: checks a user name and password against the registry's <c>/v2/</c> (answering its
+/// challenge as a push would), then stores them as <c>docker login</c> does: through the credential helper
+/// config.json names for the registry (<c>credHelpers</c>, else <c>credsStore</c>), else as <c>auths[REGISTRY].auth</c>
+/// in config.json, which is created 0600 in a 0700 directory and otherwise rewritten atomically with all its other keys.
+/// </summary>
+internal static class RegistryLogin
+{
+    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode PrivateFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Verifies the credential and stores it; returns where it was stored (a file path or a helper name).</summary>
+    public static async Task<string> LoginAsync(string registry, string username, string password, RegistryOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(registry);
+        ArgumentException.ThrowIfNullOrEmpty(username);
+        ArgumentNullException.ThrowIfNull(password);
+        var host = DockerConfig.NormalizeKey(registry);
+        if (host == "index.docker.io")
+        {
+            host = "registry-1.docker.io";
+        }
+
+        await VerifyAsync(host, new RegistryCredential(username, password), options, cancellationToken).ConfigureAwait(false);
+        return await StoreAsync(registry, username, password, options.Environment, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>GET <c>/v2/</c> with the credential; a refusal is <see cref="KoErrorCodes.AuthenticationFailed"/>.</summary>
+    internal static async Task VerifyAsync(string host, RegistryCredential credential, RegistryOptions options, CancellationToken cancellationToken)
+    {
+        var verifying = options with { Credentials = new FixedCredentials(credential) };
+        using var http = new HttpClient(RegistryTransport.CreateHandler(host, verifying), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(60) };
+        var uri = new Uri(RegistryTransport.BaseAddress(host, verifying), "v2/");
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {host}: cannot log in, the registry could not be reached: {ex.Message}.", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {host}: cannot log in, the registry did not answer in time.", ex);
+        }
+
+        using (response)
+        {
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                throw AuthHandler.Rejected(host, credential, $"GET /v2/ answered {(int)response.StatusCode}");
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {host}: GET /v2/ answered {(int)response.StatusCode} {response.ReasonPhrase}; it does not look like a registry (OCI distribution API).");
+            }
+        }
+    }
+
+    /// <summary>Stores the credential as docker login does; returns the helper name or the config.json path.</summary>
+    internal static async Task<string> StoreAsync(string registry, string username, string password, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
+    {
+        var dir = DockerCredentials.ConfigDirectory(environment)
+            ?? throw new KoException(KoErrorCodes.AuthenticationFailed, "cannot find where to store the credential: neither DOCKER_CONFIG nor HOME is set.");
+        var path = Path.Combine(dir, "config.json");
+        JsonObject root;
+        if (File.Exists(path))
+        {
+            var text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                root = JsonNode.Parse(text.Trim().Length == 0 ? "{}" : text) as JsonObject
+                    ?? throw new KoException(KoErrorCodes.AuthenticationFailed, $"{path} is not a JSON object; fix or remove it.");
+            }
+            catch (JsonException ex)
+            {
+                throw new KoException(KoErrorCodes.AuthenticationFailed, $"{path} is not valid JSON ({ex.Message}); fix or remove it.", ex);
+            }
+        }
+        else
+        {
+            root = new JsonObject();
+        }
+
+        var key = ConfigKey(registry);
+        var config = DockerConfig.Parse(root.ToJsonString(), path);
+        var helper = config.HelperFor(key) ?? config.CredsStore;
+        var auths = root["auths"] as JsonObject;
+        if (auths is null)
+        {
+            auths = new JsonObject();
+            root["auths"] = auths;
+        }
+
+        // One entry per registry: other spellings of the same host would shadow the new one.
+        foreach (var other in auths.Select(kv => kv.Key).Where(k => k != key && DockerConfig.NormalizeKey(k) == DockerConfig.NormalizeKey(key)).ToList())
+        {
+            auths.Remove(other);
+        }
+
+        string storedIn;
+        if (helper is not null)
+        {
+            await CredentialHelper.StoreAsync(helper, DockerCredentials.HelperServer(key), username, password, environment, cancellationToken).ConfigureAwait(false);
+            auths[key] = new JsonObject();
+            storedIn = "docker-credential-" + helper;
+        }
+        else
+        {
+            auths[key] = new JsonObject { ["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}")) };
+            storedIn = path;
+        }
+
+        await WriteAtomicallyAsync(dir, path, root, cancellationToken).ConfigureAwait(false);
+        return storedIn;
+    }
+
+    /// <summary>The config.json key docker login uses: the registry as given, docker.io as its v1 URL.</summary>
+    internal static string ConfigKey(string registry)
+    {
+        var trimmed = registry.Trim();
+        if (DockerConfig.NormalizeKey(trimmed) == "index.docker.io")
+        {
+            return "https://index.docker.io/v1/";
+        }
+
+        var scheme = trimmed.IndexOf("://", StringComparison.Ordinal);
+        return (scheme >= 0 ? trimmed[(scheme + 3)..] : trimmed).TrimEnd('/');
+    }
+
+    private static async Task WriteAtomicallyAsync(string dir, string path, JsonObject root, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!Directory.Exists(dir))
+            {
+                if (OperatingSystem.IsWindows())
+                {
+                    Directory.CreateDirectory(dir);
+                }
+                else
+                {
+                    Directory.CreateDirectory(dir, DirectoryMode);
+                }
+            }
+
+            var temp = Path.Combine(dir, $".config.json.{Guid.NewGuid():N}.tmp");
+            try
+            {
+                var streamOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
+                if (!OperatingSystem.IsWindows())
+                {
+                    streamOptions.UnixCreateMode = PrivateFileMode;
+                }
+
+                var stream = new FileStream(temp, streamOptions);
+                await using (stream.ConfigureAwait(false))
+                {
+                    var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, IndentCharacter = '\t', IndentSize = 1 });
+                    await using (writer.ConfigureAwait(false))
+                    {
+                        root.WriteTo(writer);
+                    }
+
+                    await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                File.Move(temp, path, overwrite: true);
+            }
+            finally
+            {
+                if (File.Exists(temp))
+                {
+                    File.Delete(temp);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"cannot write {path}: {ex.Message}.", ex);
+        }
+    }
+
+    /// <summary>One credential for whatever host asks.</summary>
+    private sealed class FixedCredentials(RegistryCredential credential) : ICredentialProvider
+    {
+        public ValueTask<RegistryCredential?> GetAsync(string registryHost, CancellationToken cancellationToken) => ValueTask.FromResult<RegistryCredential?>(credential);
+    }
+}

@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using Ko.Engine.Oci;
+
+namespace Ko.Engine.Registry;
+
+/// <summary>
+/// A read-only stream over a registry blob's body that hashes every byte read and, when the body ends, throws a
+/// <see cref="KoException"/> (<see cref="KoErrorCodes.BaseImageUnreadable"/>) if the bytes do not hash to the
+/// expected SHA-256 digest or their count differs from the expected size. Disposing it disposes the response.
+/// </summary>
+internal sealed class VerifyingStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly IDisposable _owner;
+    private readonly Digest _digest;
+    private readonly long? _size;
+    private readonly string _where;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private long _read;
+    private bool _verified;
+
+    public VerifyingStream(Stream inner, IDisposable owner, Digest digest, long? size, string where)
+    {
+        _inner = inner;
+        _owner = owner;
+        _digest = digest;
+        _size = size;
+        _where = where;
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => _size ?? throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => _read;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var n = _inner.Read(buffer);
+        return Account(buffer[..n], n, buffer.Length);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return Account(buffer.Span[..n], n, buffer.Length);
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+            _owner.Dispose();
+            _hash.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _inner.DisposeAsync().ConfigureAwait(false);
+        _owner.Dispose();
+        _hash.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private int Account(ReadOnlySpan<byte> data, int n, int requested)
+    {
+        if (n > 0)
+        {
+            _hash.AppendData(data);
+            _read += n;
+            if (_size is { } max && _read > max)
+            {
+                throw new KoException(KoErrorCodes.BaseImageUnreadable, $"{_where}: the registry sent more than the {max} bytes the descriptor names.");
+            }
+        }
+        else if (requested > 0 && !_verified)
+        {
+            _verified = true;
+            if (_size is { } expected && _read != expected)
+            {
+                throw new KoException(KoErrorCodes.BaseImageUnreadable, $"{_where}: the registry sent {_read} bytes, the descriptor names {expected}.");
+            }
+
+            var actual = Digest.FromSha256Hash(_hash.GetHashAndReset());
+            if (actual != _digest)
+            {
+                throw new KoException(KoErrorCodes.BaseImageUnreadable, $"{_where}: the bytes hash to {actual}, not {_digest}; the blob is corrupt or the registry served the wrong content.");
+            }
+        }
+
+        return n;
+    }
+}
