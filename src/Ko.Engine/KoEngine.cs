@@ -42,8 +42,9 @@ public sealed class KoEngine
         var plan = BuildPlan.Create(options);
         if (plan.Push)
         {
-            // Fail before any build when the repository names no registry this version can push to.
-            RegistryPublisher.ValidateRepository(plan.Repository);
+            // Fail before any build when the images' names cannot be pushed (KO_DOCKER_REPO may be a bare
+            // registry host such as localhost:5000 unless --bare makes that the whole name).
+            RegistryPublisher.ValidateRepository(Naming.ImageName(plan.Repository, "example.com/app", plan.Naming));
         }
 
         var store = new ContentStore(plan.CacheDirectory);

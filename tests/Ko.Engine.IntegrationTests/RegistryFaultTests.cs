@@ -61,7 +61,9 @@ public sealed class RegistryFaultTests : IClassFixture<RegistryFixture>, IDispos
 
             if (IsBlobUploadPut(r) && r.ContentLength > 100_000 && Interlocked.Exchange(ref reset, 1) == 0)
             {
-                return FaultAction.ResetAfter(r.ContentLength / 2);
+                // Half the body reaches the registry before the connection drops: the session is spoiled and the
+                // client must start a new upload.
+                return FaultAction.ResetAfter(r.ContentLength / 2, forward: true);
             }
 
             if (r.Method == "PUT" && r.Path.Contains("/manifests/", StringComparison.Ordinal) && Interlocked.Increment(ref manifestPuts) == 1)
@@ -83,9 +85,12 @@ public sealed class RegistryFaultTests : IClassFixture<RegistryFixture>, IDispos
         var throttled = Assert.Single(records, r => r.Action is FaultAction.RespondAction { Status: 429 });
         Assert.Contains(records, r => r.Method == "POST" && r.Status == 202 && r.At >= throttled.At.AddMilliseconds(900));
         var cut = Assert.Single(records, r => r.Action is FaultAction.ResetAction);
-        Assert.Contains(records, r => r.Method == "PUT" && r.Target == cut.Target && r.Status == 201 && r.At > cut.At);
+        // The cut session is spoiled (the registry refuses its retried PUT), so the blob goes up in a new session.
+        var digestParameter = cut.Target[cut.Target.IndexOf("digest=", StringComparison.Ordinal)..];
+        Assert.Contains(records, r => r.Method == "PUT" && r.Target == cut.Target && r.Status == 404 && r.At > cut.At);
+        Assert.Contains(records, r => r.Method == "PUT" && r.Target != cut.Target && r.Target.EndsWith(digestParameter, StringComparison.Ordinal) && r.Status == 201 && r.At > cut.At);
         Assert.Single(records, r => r.Method == "PUT" && r.Path.Contains("/manifests/", StringComparison.Ordinal) && r.Action is FaultAction.RespondAction { Status: 503 });
-        Assert.DoesNotContain(records, r => r.Status >= 400 && r.Action is FaultAction.ForwardAction && !(r.Method == "HEAD" && r.Status == 404));
+        Assert.DoesNotContain(records, r => r.Status >= 400 && r.Action is FaultAction.ForwardAction && !(r.Method == "HEAD" && r.Status == 404) && r.Target != cut.Target);
 
         // The 429's Retry-After: 1 was waited for (not the 20 ms backoff), and the retries were logged.
         Assert.Contains("retrying in 1000 ms", run.Stderr);

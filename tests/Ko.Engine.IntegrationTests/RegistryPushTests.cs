@@ -222,6 +222,20 @@ public sealed class RegistryPushTests : IClassFixture<RegistryFixture>, IDisposa
     }
 
     [Fact]
+    public async Task A_bare_registry_host_is_a_repository_prefix_unless_bare_naming_makes_it_the_whole_name()
+    {
+        var run = await Repo.KoAsync(Env(_registry.Host), "build", "-C", _src, "--platform", "linux/amd64", "-B", ".");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.StartsWith($"{_registry.Host}/hello@sha256:", run.References.Single());
+        await Tools.RunAsync("skopeo", ["inspect", "--tls-verify=false", $"docker://{run.References.Single()}"]);
+
+        var bare = await Repo.KoAsync(Env(_registry.Host), "build", "-C", _src, "--platform", "linux/amd64", "--bare", ".");
+        Assert.Equal(1, bare.ExitCode);
+        Assert.Contains("KO1004", bare.Stderr);
+        Assert.Contains("no repository", bare.Stderr);
+    }
+
+    [Fact]
     public async Task An_invalid_repository_is_refused_before_building()
     {
         // Upper case is not allowed in a repository name; the build must not even start.

@@ -47,7 +47,7 @@ internal sealed class RegistryPublisher : IDisposable
         return (reference.ApiHost, reference.Repository);
     }
 
-    /// <summary>Checks that a repository such as <c>KO_DOCKER_REPO</c> is one images can be pushed under.</summary>
+    /// <summary>Checks that an image name (repository plus the naming strategy's suffix) can be pushed.</summary>
     public static void ValidateRepository(string repository) => ParseRepository(repository);
 
     private static ImageReference ParseRepository(string name)

@@ -17,6 +17,7 @@ internal sealed class RegistryClient : IDisposable
 {
     private static readonly string[] ManifestAccept = [MediaTypes.OciManifest, MediaTypes.OciIndex, MediaTypes.DockerManifest, MediaTypes.DockerManifestList];
     private const int MaxErrorBody = 4096;
+    private const int MaxUploadSessions = 3;
     private const int MaxManifestBytes = 4 << 20;
 
     private readonly HttpClient _http;
@@ -92,25 +93,40 @@ internal sealed class RegistryClient : IDisposable
     public async Task UploadBlobAsync(string repository, Digest digest, long size, Func<CancellationToken, ValueTask<Stream>> open, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(open);
-        var operation = $"starting the upload of blob {digest} to {repository}";
-        Uri location;
-        using (var start = new HttpRequestMessage(HttpMethod.Post, new Uri(_base, $"v2/{repository}/blobs/uploads/")))
+        for (var session = 1; ; session++)
         {
-            start.Content = new ByteArrayContent([]);
-            using var response = await SendAsync(start, operation, cancellationToken).ConfigureAwait(false);
-            await EnsureAsync(response, HttpStatusCode.Accepted, operation, cancellationToken).ConfigureAwait(false);
-            var header = response.Headers.Location
-                ?? throw new KoException(KoErrorCodes.PushFailed, $"registry {Host}: {operation} returned 202 without a Location header; the registry does not follow the OCI distribution API.");
-            location = header.IsAbsoluteUri ? header : new Uri(start.RequestUri!, header);
-        }
+            var location = await StartUploadAsync(repository, digest, cancellationToken).ConfigureAwait(false);
+            var operation = $"uploading blob {digest} ({size} bytes) to {repository}";
+            using var request = new HttpRequestMessage(HttpMethod.Put, AppendDigest(location, digest));
+            request.Content = new ReopenableContent(open, size, _progress, digest.ToString());
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            using var done = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false);
+            if (done.StatusCode == HttpStatusCode.Created)
+            {
+                return;
+            }
 
-        var put = AppendDigest(location, digest);
-        operation = $"uploading blob {digest} ({size} bytes) to {repository}";
-        using var request = new HttpRequestMessage(HttpMethod.Put, put);
-        request.Content = new ReopenableContent(open, size, _progress, digest.ToString());
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        using var done = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false);
-        await EnsureAsync(done, HttpStatusCode.Created, operation, cancellationToken).ConfigureAwait(false);
+            // A connection lost mid-body leaves the session holding part of the blob, so the retried PUT is refused
+            // (404/400 BLOB_UPLOAD_INVALID or UNKNOWN). Such a session is dead: start a fresh one.
+            if (session < MaxUploadSessions && done.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest or HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                continue;
+            }
+
+            await EnsureAsync(done, HttpStatusCode.Created, operation, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<Uri> StartUploadAsync(string repository, Digest digest, CancellationToken cancellationToken)
+    {
+        var operation = $"starting the upload of blob {digest} to {repository}";
+        using var start = new HttpRequestMessage(HttpMethod.Post, new Uri(_base, $"v2/{repository}/blobs/uploads/"));
+        start.Content = new ByteArrayContent([]);
+        using var response = await SendAsync(start, operation, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(response, HttpStatusCode.Accepted, operation, cancellationToken).ConfigureAwait(false);
+        var header = response.Headers.Location
+            ?? throw new KoException(KoErrorCodes.PushFailed, $"registry {Host}: {operation} returned 202 without a Location header; the registry does not follow the OCI distribution API.");
+        return header.IsAbsoluteUri ? header : new Uri(start.RequestUri!, header);
     }
 
     /// <summary>
