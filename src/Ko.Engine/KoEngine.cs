@@ -56,15 +56,9 @@ public sealed class KoEngine
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var listTask = go.ListAsync(plan.WorkingDirectory, plan.ImportPaths, cancellationToken);
         // One set of registry settings for reading the base and for pushing.
-        var registryOptions = RetryHandler.FromEnvironment(new RegistryOptions
-        {
-            Insecure = plan.InsecureRegistry,
-            Environment = plan.Environment,
-            Credentials = new Ko.Engine.Registry.Credentials.DockerCredentials(plan.Environment, _logger),
-            Logger = _logger,
-            Progress = _progress,
-        });
-        var baseTask = BaseImageResolver.ResolveAsync(plan.BaseImage, plan.WorkingDirectory, store, cache, registryOptions, cancellationToken);
+        // Made on first use, so a build that touches no registry never loads the HTTP stack (start-up time).
+        var registryOptions = new Lazy<RegistryOptions>(() => RegistryOptionsFor(plan));
+        var baseTask = BaseImageResolver.ResolveAsync(plan.BaseImage, plan.WorkingDirectory, store, cache, () => registryOptions.Value, cancellationToken);
 
         // The generated bases offer a fixed platform list, so their builds need not wait for the base's layer.
         IReadOnlyList<Platform> platforms;
@@ -217,7 +211,7 @@ public sealed class KoEngine
         var pushed = default(PushOutcome);
         if (plan.Push)
         {
-            using var publisher = new RegistryPublisher(registryOptions);
+            using var publisher = new RegistryPublisher(registryOptions.Value);
             foreach (var b in built)
             {
                 pushed += await publisher.PublishAsync(b, plan.Tags, cancellationToken).ConfigureAwait(false);
@@ -267,6 +261,15 @@ public sealed class KoEngine
             _logger.LogDebug("Wrote layer {Digest} ({Size} bytes) for {Layer}", result.Layer.Descriptor.Digest, result.Layer.Descriptor.Size, what);
         }
     }
+
+    private RegistryOptions RegistryOptionsFor(BuildPlan plan) => RetryHandler.FromEnvironment(new RegistryOptions
+    {
+        Insecure = plan.InsecureRegistry,
+        Environment = plan.Environment,
+        Credentials = new Ko.Engine.Registry.Credentials.DockerCredentials(plan.Environment, _logger),
+        Logger = _logger,
+        Progress = _progress,
+    });
 
     private static IReadOnlyList<Platform> ChoosePlatforms(BuildPlan plan, IReadOnlyList<Platform> offered, bool multiPlatform, string baseName)
     {

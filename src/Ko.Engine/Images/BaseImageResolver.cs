@@ -10,7 +10,7 @@ namespace Ko.Engine.Images;
 /// </summary>
 internal static class BaseImageResolver
 {
-    public static async Task<BaseImage> ResolveAsync(string spec, string workingDirectory, ContentStore store, LayerCache cache, RegistryOptions registry, CancellationToken cancellationToken)
+    public static async Task<BaseImage> ResolveAsync(string spec, string workingDirectory, ContentStore store, LayerCache cache, Func<RegistryOptions> registry, CancellationToken cancellationToken)
     {
         var s = spec.Trim();
         if (s == SyntheticBase.EmbeddedStaticName)
@@ -33,6 +33,13 @@ internal static class BaseImageResolver
             throw new KoException(KoErrorCodes.InvalidBaseImage, $"base image '{spec}' is unknown: the embedded base is '{SyntheticBase.EmbeddedStaticName}'.");
         }
 
+        return await OpenRegistryAsync(s, store, registry(), cancellationToken).ConfigureAwait(false);
+    }
+
+    // Kept apart so that runs without a registry base never load the HTTP stack.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<BaseImage> OpenRegistryAsync(string s, ContentStore store, RegistryOptions registry, CancellationToken cancellationToken)
+    {
         var reference = ImageReference.Parse(s);
         ArgumentNullException.ThrowIfNull(registry);
 

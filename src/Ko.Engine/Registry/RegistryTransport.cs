@@ -50,7 +50,9 @@ internal static class RegistryTransport
             return new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true };
         }
 
-        var extra = LoadCustomRoots(options.Environment);
+        // Read only when a certificate needs them: parsing a whole CA bundle costs more than a no-op push, and
+        // SSL_CERT_FILE often just names the system bundle.
+        var extra = new Lazy<X509Certificate2Collection>(() => LoadCustomRoots(options.Environment));
         return new SslClientAuthenticationOptions
         {
             RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
@@ -60,12 +62,12 @@ internal static class RegistryTransport
                     return true;
                 }
 
-                if (errors != SslPolicyErrors.RemoteCertificateChainErrors || certificate is null || extra.Count == 0)
+                if (errors != SslPolicyErrors.RemoteCertificateChainErrors || certificate is null || extra.Value.Count == 0)
                 {
                     return false;
                 }
 
-                return ChainsTo(certificate, chain, extra);
+                return ChainsTo(certificate, chain, extra.Value);
             },
         };
     }
