@@ -49,7 +49,8 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
 
     private async Task<List<JsonElement>?> ListRawAsync(string workingDirectory, IReadOnlyList<string> patterns, CancellationToken cancellationToken)
     {
-        var args = new List<string> { "list", "-e", "-json=ImportPath,Name,Dir,Error" };
+        // -find: identify the packages without loading their dependencies (the expensive part of go list).
+        var args = new List<string> { "list", "-find", "-e", "-json=ImportPath,Name,Dir,Error" };
         args.AddRange(patterns);
         var result = await RunAsync(workingDirectory, args, environment, cancellationToken).ConfigureAwait(false);
         var packages = new List<JsonElement>();
