@@ -192,6 +192,36 @@ public sealed class RegistryPushTests : IClassFixture<RegistryFixture>, IDisposa
     }
 
     [Fact]
+    public async Task Podman_pulls_the_pushed_amd64_image_and_runs_it()
+    {
+        var run = await Repo.KoAsync(Env($"{_registry.Host}/team"), "build", "-C", _src, "--platform", "linux/amd64,linux/arm64", ".");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var storage = new TempDir("ko-podman");
+        await Tools.PodmanAsync(storage.Path, ["pull", "--tls-verify=false", "--arch", "amd64", run.References.Single()]);
+        var hello = await Tools.PodmanRunAsync(storage.Path, run.References.Single());
+        Assert.Contains("Hello from a ko-built image!", hello.StandardOutput);
+    }
+
+    [Fact]
+    public async Task A_second_push_of_an_unchanged_build_sends_no_blob_bytes_as_a_proxy_counts_them()
+    {
+        await using var proxy = new FaultProxy(_registry.Port, _ => FaultAction.Forward);
+        var env = Env($"{proxy.Host}/team");
+        var first = await Repo.KoAsync(env, "build", "-C", _src, "--platform", "linux/amd64", ".");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var before = proxy.Records.Count;
+        Assert.Contains(proxy.Records, r => r.Method == "PUT" && r.Path.Contains("/blobs/uploads/", StringComparison.Ordinal) && r.ContentLength > 0);
+
+        var second = await Repo.KoAsync(env, "build", "-C", _src, "--platform", "linux/amd64", ".");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal(first.References, second.References);
+        var again = proxy.Records.Skip(before).ToList();
+        Assert.NotEmpty(again);
+        Assert.All(again, r => Assert.True(r.Method is "HEAD" or "GET", $"{r.Method} {r.Target}"));
+        Assert.All(again, r => Assert.Equal(0, r.ContentLength));
+    }
+
+    [Fact]
     public async Task A_single_platform_image_is_pushed_as_a_manifest_with_its_tags()
     {
         var repository = $"{_registry.Host}/single";
@@ -208,6 +238,15 @@ public sealed class RegistryPushTests : IClassFixture<RegistryFixture>, IDisposa
         }
 
         await Tools.RunAsync("skopeo", ["copy", "--src-tls-verify=false", $"docker://{reference}", $"oci:{_dir.Combine("copy")}:x"]);
+
+        // The tags list, as the registry reports it and skopeo reads it.
+        using var client = new Ko.Engine.Registry.RegistryClient(_registry.Host, new Ko.Engine.Registry.RegistryOptions());
+        var repositoryPath = name[(_registry.Host.Length + 1)..];
+        var tags = await client.ListTagsAsync(repositoryPath, CancellationToken.None);
+        Assert.Equal(["v1", "v2"], tags.Order(StringComparer.Ordinal));
+        var listed = await Tools.RunAsync("skopeo", ["list-tags", "--tls-verify=false", $"docker://{name}"]);
+        Assert.Contains("\"v2\"", listed.StandardOutput);
+        Assert.Empty(await client.ListTagsAsync("no/such/repository", CancellationToken.None));
     }
 
     [Fact]

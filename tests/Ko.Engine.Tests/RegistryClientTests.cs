@@ -64,4 +64,15 @@ public class RegistryClientTests
         var ex = Assert.Throws<KoException>(() => RegistryPublisher.ParseName(name));
         Assert.Equal(KoErrorCodes.InvalidOption, ex.Code);
     }
+
+    [Theory]
+    [InlineData("</v2/a/tags/list?last=x&n=1>; rel=\"next\"", "http://r:5000/v2/a/tags/list?last=x&n=1")]
+    [InlineData("<http://other:1/v2/a/tags/list?n=2>; rel=\"next\"", "http://other:1/v2/a/tags/list?n=2")]
+    [InlineData("</v2/a/tags/list?last=x>; rel=\"prev\"", null)]
+    public void TagListPagesFollowTheNextLink(string link, string? expected)
+    {
+        using var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK);
+        response.Headers.TryAddWithoutValidation("Link", link);
+        Assert.Equal(expected, RegistryClient.NextPage(response, new Uri("http://r:5000/v2/a/tags/list"))?.ToString());
+    }
 }

@@ -315,6 +315,62 @@ internal sealed class RegistryClient : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// GET <c>/v2/REPO/tags/list</c>, following <c>Link: &lt;…&gt;; rel="next"</c> pages (at most 1000 pages): every tag of
+    /// the repository, or an empty list when the repository does not exist.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken)
+    {
+        var tags = new List<string>();
+        Uri? next = new(_base, $"v2/{repository}/tags/list");
+        for (var page = 0; next is not null && page < 1000; page++)
+        {
+            var operation = $"listing the tags of {repository}";
+            using var request = new HttpRequestMessage(HttpMethod.Get, next);
+            using var response = await SendAsync(request, operation, KoErrorCodes.PushFailed, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                break;
+            }
+
+            await EnsureAsync(response, HttpStatusCode.OK, operation, KoErrorCodes.PushFailed, cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                using var doc = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (doc.RootElement.TryGetProperty("tags", out var list) && list.ValueKind == JsonValueKind.Array)
+                {
+                    tags.AddRange(list.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!));
+                }
+            }
+
+            next = NextPage(response, request.RequestUri!);
+        }
+
+        return tags;
+    }
+
+    /// <summary>The <c>rel="next"</c> target of a <c>Link</c> header, resolved against the request, or null.</summary>
+    internal static Uri? NextPage(HttpResponseMessage response, Uri requestUri)
+    {
+        if (!response.Headers.TryGetValues("Link", out var links))
+        {
+            return null;
+        }
+
+        foreach (var link in links.SelectMany(l => l.Split(',')))
+        {
+            var open = link.IndexOf('<', StringComparison.Ordinal);
+            var close = link.IndexOf('>', StringComparison.Ordinal);
+            if (open >= 0 && close > open && link.Contains("rel=\"next\"", StringComparison.OrdinalIgnoreCase))
+            {
+                return new Uri(requestUri, link[(open + 1)..close]);
+            }
+        }
+
+        return null;
+    }
+
     public void Dispose() => _http.Dispose();
 
     /// <summary>Reads a whole body of at most <paramref name="limit"/> bytes; null when it is longer.</summary>
