@@ -15,7 +15,7 @@ namespace Ko.Engine;
 /// The engine's facade: builds Go programs into OCI images and writes them out. The faces (CLI, Cake, NUKE) turn
 /// their settings into <see cref="KoBuildOptions"/> and their loggers into an <see cref="ILogger"/>.
 /// </summary>
-public sealed class KoEngine
+public sealed partial class KoEngine
 {
     private readonly ILogger _logger;
     private readonly IProgress<KoProgress>? _progress;
