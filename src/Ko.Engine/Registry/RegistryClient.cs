@@ -18,6 +18,7 @@ internal sealed class RegistryClient : IDisposable
     private static readonly string[] ManifestAccept = [MediaTypes.OciManifest, MediaTypes.OciIndex, MediaTypes.DockerManifest, MediaTypes.DockerManifestList];
     private const int MaxErrorBody = 4096;
     private const int MaxUploadSessions = 3;
+    private const long DefaultChunkSize = 8 << 20;
     private const int MaxManifestBytes = 4 << 20;
 
     private readonly HttpClient _http;
@@ -95,14 +96,29 @@ internal sealed class RegistryClient : IDisposable
         ArgumentNullException.ThrowIfNull(open);
         for (var session = 1; ; session++)
         {
-            var location = await StartUploadAsync(repository, digest, cancellationToken).ConfigureAwait(false);
+            var (location, minChunk) = await StartUploadAsync(repository, digest, cancellationToken).ConfigureAwait(false);
             var operation = $"uploading blob {digest} ({size} bytes) to {repository}";
+            if (size < 0)
+            {
+                // Unknown length: one streamed PATCH, then the closing PUT.
+                location = await PatchAsync(location, open, -1, null, operation, cancellationToken).ConfigureAwait(false);
+                await FinishUploadAsync(location, digest, operation, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             using var request = new HttpRequestMessage(HttpMethod.Put, AppendDigest(location, digest));
             request.Content = new ReopenableContent(open, size, _progress, digest.ToString());
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             using var done = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false);
             if (done.StatusCode == HttpStatusCode.Created)
             {
+                return;
+            }
+
+            if (done.StatusCode == HttpStatusCode.RequestEntityTooLarge)
+            {
+                // The registry will not take the blob in one request: send it in chunks in a new session.
+                await UploadChunkedAsync(repository, digest, size, open, minChunk, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -117,7 +133,58 @@ internal sealed class RegistryClient : IDisposable
         }
     }
 
-    private async Task<Uri> StartUploadAsync(string repository, Digest digest, CancellationToken cancellationToken)
+    /// <summary>The chunk size for a chunked upload: the default, raised to the registry's <c>OCI-Chunk-Min-Length</c>.</summary>
+    internal static long ChunkSize(long? registryMinimum) => Math.Max(DefaultChunkSize, registryMinimum ?? 0);
+
+    /// <summary>POST, then PATCH chunks with <c>Content-Range</c> (each re-read from the source when resent), then the closing PUT.</summary>
+    internal async Task UploadChunkedAsync(string repository, Digest digest, long size, Func<CancellationToken, ValueTask<Stream>> open, long? minChunk, CancellationToken cancellationToken)
+    {
+        var (location, advertised) = await StartUploadAsync(repository, digest, cancellationToken).ConfigureAwait(false);
+        var chunk = ChunkSize(advertised ?? minChunk);
+        var operation = $"uploading blob {digest} ({size} bytes) in chunks of {chunk} to {repository}";
+        for (long offset = 0; offset < size; offset += chunk)
+        {
+            var start = offset;
+            var length = Math.Min(chunk, size - offset);
+            location = await PatchAsync(location, ct => SliceStream.OpenAsync(open, start, length, ct), length, (start, start + length - 1), operation, cancellationToken).ConfigureAwait(false);
+        }
+
+        await FinishUploadAsync(location, digest, operation, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Uri> PatchAsync(Uri location, Func<CancellationToken, ValueTask<Stream>> open, long length, (long First, long Last)? range, string operation, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Patch, location);
+        if (length >= 0)
+        {
+            request.Content = new ReopenableContent(open, length, _progress, operation);
+        }
+        else
+        {
+            var stream = await open(cancellationToken).ConfigureAwait(false);
+            request.Content = new StreamContent(stream, 1 << 16);
+        }
+
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        if (range is { } r)
+        {
+            request.Content.Headers.TryAddWithoutValidation("Content-Range", $"{r.First}-{r.Last}");
+        }
+
+        using var response = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(response, HttpStatusCode.Accepted, operation, cancellationToken).ConfigureAwait(false);
+        var header = response.Headers.Location ?? location;
+        return header.IsAbsoluteUri ? header : new Uri(request.RequestUri!, header);
+    }
+
+    private async Task FinishUploadAsync(Uri location, Digest digest, string operation, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, AppendDigest(location, digest)) { Content = new ByteArrayContent([]) };
+        using var response = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(response, HttpStatusCode.Created, operation, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<(Uri Location, long? MinChunk)> StartUploadAsync(string repository, Digest digest, CancellationToken cancellationToken)
     {
         var operation = $"starting the upload of blob {digest} to {repository}";
         using var start = new HttpRequestMessage(HttpMethod.Post, new Uri(_base, $"v2/{repository}/blobs/uploads/"));
@@ -126,7 +193,11 @@ internal sealed class RegistryClient : IDisposable
         await EnsureAsync(response, HttpStatusCode.Accepted, operation, cancellationToken).ConfigureAwait(false);
         var header = response.Headers.Location
             ?? throw new KoException(KoErrorCodes.PushFailed, $"registry {Host}: {operation} returned 202 without a Location header; the registry does not follow the OCI distribution API.");
-        return header.IsAbsoluteUri ? header : new Uri(start.RequestUri!, header);
+        long? minChunk = response.Headers.TryGetValues("OCI-Chunk-Min-Length", out var values)
+            && long.TryParse(values.FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var min) && min > 0
+            ? min
+            : null;
+        return (header.IsAbsoluteUri ? header : new Uri(start.RequestUri!, header), minChunk);
     }
 
     /// <summary>
