@@ -105,6 +105,7 @@ internal sealed class RetryHandler : DelegatingHandler
         var method = request.Method;
         var content = request.Content;
         var authorization = request.Headers.Authorization;
+        var lastTry = false;
 
         for (var attempt = 1; ; attempt++)
         {
@@ -134,7 +135,7 @@ internal sealed class RetryHandler : DelegatingHandler
             }
 
             var remaining = Options.RetryBudget - clock.Elapsed;
-            if (attempt >= maxAttempts || remaining <= TimeSpan.Zero)
+            if (attempt >= maxAttempts || remaining <= TimeSpan.Zero || lastTry)
             {
                 return GiveUp(response, error);
             }
@@ -147,7 +148,10 @@ internal sealed class RetryHandler : DelegatingHandler
 
             if (wait > remaining)
             {
+                // Wait out what is left of the budget for one last try, then stop: timers end a little early, and
+                // clamping every later wait to the sliver left would become a burst of immediate retries.
                 wait = remaining;
+                lastTry = true;
             }
 
             Options.Logger.LogRetry(
