@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/prereqs.sh
 ensure_dotnet
-ensure_packages go:golang-go docker-registry:docker-registry skopeo:skopeo umoci:umoci podman:podman runc:runc htpasswd:apache2-utils
+ensure_packages git:git go:golang-go docker-registry:docker-registry skopeo:skopeo umoci:umoci podman:podman runc:runc htpasswd:apache2-utils
 
 # podman in this sandbox: runc, vfs, and no default ulimits (crun and cgroup limits fail here).
 export KO_TEST_CONTAINERS_CONF="$PWD/tests/containers.conf"

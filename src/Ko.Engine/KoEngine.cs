@@ -40,6 +40,11 @@ public sealed partial class KoEngine
     {
         ArgumentNullException.ThrowIfNull(options);
         var plan = BuildPlan.Create(options);
+        foreach (var warning in plan.Warnings)
+        {
+            _logger.LogWarning("{Warning}", warning);
+        }
+
         if (plan.Push)
         {
             // Fail before any build when the images' names cannot be pushed (KO_DOCKER_REPO may be a bare
@@ -50,53 +55,96 @@ public sealed partial class KoEngine
         var store = new ContentStore(plan.CacheDirectory);
         var cache = new LayerCache(store);
         var go = new GoTool(GoTool.Locate(plan.Environment), plan.Environment, _logger);
-
-        // go list and the go builds overlap: builds start from the import paths as given while go list checks
-        // that each is a package main; a bad path cancels the builds and is reported as go list saw it.
+        var templates = new TemplateContext(plan.Environment, plan.WorkingDirectory, plan.TemplateTime, ct => go.EnvAsync(plan.WorkingDirectory, ct));
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var listTask = go.ListAsync(plan.WorkingDirectory, plan.ImportPaths, cancellationToken);
+
+        // .ko.yaml builds[]: each entry's dir + main resolved with go list (one call per distinct dir), as ko does;
+        // a pattern naming an entry's import path is listed and built in the entry's dir (multi-module repositories).
+        var entries = plan.Config.Builds.Count > 0 ? await ResolveBuildEntriesAsync(go, plan, cancellationToken).ConfigureAwait(false) : new Dictionary<string, KoBuildConfig>();
+        var patterns = plan.ImportPaths;
+
+        // go list and the go builds overlap when no setting depends on the import path: builds start from the
+        // patterns as given while go list checks that each is a package main; a bad path cancels the builds.
+        var listTask = ListPatternsAsync(go, plan, patterns, entries, cancellationToken);
         // One set of registry settings for reading the base and for pushing.
         // Made on first use, so a build that touches no registry never loads the HTTP stack (start-up time).
         var registryOptions = new Lazy<RegistryOptions>(() => RegistryOptionsFor(plan));
-        var baseTask = BaseImageResolver.ResolveAsync(plan.BaseImage, plan.WorkingDirectory, store, cache, () => registryOptions.Value, cancellationToken);
-
-        // The generated bases offer a fixed platform list, so their builds need not wait for the base's layer.
-        IReadOnlyList<Platform> platforms;
-        BaseImage? baseImage = null;
+        var baseTasks = new Dictionary<string, Task<BaseImage>>(StringComparer.Ordinal);
+        var settings = new BuildSettings[patterns.Count];
+        var buildPatterns = patterns.ToArray();
+        var platformsOf = new IReadOnlyList<Platform>[patterns.Count];
         try
         {
-            if (SyntheticBase.IsSynthetic(plan.BaseImage))
+            IReadOnlyList<GoPackage>? early = null;
+            if (plan.SettingsDependOnImportPath)
             {
-                platforms = ChoosePlatforms(plan, SyntheticBase.Offered, multiPlatform: true, plan.BaseImage);
+                early = await listTask.ConfigureAwait(false);
+                ValidatePackages(early);
             }
-            else
+
+            BuildSettings? shared = null;
+            for (var i = 0; i < patterns.Count; i++)
             {
-                baseImage = await baseTask.ConfigureAwait(false);
-                platforms = ChoosePlatforms(plan, baseImage.Platforms, baseImage.IsMultiPlatform, baseImage.Name);
+                var importPath = early?[i].ImportPath;
+                if (importPath is not null && plan.DirectoryOf(entries.GetValueOrDefault(importPath)) != plan.WorkingDirectory)
+                {
+                    buildPatterns[i] = importPath; // a relative pattern means nothing in another module's dir
+                }
+
+                settings[i] = early is null
+                    ? shared ??= await plan.SettingsAsync(entries.GetValueOrDefault(patterns[i]), null, templates, cancellationToken).ConfigureAwait(false)
+                    : await plan.SettingsAsync(entries.GetValueOrDefault(importPath!), importPath, templates, cancellationToken).ConfigureAwait(false);
+                var baseName = settings[i].BaseImage;
+                if (!baseTasks.ContainsKey(baseName))
+                {
+                    baseTasks[baseName] = BaseImageResolver.ResolveAsync(baseName, plan.WorkingDirectory, store, cache, () => registryOptions.Value, cancellationToken);
+                }
+            }
+
+            // The generated bases offer a fixed platform list, so their builds need not wait for the base's layer.
+            var platformsByBase = new Dictionary<string, IReadOnlyList<Platform>>(StringComparer.Ordinal);
+            foreach (var (name, task) in baseTasks)
+            {
+                if (SyntheticBase.IsSynthetic(name))
+                {
+                    platformsByBase[name] = ChoosePlatforms(plan, SyntheticBase.Offered, multiPlatform: true, name);
+                }
+                else
+                {
+                    var b = await task.ConfigureAwait(false);
+                    platformsByBase[name] = ChoosePlatforms(plan, b.Platforms, b.IsMultiPlatform, b.Name);
+                }
+            }
+
+            for (var i = 0; i < patterns.Count; i++)
+            {
+                platformsOf[i] = platformsByBase[settings[i].BaseImage];
             }
         }
         catch
         {
-            await Quietly(listTask, baseTask).ConfigureAwait(false);
+            await Quietly(baseTasks.Values.Cast<Task>().Append(listTask)).ConfigureAwait(false);
             throw;
         }
 
-        _logger.LogInformation("Building {Count} import path(s) for {Platforms} on {Base}", plan.ImportPaths.Count, string.Join(",", platforms), plan.BaseImage);
+        _logger.LogInformation("Building {Count} import path(s) for {Platforms} on {Base}", patterns.Count, string.Join(",", platformsOf.SelectMany(p => p).Distinct()), string.Join(",", baseTasks.Keys));
 
         var stats = new Counters();
         using var gate = new SemaphoreSlim(plan.Jobs);
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var baseImages = new ConcurrentDictionary<Platform, Lazy<Task<IImage>>>();
+        var baseImages = new ConcurrentDictionary<(string, Platform), Lazy<Task<IImage>>>();
         var kodata = new ConcurrentDictionary<string, Lazy<Task<FileLayer>>>(StringComparer.Ordinal);
 
-        async Task<string> GoBuildAsync(string pattern, Platform platform)
+        async Task<string> GoBuildAsync(int index, Platform platform)
         {
             var ct = failure.Token;
-            var output = Path.Combine(store.Root, "go", CacheKey.Of(plan.WorkingDirectory, pattern)[..16], platform.ToString().Replace('/', '_'), "app");
+            var s = settings[index];
+            var pattern = buildPatterns[index];
+            var output = Path.Combine(store.Root, "go", CacheKey.Of(s.Directory, pattern)[..16], platform.ToString().Replace('/', '_'), "app");
             await gate.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                await go.BuildAsync(plan.WorkingDirectory, pattern, platform, output, plan.BuildFlags, new Dictionary<string, string?>(), ct).ConfigureAwait(false);
+                await go.BuildAsync(s.Directory, pattern, platform, output, s.Flags, s.Environment, ct).ConfigureAwait(false);
             }
             finally
             {
@@ -109,48 +157,43 @@ public sealed partial class KoEngine
             return output;
         }
 
-        var goBuilds = plan.ImportPaths.ToDictionary(p => p, p => platforms.Select(pl => GoBuildAsync(p, pl)).ToList(), StringComparer.Ordinal);
+        var goBuilds = Enumerable.Range(0, patterns.Count).Select(i => platformsOf[i].Select(pl => GoBuildAsync(i, pl)).ToList()).ToList();
         IReadOnlyList<GoPackage> packages;
+        var bases = new Dictionary<string, BaseImage>(StringComparer.Ordinal);
         try
         {
-            baseImage ??= await baseTask.ConfigureAwait(false);
+            foreach (var (name, task) in baseTasks)
+            {
+                bases[name] = await task.ConfigureAwait(false);
+            }
+
             packages = await listTask.ConfigureAwait(false);
             _logger.LogDebug("go list and the base image done at {Elapsed} ms", clock.ElapsedMilliseconds);
-            foreach (var package in packages)
-            {
-                if (package.Error is not null)
-                {
-                    throw new KoException(KoErrorCodes.PackageNotFound, $"cannot build '{package.Pattern}': {package.Error}");
-                }
-
-                if (package.Name != "main")
-                {
-                    throw new KoException(KoErrorCodes.NotMainPackage, $"'{package.Pattern}' ({package.ImportPath}) is package {package.Name}, not package main: ko builds commands only. Name the directory that holds func main.");
-                }
-            }
+            ValidatePackages(packages);
         }
         catch
         {
             await failure.CancelAsync().ConfigureAwait(false);
-            await Quietly(goBuilds.Values.SelectMany(t => (IEnumerable<Task>)t).Append(baseTask)).ConfigureAwait(false);
+            await Quietly(goBuilds.SelectMany(t => (IEnumerable<Task>)t).Concat(baseTasks.Values)).ConfigureAwait(false);
             throw;
         }
 
-        var resolvedBase = baseImage;
-
-        async Task<IImage> LayerAndAssembleAsync(GoPackage package, Platform platform, Task<string> goBuild)
+        async Task<IImage> LayerAndAssembleAsync(GoPackage package, int index, Platform platform, Task<string> goBuild)
         {
             var ct = failure.Token;
+            var s = settings[index];
+            var resolvedBase = bases[s.BaseImage];
             var output = await goBuild.ConfigureAwait(false);
             var appName = package.ImportPath.TrimEnd('/').Split('/')[^1];
-            var baseTask = baseImages.GetOrAdd(platform, p => new Lazy<Task<IImage>>(() => resolvedBase.GetImageAsync(p, ct))).Value;
+            var baseTask = baseImages.GetOrAdd((s.BaseImage, platform), p => new Lazy<Task<IImage>>(() => resolvedBase.GetImageAsync(p.Item2, ct))).Value;
             var kodataTask = kodata.GetOrAdd(package.ImportPath, _ => new Lazy<Task<FileLayer>>(async () =>
             {
-                var r = await AppLayers.KodataLayerAsync(store, cache, package.Dir, plan.KodataCreationTime?.ToUnixTimeSeconds() ?? 0, ct).ConfigureAwait(false);
+                var allowed = AppLayers.KodataAllowedRoot(package.Dir, plan.Environment);
+                var r = await AppLayers.KodataLayerAsync(store, cache, package.Dir, plan.KodataCreationTime?.ToUnixTimeSeconds() ?? 0, ct, allowed).ConfigureAwait(false);
                 Count(r, $"kodata of {package.ImportPath}", stats);
                 return r.Layer;
             })).Value;
-            var binary = await AppLayers.BinaryLayerAsync(store, cache, output, appName, plan.CreationTime?.ToUnixTimeSeconds() ?? 0, ct).ConfigureAwait(false);
+            var binary = await AppLayers.BinaryLayerAsync(store, cache, output, appName, plan.CreationTime?.ToUnixTimeSeconds() ?? 0, ct, s.Capabilities).ConfigureAwait(false);
             Count(binary, $"{AppLayers.AppDirectory}/{appName} ({platform})", stats);
 
             var spec = new AppImageSpec
@@ -159,16 +202,18 @@ public sealed partial class KoEngine
                 AppPath = $"{AppLayers.AppDirectory}/{appName}",
                 Created = plan.CreationTime,
                 KodataCreated = plan.KodataCreationTime,
-                Labels = plan.Labels,
-                Annotations = plan.Annotations,
-                User = plan.User,
+                Labels = s.Labels,
+                Annotations = s.Annotations,
+                User = s.User,
             };
-            return ImageAssembler.Assemble(await baseTask.ConfigureAwait(false), resolvedBase.Name, await kodataTask.ConfigureAwait(false), binary.Layer, spec);
+            var image = ImageAssembler.Assemble(await baseTask.ConfigureAwait(false), resolvedBase.Name, await kodataTask.ConfigureAwait(false), binary.Layer, spec);
+            return ImageOverrides.Apply(image, s, package.ImportPath);
         }
 
         var work = packages
-            .DistinctBy(p => p.ImportPath)
-            .Select(p => (Package: p, Tasks: platforms.Select((pl, i) => LayerAndAssembleAsync(p, pl, goBuilds[p.Pattern][i])).ToList()))
+            .Select((p, i) => (Package: p, Index: i))
+            .DistinctBy(x => x.Package.ImportPath)
+            .Select(x => (x.Package, x.Index, Tasks: platformsOf[x.Index].Select((pl, j) => LayerAndAssembleAsync(x.Package, x.Index, pl, goBuilds[x.Index][j])).ToList()))
             .ToList();
         var allTasks = work.SelectMany(w => w.Tasks).ToList();
         try
@@ -185,13 +230,12 @@ public sealed partial class KoEngine
         {
             // Builds of a pattern that go list merged with another are not awaited above; stop and collect them.
             await failure.CancelAsync().ConfigureAwait(false);
-            await Quietly(goBuilds.Values.SelectMany(t => t)).ConfigureAwait(false);
+            await Quietly(goBuilds.SelectMany(t => t)).ConfigureAwait(false);
         }
 
         _logger.LogDebug("images assembled at {Elapsed} ms", clock.ElapsedMilliseconds);
-        var multi = platforms.Count > 1 || (plan.AllPlatforms && resolvedBase.IsMultiPlatform);
         var built = new List<BuiltImage>();
-        foreach (var (package, tasks) in work)
+        foreach (var (package, index, tasks) in work)
         {
             var images = new List<IImage>();
             foreach (var task in tasks)
@@ -199,9 +243,11 @@ public sealed partial class KoEngine
                 images.Add(await task.ConfigureAwait(false));
             }
 
+            var resolvedBase = bases[settings[index].BaseImage];
+            var multi = platformsOf[index].Count > 1 || (plan.AllPlatforms && resolvedBase.IsMultiPlatform);
             var name = Naming.ImageName(plan.Repository, package.ImportPath, plan.Naming);
             built.Add(multi
-                ? new BuiltImage(package.ImportPath, name, null, ImageAssembler.AssembleIndex(images, resolvedBase, plan.Annotations))
+                ? new BuiltImage(package.ImportPath, name, null, ImageAssembler.AssembleIndex(images, resolvedBase, settings[index].Annotations))
                 : new BuiltImage(package.ImportPath, name, images[0], null));
         }
 
@@ -245,6 +291,83 @@ public sealed partial class KoEngine
         }
 
         return new KoBuildResult(results, new KoBuildStatistics(stats.GoBuilds, stats.LayersWritten, stats.LayersReused, pushed.BlobsUploaded, pushed.BlobsSkipped, pushed.BlobsMounted));
+    }
+
+    private static void ValidatePackages(IReadOnlyList<GoPackage> packages)
+    {
+        foreach (var package in packages)
+        {
+            if (package.Error is not null)
+            {
+                throw new KoException(KoErrorCodes.PackageNotFound, $"cannot build '{package.Pattern}': {package.Error}");
+            }
+
+            if (package.Name != "main")
+            {
+                throw new KoException(KoErrorCodes.NotMainPackage, $"'{package.Pattern}' ({package.ImportPath}) is package {package.Name}, not package main: ko builds commands only. Name the directory that holds func main.");
+            }
+        }
+    }
+
+    /// <summary>Import path → <c>builds[]</c> entry, resolving each entry's <c>dir</c> + <c>main</c> (a package directory or a .go file) with go list.</summary>
+    private static async Task<Dictionary<string, KoBuildConfig>> ResolveBuildEntriesAsync(GoTool go, BuildPlan plan, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, KoBuildConfig>(StringComparer.Ordinal);
+        foreach (var group in plan.Config.Builds.GroupBy(plan.DirectoryOf))
+        {
+            if (!Directory.Exists(group.Key))
+            {
+                throw new KoException(KoErrorCodes.ConfigWrongType, $"{plan.Config.Path}: {group.First().Describe()}.dir {group.Key} does not exist; fix dir (it is relative to the working directory).");
+            }
+
+            var mains = group.Select(b => MainPackagePattern(b.Main)).ToList();
+            var listed = await go.ListAsync(group.Key, mains, cancellationToken).ConfigureAwait(false);
+            foreach (var (entry, package) in group.Zip(listed))
+            {
+                if (package.Error is not null || package.ImportPath.Length == 0)
+                {
+                    throw new KoException(KoErrorCodes.PackageNotFound, $"{plan.Config.Path}: {entry.Describe()}: main '{entry.Main ?? "."}' in {group.Key} is not a package: {package.Error}. Fix dir/main.");
+                }
+
+                result.TryAdd(package.ImportPath, entry);
+            }
+        }
+
+        return result;
+    }
+
+    private static string MainPackagePattern(string? main)
+    {
+        var m = string.IsNullOrWhiteSpace(main) ? "." : main.Trim();
+        if (m.EndsWith(".go", StringComparison.Ordinal))
+        {
+            // A .go file names its package's directory, which is what is built.
+            m = Path.GetDirectoryName(m) is { Length: > 0 } d ? d : ".";
+        }
+
+        return m == "." || m.StartsWith("./", StringComparison.Ordinal) || m.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(m) ? m : "./" + m;
+    }
+
+    /// <summary>go list for the patterns, one call per directory (a pattern naming a build entry's import path runs in its dir), in order.</summary>
+    private static async Task<IReadOnlyList<GoPackage>> ListPatternsAsync(GoTool go, BuildPlan plan, IReadOnlyList<string> patterns, IReadOnlyDictionary<string, KoBuildConfig> entries, CancellationToken cancellationToken)
+    {
+        var dirs = patterns.Select(p => plan.DirectoryOf(entries.GetValueOrDefault(p))).ToList();
+        if (dirs.All(d => d == plan.WorkingDirectory))
+        {
+            return await go.ListAsync(plan.WorkingDirectory, patterns, cancellationToken).ConfigureAwait(false);
+        }
+
+        var result = new GoPackage[patterns.Count];
+        foreach (var group in Enumerable.Range(0, patterns.Count).GroupBy(i => dirs[i]))
+        {
+            var listed = await go.ListAsync(group.Key, group.Select(i => patterns[i]).ToList(), cancellationToken).ConfigureAwait(false);
+            foreach (var (i, package) in group.Zip(listed))
+            {
+                result[i] = package;
+            }
+        }
+
+        return result;
     }
 
     private void Count(AppLayers.LayerOutcome result, string what, Counters stats)

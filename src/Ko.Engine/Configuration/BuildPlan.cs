@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ko.Engine.Layers;
 using Ko.Engine.Oci;
 using Ko.Engine.Publishing;
 
@@ -64,6 +65,21 @@ internal sealed record BuildPlan
     /// <summary>kodata mtime, from <c>KO_DATA_DATE_EPOCH</c>, else <see cref="CreationTime"/>.</summary>
     public DateTimeOffset? KodataCreationTime { get; init; }
 
+    /// <summary>The <c>.ko.yaml</c> read (empty when there is none).</summary>
+    public KoConfigFile Config { get; init; } = KoConfigFile.Empty;
+
+    /// <summary>Warnings for the caller to log (unknown <c>.ko.yaml</c> keys).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>The CLI's <c>--ldflags</c> (they beat the build's and the default <c>ldflags</c>).</summary>
+    public IReadOnlyList<string> CliLdflags { get; init; } = [];
+
+    /// <summary>The CLI's <c>--base-image</c>, which beats <c>baseImageOverrides</c>.</summary>
+    public string? CliBaseImage { get; init; }
+
+    /// <summary>What <c>{{.Date}}</c>/<c>{{.Timestamp}}</c> show: <c>SOURCE_DATE_EPOCH</c>, else the time the plan was made.</summary>
+    public DateTimeOffset TemplateTime { get; init; } = DateTimeOffset.UtcNow;
+
     public const string DefaultBaseImage = "embedded:static";
     public const string LocalRepository = "ko.local";
 
@@ -84,10 +100,35 @@ internal sealed record BuildPlan
             throw new KoException(KoErrorCodes.InvalidOption, $"the working directory {workingDirectory} does not exist.");
         }
 
+        var configPath = KoConfigFile.Locate(workingDirectory, Env("KO_CONFIG_PATH"));
+        var config = configPath is null ? KoConfigFile.Empty : KoConfigFile.Load(configPath);
+
+        // Platforms: --platform > KO_DEFAULTPLATFORMS > defaultPlatforms > GOOS/GOARCH/GOARM > the default.
         var platformTexts = SplitList(options.Platforms);
+        var platformSource = "--platform";
         if (platformTexts.Count == 0 && Env("KO_DEFAULTPLATFORMS") is { } envPlatforms)
         {
             platformTexts = SplitList([envPlatforms]);
+            platformSource = "KO_DEFAULTPLATFORMS";
+        }
+
+        if (platformTexts.Count == 0 && config.DefaultPlatforms.Count > 0)
+        {
+            platformTexts = SplitList(config.DefaultPlatforms);
+            platformSource = $"defaultPlatforms in {config.Path}";
+        }
+
+        var goPlatformVariables = new[] { "GOOS", "GOARCH", "GOARM" }.Where(n => Env(n) is not null).ToList();
+        if (goPlatformVariables.Count > 0)
+        {
+            if (platformTexts.Count > 0)
+            {
+                throw new KoException(KoErrorCodes.PlatformConflict, $"{string.Join("/", goPlatformVariables)} and {platformSource} were both set: choose the platforms with one of them, and unset {string.Join(" and ", goPlatformVariables)} (or drop {platformSource}).");
+            }
+
+            var arch = Env("GOARCH") ?? Platform.Host().Architecture;
+            var variant = arch == "arm" && Env("GOARM") is { } goarm ? "/v" + goarm : string.Empty;
+            platformTexts = [$"{Env("GOOS") ?? "linux"}/{arch}{variant}"];
         }
 
         var all = platformTexts.Any(p => p == "all");
@@ -153,9 +194,22 @@ internal sealed record BuildPlan
         var kodataCreation = ParseEpoch(Env("KO_DATA_DATE_EPOCH"), "KO_DATA_DATE_EPOCH") ?? creation;
 
         var flags = options.BuildFlags.ToList();
+        RefuseToolexec(flags, "the build flags");
         if (options.Ldflags.Count > 0)
         {
             flags.Add("-ldflags=" + string.Join(' ', options.Ldflags));
+        }
+
+        RefuseToolexec(config.DefaultFlags ?? [], $"defaultFlags in {config.Path}");
+        foreach (var b in config.Builds)
+        {
+            RefuseToolexec(b.Flags ?? [], $"{b.Describe()}.flags in {config.Path}");
+            AppLayers.CapabilityMask(b.LinuxCapabilities, $"{b.Describe()}.linux_capabilities in {config.Path}");
+        }
+
+        if (Env("GOFLAGS") is { } goflags)
+        {
+            RefuseToolexec(goflags.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), "GOFLAGS");
         }
 
         return new BuildPlan
@@ -164,7 +218,12 @@ internal sealed record BuildPlan
             WorkingDirectory = workingDirectory,
             Platforms = platforms,
             AllPlatforms = all,
-            BaseImage = options.BaseImage ?? Env("KO_DEFAULTBASEIMAGE") ?? DefaultBaseImage,
+            BaseImage = options.BaseImage ?? Env("KO_DEFAULTBASEIMAGE") ?? config.DefaultBaseImage ?? DefaultBaseImage,
+            CliBaseImage = options.BaseImage,
+            Config = config,
+            Warnings = config.Warnings,
+            CliLdflags = options.Ldflags,
+            TemplateTime = creation ?? DateTimeOffset.UtcNow,
             Repository = repository,
             Tags = tags,
             TagOnly = options.TagOnly,
@@ -186,6 +245,119 @@ internal sealed record BuildPlan
             CreationTime = creation,
             KodataCreationTime = kodataCreation,
         };
+    }
+
+    /// <summary>Whether a build's settings depend on its import path (a <c>builds</c> entry or a base override may match).</summary>
+    public bool SettingsDependOnImportPath => Config.Builds.Count > 0 || Config.BaseImageOverrides.Count > 0;
+
+    /// <summary>The base image of an import path: <c>--base-image</c> &gt; <c>baseImageOverrides</c> (lower-cased import path) &gt; the default.</summary>
+    public string BaseImageFor(string? importPath) =>
+        CliBaseImage ?? (importPath is not null && Config.BaseImageOverrides.TryGetValue(importPath.ToLowerInvariant(), out var b) ? b : BaseImage);
+
+    /// <summary>The directory a <c>builds</c> entry's <c>go list</c>/<c>go build</c> run in (<c>dir</c>, relative to the working directory).</summary>
+    public string DirectoryOf(KoBuildConfig? entry) =>
+        entry?.Dir is { Length: > 0 } dir ? Path.GetFullPath(dir, WorkingDirectory) : WorkingDirectory;
+
+    /// <summary>
+    /// One import path's build and image settings, with every precedence rule as ko has it (and the image keys ko
+    /// lacks): go env = defaults &lt; process environment &lt; build <c>env</c> (else <c>defaultEnv</c>); flags = build
+    /// <c>flags</c> (else <c>defaultFlags</c>) then the caller's flags; ldflags = <c>--ldflags</c> else build
+    /// <c>ldflags</c> else <c>defaultLdflags</c>; labels and annotations = defaults &lt; build &lt; CLI; user, entrypoint
+    /// and args = CLI &gt; build &gt; default; image env = default then build (a later KEY wins). Templates are expanded.
+    /// </summary>
+    public async Task<BuildSettings> SettingsAsync(KoBuildConfig? entry, string? importPath, TemplateContext templates, CancellationToken cancellationToken)
+    {
+        var file = Config.Path ?? ".ko.yaml";
+        var scope = entry?.Describe();
+        async Task<List<string>> ExpandAll(IReadOnlyList<string>? values, string key)
+        {
+            var result = new List<string>();
+            foreach (var v in values ?? [])
+            {
+                result.Add(await templates.ExpandAsync(v, $"{file}: {key}", cancellationToken).ConfigureAwait(false));
+            }
+
+            return result;
+        }
+
+        async Task<Dictionary<string, string>> ExpandMap(IReadOnlyDictionary<string, string>? low, string lowKey, IReadOnlyDictionary<string, string>? high, string highKey, IReadOnlyDictionary<string, string> cli)
+        {
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (map, key) in new[] { (low, lowKey), (high, highKey) })
+            {
+                foreach (var (k, v) in map ?? new Dictionary<string, string>())
+                {
+                    result[k] = await templates.ExpandAsync(v, $"{file}: {key}.{k}", cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var (k, v) in cli)
+            {
+                result[k] = v;
+            }
+
+            return result;
+        }
+
+        var (envValues, envKey) = entry?.Env is { } be ? (be, $"{scope}.env") : (Config.DefaultEnv, "defaultEnv");
+        var (flagValues, flagKey) = entry?.Flags is { } bf ? (bf, $"{scope}.flags") : (Config.DefaultFlags, "defaultFlags");
+        var (ldValues, ldKey) = entry?.Ldflags is { } bl ? (bl, $"{scope}.ldflags") : (Config.DefaultLdflags, "defaultLdflags");
+
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var kv in await ExpandAll(envValues, envKey).ConfigureAwait(false))
+        {
+            var eq = kv.IndexOf('=', StringComparison.Ordinal);
+            env[kv[..eq]] = kv[(eq + 1)..];
+        }
+
+        if (env.TryGetValue("GOFLAGS", out var goflags) && goflags is not null)
+        {
+            RefuseToolexec(goflags.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), $"GOFLAGS in {envKey} of {file}");
+        }
+
+        var flags = await ExpandAll(flagValues, flagKey).ConfigureAwait(false);
+        RefuseToolexec(flags, $"{flagKey} in {file}");
+        flags.AddRange(BuildFlags);
+        if (CliLdflags.Count == 0 && ldValues is { Count: > 0 })
+        {
+            flags.Add("-ldflags=" + string.Join(' ', await ExpandAll(ldValues, ldKey).ConfigureAwait(false)));
+        }
+
+        var imageEnv = await ExpandAll(Config.DefaultImageEnv, "defaultImageEnv").ConfigureAwait(false);
+        imageEnv.AddRange(await ExpandAll(entry?.ImageEnv, $"{scope}.imageEnv").ConfigureAwait(false));
+        var entrypoint = entry?.Entrypoint is { } ep ? await ExpandAll(ep, $"{scope}.entrypoint").ConfigureAwait(false)
+            : Config.DefaultEntrypoint is { } dep ? await ExpandAll(dep, "defaultEntrypoint").ConfigureAwait(false) : null;
+        var args = entry?.Args is { } a ? await ExpandAll(a, $"{scope}.args").ConfigureAwait(false)
+            : Config.DefaultArgs is { } da ? await ExpandAll(da, "defaultArgs").ConfigureAwait(false) : null;
+        var user = User ?? (entry?.User is { } bu ? await templates.ExpandAsync(bu, $"{file}: {scope}.user", cancellationToken).ConfigureAwait(false)
+            : Config.DefaultUser is { } du ? await templates.ExpandAsync(du, $"{file}: defaultUser", cancellationToken).ConfigureAwait(false) : null);
+
+        return new BuildSettings
+        {
+            Directory = DirectoryOf(entry),
+            Environment = env,
+            Flags = flags,
+            Capabilities = entry?.LinuxCapabilities ?? [],
+            BaseImage = BaseImageFor(importPath),
+            Labels = await ExpandMap(Config.DefaultLabels, "defaultLabels", entry?.Labels, $"{scope}.labels", Labels).ConfigureAwait(false),
+            Annotations = await ExpandMap(Config.DefaultAnnotations, "defaultAnnotations", entry?.Annotations, $"{scope}.annotations", Annotations).ConfigureAwait(false),
+            User = user,
+            ImageEnv = imageEnv,
+            Entrypoint = entrypoint,
+            Args = args,
+        };
+    }
+
+    private static void RefuseToolexec(IEnumerable<string> flags, string where)
+    {
+        foreach (var f in flags)
+        {
+            var name = f.TrimStart('-');
+            if (f.StartsWith('-') && (name == "toolexec" || name.StartsWith("toolexec=", StringComparison.Ordinal)))
+            {
+                throw new KoException(KoErrorCodes.ToolexecRefused, $"-toolexec in {where} is refused: it runs an arbitrary program for every compile step. Remove it.");
+            }
+        }
     }
 
     /// <summary>True for <c>ko.local</c> and names under it: the local daemon's domain, never pushed to.</summary>
@@ -233,4 +405,37 @@ internal sealed record BuildPlan
 
         return DateTimeOffset.FromUnixTimeSeconds(seconds);
     }
+}
+
+/// <summary>One import path's build and image settings, decided by <see cref="BuildPlan.SettingsAsync"/>.</summary>
+internal sealed record BuildSettings
+{
+    /// <summary>Where <c>go build</c> runs (a <c>builds</c> entry's <c>dir</c>, else the working directory).</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Variables over the process environment for <c>go build</c> (build <c>env</c>, else <c>defaultEnv</c>).</summary>
+    public required IReadOnlyDictionary<string, string?> Environment { get; init; }
+
+    /// <summary><c>go build</c> flags, with at most one <c>-ldflags=</c>.</summary>
+    public required IReadOnlyList<string> Flags { get; init; }
+
+    /// <summary>Linux capabilities for the binary (PAX record <c>SCHILY.xattr.security.capability</c>).</summary>
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+
+    public required string BaseImage { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Labels { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Annotations { get; init; }
+
+    public string? User { get; init; }
+
+    /// <summary>KEY=VALUE entries added to the image config's Env (a KEY already there is replaced).</summary>
+    public IReadOnlyList<string> ImageEnv { get; init; } = [];
+
+    /// <summary>The image's entrypoint; null keeps ko's <c>["/ko-app/&lt;name&gt;"]</c>.</summary>
+    public IReadOnlyList<string>? Entrypoint { get; init; }
+
+    /// <summary>The image's Cmd (arguments); null leaves none, as ko.</summary>
+    public IReadOnlyList<string>? Args { get; init; }
 }

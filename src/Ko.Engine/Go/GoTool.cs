@@ -89,13 +89,15 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
     public async Task BuildAsync(string workingDirectory, string importPath, Platform platform, string output, IReadOnlyList<string> flags, IReadOnlyDictionary<string, string?> extraEnv, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        // As ko: defaults (CGO_ENABLED=0 and the platform) < the process environment < the build's env. GOOS/GOARCH/
+        // GOARM in the environment are the default platform, and the plan refuses them next to explicit platforms.
         var env = new Dictionary<string, string?>(StringComparer.Ordinal) { ["CGO_ENABLED"] = "0" };
-        foreach (var (k, v) in environment)
+        foreach (var (k, v) in PlatformEnvironment(platform))
         {
             env[k] = v;
         }
 
-        foreach (var (k, v) in PlatformEnvironment(platform))
+        foreach (var (k, v) in environment.Where(kv => kv.Value is not null))
         {
             env[k] = v;
         }
@@ -117,6 +119,19 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             var text = (result.StandardError + result.StandardOutput).Trim();
             throw new KoException(KoErrorCodes.BuildFailed, $"go build {importPath} for {platform} failed:\n{text}");
         }
+    }
+
+    /// <summary><c>go env -json</c> as a dictionary (for <c>{{.GoEnv.X}}</c> templates).</summary>
+    public async Task<IReadOnlyDictionary<string, string>> EnvAsync(string workingDirectory, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(workingDirectory, ["env", "-json"], environment, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new KoException(KoErrorCodes.GoNotFound, $"go env -json failed in {workingDirectory}:\n{result.StandardError.Trim()}");
+        }
+
+        using var doc = JsonDocument.Parse(result.StandardOutput);
+        return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText(), StringComparer.Ordinal);
     }
 
     /// <summary>The GOOS/GOARCH/GOARM/GOAMD64 variables for a platform.</summary>

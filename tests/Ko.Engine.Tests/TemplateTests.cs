@@ -1,0 +1,92 @@
+using Ko.Engine.Configuration;
+
+namespace Ko.Engine.Tests;
+
+public sealed class TemplateTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private int _goEnvRuns;
+
+    public void Dispose() => _dir.Dispose();
+
+    private TemplateContext Context(Dictionary<string, string?>? env = null) =>
+        new(env ?? new() { ["VERSION"] = "1.2.3", ["PATH"] = Environment.GetEnvironmentVariable("PATH") }, _dir.Path, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), _ =>
+        {
+            Interlocked.Increment(ref _goEnvRuns);
+            return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string> { ["GOOS"] = "linux", ["GOVERSION"] = "go1.24" });
+        });
+
+    private static Task<string> Expand(TemplateContext c, string text) => c.ExpandAsync(text, ".ko.yaml: builds[0].ldflags", CancellationToken.None);
+
+    [Theory]
+    [InlineData("-X main.version={{.Env.VERSION}}", "-X main.version=1.2.3")]
+    [InlineData("{{ .Env.VERSION }}/{{.Env.VERSION}}", "1.2.3/1.2.3")]
+    [InlineData("{{.Date}}", "2023-11-14T22:13:20Z")]
+    [InlineData("t={{.Timestamp}}", "t=1700000000")]
+    [InlineData("{{.GoEnv.GOOS}}-{{.GoEnv.GOVERSION}}", "linux-go1.24")]
+    [InlineData("no templates", "no templates")]
+    public async Task Expands(string text, string expected)
+    {
+        Assert.Equal(expected, await Expand(Context(), text));
+    }
+
+    [Fact]
+    public async Task GitAndGoEnvRunOnlyWhenAskedAndOnce()
+    {
+        var c = Context();
+        await Expand(c, "{{.Env.VERSION}} {{.Date}}");
+        Assert.False(c.GitRan);
+        Assert.False(c.GoEnvRan);
+        await Expand(c, "{{.GoEnv.GOOS}}");
+        await Expand(c, "{{.GoEnv.GOOS}}");
+        Assert.Equal(1, _goEnvRuns);
+    }
+
+    [Theory]
+    [InlineData("{{.Env.NOPE}}", "NOPE")]
+    [InlineData("{{.GoEnv.NOPE}}", "NOPE")]
+    [InlineData("{{.Git.Nope}}", "Nope")]
+    [InlineData("{{.Version}}", ".Version")]
+    [InlineData("{{ printf \"x\" }}", "printf")]
+    public async Task MissingOrUnknownKeyIsKo1103NamingKeyAndFile(string text, string key)
+    {
+        var ex = await Assert.ThrowsAsync<KoException>(() => Expand(Context(), text));
+        Assert.Equal("KO1103", ex.Code);
+        Assert.Contains(key, ex.Message);
+        Assert.Contains(".ko.yaml: builds[0].ldflags", ex.Message);
+    }
+
+    [Fact]
+    public async Task GitFieldsComeFromTheWorkTree()
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["PATH"] = Environment.GetEnvironmentVariable("PATH"),
+            ["HOME"] = _dir.Path,
+            ["GIT_AUTHOR_NAME"] = "t", ["GIT_AUTHOR_EMAIL"] = "t@example.com", ["GIT_COMMITTER_NAME"] = "t", ["GIT_COMMITTER_EMAIL"] = "t@example.com",
+            ["GIT_COMMITTER_DATE"] = "1700000000 +0000", ["GIT_AUTHOR_DATE"] = "1700000000 +0000",
+        };
+        async Task Git(params string[] args)
+        {
+            var r = await CliWrap.Cli.Wrap("git").WithArguments(args).WithWorkingDirectory(_dir.Path).WithEnvironmentVariables(env).WithValidation(CliWrap.CommandResultValidation.None).ExecuteAsync();
+            Assert.Equal(0, r.ExitCode);
+        }
+
+        await Git("init", "-q", "-b", "main");
+        _dir.WriteFile("a.txt", "a");
+        await Git("add", "a.txt");
+        await Git("commit", "-q", "-m", "one");
+        await Git("tag", "v1.0.0");
+
+        var c = Context(env);
+        var text = await Expand(c, "{{.Git.Branch}} {{.Git.Tag}} {{.Git.CommitTimestamp}} {{.Git.TreeState}} {{.Git.IsClean}} {{.Git.ShortCommit}} {{.Git.FullCommit}}");
+        var parts = text.Split(' ');
+        Assert.Equal(["main", "v1.0.0", "1700000000", "clean", "true"], parts[..5]);
+        Assert.StartsWith(parts[5], parts[6]);
+        Assert.Equal(40, parts[6].Length);
+        Assert.True(c.GitRan);
+
+        _dir.WriteFile("a.txt", "changed");
+        Assert.Equal("dirty true", await Expand(Context(env), "{{.Git.TreeState}} {{.Git.IsDirty}}"));
+    }
+}
