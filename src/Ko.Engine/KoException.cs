@@ -35,6 +35,16 @@ public static class KoErrorCodes
     public const string MissingRepository = "KO1003";
     /// <summary>An option has a value that cannot be used.</summary>
     public const string InvalidOption = "KO1004";
+    /// <summary><c>.ko.yaml</c> is not valid YAML; the message has file:line:column.</summary>
+    public const string ConfigSyntax = "KO1101";
+    /// <summary>A <c>.ko.yaml</c> key has a value of the wrong type (or the file cannot be read).</summary>
+    public const string ConfigWrongType = "KO1102";
+    /// <summary>A template names a key that has no value, or is not a template the engine knows.</summary>
+    public const string ConfigTemplate = "KO1103";
+    /// <summary><c>GOOS</c>/<c>GOARCH</c>/<c>GOARM</c> set together with <c>--platform</c>, <c>KO_DEFAULTPLATFORMS</c> or <c>defaultPlatforms</c>.</summary>
+    public const string PlatformConflict = "KO1104";
+    /// <summary><c>-toolexec</c> in flags or <c>GOFLAGS</c>.</summary>
+    public const string ToolexecRefused = "KO1105";
     /// <summary>The <c>go</c> tool could not be run.</summary>
     public const string GoNotFound = "KO2001";
     /// <summary>An import path could not be resolved to a package.</summary>
@@ -55,4 +65,24 @@ public static class KoErrorCodes
     public const string AuthenticationFailed = "KO3004";
     /// <summary>Loading an image into the local docker or podman (<c>--local</c>, a <c>ko.local</c> repository) failed; the message names the tool and carries its error output.</summary>
     public const string DaemonLoadFailed = "KO3005";
+    /// <summary>A manifest is not valid YAML or JSON; the message names file:line:column.</summary>
+    public const string InvalidManifest = "KO4001";
+    /// <summary>A file or directory given with <c>-f</c> cannot be read.</summary>
+    public const string ManifestUnreadable = "KO4002";
+    /// <summary>A label selector (<c>-l</c>) cannot be parsed.</summary>
+    public const string InvalidSelector = "KO4003";
+    /// <summary>A <c>ko://</c> reference is empty or its import path could not be built; the message names file:line:column.</summary>
+    public const string InvalidReference = "KO4004";
+    /// <summary>The kubeconfig cannot be read or the cluster cannot be reached.</summary>
+    public const string ClusterUnreachable = "KO4005";
+    /// <summary>An object's kind is not served by the cluster (API discovery does not list it).</summary>
+    public const string UnknownKind = "KO4006";
+    /// <summary>The cluster refused to apply, create or delete an object; the message carries the server's reason.</summary>
+    public const string ApplyFailed = "KO4007";
+    /// <summary>An object to delete does not exist and missing objects were not to be ignored.</summary>
+    public const string ObjectNotFound = "KO4008";
+    /// <summary><c>kubectl</c> could not be run or failed; the message carries its error output.</summary>
+    public const string KubectlFailed = "KO4009";
+    /// <summary>A document is not a Kubernetes object (no apiVersion, kind or metadata.name).</summary>
+    public const string InvalidObject = "KO4010";
 }

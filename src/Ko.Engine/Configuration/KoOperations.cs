@@ -1,6 +1,6 @@
 namespace Ko.Engine.Configuration;
 
-/// <summary>What <c>KoEngine.ResolveAsync</c> reads and how it builds the images it finds.</summary>
+/// <summary>What <see cref="KoEngine.ResolveAsync"/> reads and how it builds the images it finds.</summary>
 public sealed record KoResolveOptions
 {
     /// <summary>Files or directories (<c>-f</c>); <c>-</c> reads <see cref="StandardInput"/>.</summary>
@@ -22,12 +22,12 @@ public sealed record KoResolveOptions
     public TextReader? StandardInput { get; init; }
 }
 
-/// <summary>The outcome of <c>KoEngine.ResolveAsync</c>.</summary>
+/// <summary>The outcome of <see cref="KoEngine.ResolveAsync"/>.</summary>
 /// <param name="Text">The resolved YAML, documents in input order.</param>
 /// <param name="Images">The images built, one per distinct import path.</param>
 public sealed record KoResolveResult(string Text, IReadOnlyList<KoImageResult> Images);
 
-/// <summary>What <c>KoEngine.ApplyAsync</c> and <c>KoEngine.CreateAsync</c> send to a cluster.</summary>
+/// <summary>What <see cref="KoEngine.ApplyAsync"/> and <see cref="KoEngine.CreateAsync"/> send to a cluster.</summary>
 public sealed record KoApplyOptions
 {
     /// <summary>The files to resolve and the build settings.</summary>
@@ -68,7 +68,7 @@ public sealed record KoObjectResult(string Resource, string Name, string? Namesp
 /// <param name="Images">The images built (none for delete).</param>
 public sealed record KoApplyResult(IReadOnlyList<KoObjectResult> Objects, IReadOnlyList<KoImageResult> Images);
 
-/// <summary>What <c>KoEngine.DeleteAsync</c> deletes: the objects the files describe (nothing is built).</summary>
+/// <summary>What <see cref="KoEngine.DeleteAsync"/> deletes: the objects the files describe (nothing is built).</summary>
 public sealed record KoDeleteOptions
 {
     /// <summary>Files or directories; <c>-</c> reads <see cref="StandardInput"/>.</summary>

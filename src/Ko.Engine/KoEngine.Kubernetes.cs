@@ -1,0 +1,256 @@
+using System.Text;
+using CliWrap;
+using CliWrap.Buffered;
+using Ko.Engine.Configuration;
+using Ko.Engine.Kubernetes;
+using Ko.Engine.Manifests;
+using Ko.Engine.Publishing;
+using Microsoft.Extensions.Logging;
+
+namespace Ko.Engine;
+
+public sealed partial class KoEngine
+{
+    /// <summary>
+    /// Reads YAML and JSON manifests, builds every distinct <c>ko://</c> import path once (concurrently, bounded by
+    /// <see cref="KoBuildOptions.Jobs"/>) and replaces each reference in the original text with the built image's
+    /// reference; everything else in the files stays as written.
+    /// </summary>
+    /// <param name="options">The files, the label selector and how to build.</param>
+    /// <param name="cancellationToken">Cancels reading and the builds.</param>
+    /// <exception cref="KoException"><c>KO4xxx</c> for bad manifests or selectors; build errors name the file:line:column of the reference.</exception>
+    public async Task<KoResolveResult> ResolveAsync(KoResolveOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var resolved = await ResolveCoreAsync(options, cancellationToken).ConfigureAwait(false);
+        return new KoResolveResult(resolved.Text, resolved.Images);
+    }
+
+    /// <summary>
+    /// Resolves the manifests and applies every object with server-side apply (field manager <c>ko</c>), namespaces
+    /// and CustomResourceDefinitions first; or hands the resolved stream to <c>kubectl apply -f -</c>.
+    /// </summary>
+    /// <param name="options">The files, build settings and cluster settings.</param>
+    /// <param name="cancellationToken">Cancels the builds and the requests.</param>
+    /// <exception cref="KoException">A build, the cluster or an object failed; nothing after the first failure is applied.</exception>
+    public Task<KoApplyResult> ApplyAsync(KoApplyOptions options, CancellationToken cancellationToken = default) =>
+        SendAsync(options, apply: true, cancellationToken);
+
+    /// <summary>Resolves the manifests and creates every object (POST), or hands them to <c>kubectl create -f -</c>.</summary>
+    /// <param name="options">The files, build settings and cluster settings.</param>
+    /// <param name="cancellationToken">Cancels the builds and the requests.</param>
+    /// <exception cref="KoException">A build, the cluster or an object failed; nothing after the first failure is created.</exception>
+    public Task<KoApplyResult> CreateAsync(KoApplyOptions options, CancellationToken cancellationToken = default) =>
+        SendAsync(options, apply: false, cancellationToken);
+
+    /// <summary>Deletes the objects the files describe (nothing is built), reporting each; missing objects are reported as <c>not found</c>.</summary>
+    /// <param name="options">The files, selector and cluster settings.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <exception cref="KoException">The cluster refused; or an object was missing and <see cref="KoDeleteOptions.IgnoreNotFound"/> is false.</exception>
+    public async Task<KoApplyResult> DeleteAsync(KoDeleteOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var selector = options.Selector is null ? null : LabelSelector.Parse(options.Selector);
+        var files = await ManifestReader.ReadAsync(options.Files, options.Recursive, options.StandardInput, cancellationToken).ConfigureAwait(false);
+        // Nothing is built: references stay as written.
+        var unchanged = files.SelectMany(f => f.References).Select(r => r.ImportPath).Distinct(StringComparer.Ordinal).ToDictionary(p => p, p => YamlTree.Prefix + p, StringComparer.Ordinal);
+        var objects = Objects(files.Select(f => (f.Source, f.Render(unchanged, selector))));
+
+        // Dependents before what they live in: the reverse of the apply order's ranks, input order within a rank.
+        var ordered = objects.OrderByDescending(o => o.Rank).ToList();
+        using var client = KubeClient.Create(options.Kubeconfig, options.Context, options.Namespace, options.Environment ?? BuildPlan.ProcessEnvironment(), _logger);
+        var results = new List<KoObjectResult>();
+        foreach (var obj in ordered)
+        {
+            var result = await client.DeleteAsync(obj, options.IgnoreNotFound, cancellationToken).ConfigureAwait(false);
+            _logger.LogInformation("{Object}", result.ToString());
+            results.Add(result);
+        }
+
+        return new KoApplyResult(results, []);
+    }
+
+    /// <summary>Resolve, plus the build statistics (tests assert each import path was built once).</summary>
+    internal async Task<(string Text, IReadOnlyList<KoImageResult> Images, KoBuildStatistics? Statistics)> ResolveCoreAsync(KoResolveOptions options, CancellationToken cancellationToken)
+    {
+        var selector = options.Selector is null ? null : LabelSelector.Parse(options.Selector);
+        var files = await ManifestReader.ReadAsync(options.Files, options.Recursive, options.StandardInput, cancellationToken).ConfigureAwait(false);
+
+        // Every distinct import path once, in order of first appearance; the first site names it in errors.
+        var firstSite = new Dictionary<string, (string Source, KoReferenceSite Site)>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            foreach (var site in file.References)
+            {
+                firstSite.TryAdd(site.ImportPath, (file.Source, site));
+            }
+        }
+
+        var paths = firstSite.Keys.ToList();
+        var references = new Dictionary<string, string>(StringComparer.Ordinal);
+        IReadOnlyList<KoImageResult> images = [];
+        KoBuildStatistics? statistics = null;
+        if (paths.Count > 0)
+        {
+            _logger.LogInformation("Resolving {References} ko:// reference(s) to {Count} import path(s)", files.Sum(f => f.References.Count), paths.Count);
+            KoBuildResult built;
+            try
+            {
+                built = await BuildAsync(options.Build with { ImportPaths = paths }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (KoException ex)
+            {
+                var culprit = paths.FirstOrDefault(p => ex.Message.Contains($"'{p}'", StringComparison.Ordinal))
+                    ?? paths.FirstOrDefault(p => ex.Message.Contains(p, StringComparison.Ordinal))
+                    ?? (paths.Count == 1 ? paths[0] : null);
+                if (culprit is null)
+                {
+                    throw;
+                }
+
+                var (source, site) = firstSite[culprit];
+                throw new KoException(ex.Code, $"{source}:{site.Line}:{site.Column}: ko://{culprit}: {ex.Message}", ex);
+            }
+
+            images = built.Images;
+            statistics = built.Statistics;
+            for (var i = 0; i < paths.Count; i++)
+            {
+                var image = built.Images.FirstOrDefault(r => r.ImportPath == paths[i]) ?? (built.Images.Count == paths.Count ? built.Images[i] : null);
+                references[paths[i]] = image?.Reference ?? throw new KoException(KoErrorCodes.InvalidReference, $"ko://{paths[i]} was not built: the build returned no image for it.");
+            }
+        }
+
+        var text = ManifestReader.Join(files.Select(f => f.Render(references, selector)));
+        if (options.OutputPath is not null)
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            await AtomicOutput.WriteFileAsync(options.OutputPath, (s, ct) => s.WriteAsync(bytes, ct).AsTask(), cancellationToken).ConfigureAwait(false);
+            _logger.LogInformation("Wrote {Path}", options.OutputPath);
+        }
+
+        return (text, images, statistics);
+    }
+
+    private async Task<KoApplyResult> SendAsync(KoApplyOptions options, bool apply, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var verb = apply ? "apply" : "create";
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var resolveTask = ResolveCoreAsync(options.Resolve, stop.Token);
+
+        if (options.UseKubectl)
+        {
+            var resolvedText = (await resolveTask.ConfigureAwait(false)).Text;
+            var objects = await KubectlAsync(verb, resolvedText, options, cancellationToken).ConfigureAwait(false);
+            return new KoApplyResult(objects, (await resolveTask.ConfigureAwait(false)).Images);
+        }
+
+        // Reach the cluster while the images build: when it cannot be used, the builds still running are cancelled.
+        KubeClient client;
+        try
+        {
+            var environment = options.Resolve.Build.Environment ?? BuildPlan.ProcessEnvironment();
+            client = KubeClient.Create(options.Kubeconfig, options.Context, options.Namespace, environment, _logger);
+            try
+            {
+                await client.CheckAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Quietly(resolveTask).ConfigureAwait(false);
+            throw;
+        }
+
+        using (client)
+        {
+            var resolved = await resolveTask.ConfigureAwait(false);
+            var objects = KubeObject.ApplyOrder(Objects([("resolved manifests", resolved.Text)]));
+            var results = new List<KoObjectResult>();
+            foreach (var obj in objects)
+            {
+                var result = apply
+                    ? await client.ApplyAsync(obj, options.ForceConflicts, cancellationToken).ConfigureAwait(false)
+                    : await client.CreateAsync(obj, cancellationToken).ConfigureAwait(false);
+                _logger.LogInformation("{Object}", result.ToString());
+                results.Add(result);
+            }
+
+            return new KoApplyResult(results, resolved.Images);
+        }
+    }
+
+    private static List<KubeObject> Objects(IEnumerable<(string Source, string Text)> rendered) =>
+        rendered.SelectMany(r => KubeObject.From(ManifestFile.Parse(r.Source, r.Text))).ToList();
+
+    private async Task<IReadOnlyList<KoObjectResult>> KubectlAsync(string verb, string text, KoApplyOptions options, CancellationToken cancellationToken)
+    {
+        var environment = options.Resolve.Build.Environment ?? BuildPlan.ProcessEnvironment();
+        var args = new List<string> { verb, "-f", "-" };
+        if (options.Kubeconfig is not null)
+        {
+            args.AddRange(["--kubeconfig", options.Kubeconfig]);
+        }
+
+        if (options.Context is not null)
+        {
+            args.AddRange(["--context", options.Context]);
+        }
+
+        if (options.Namespace is not null)
+        {
+            args.AddRange(["--namespace", options.Namespace]);
+        }
+
+        args.AddRange(options.KubectlArguments);
+        var kubectl = environment.TryGetValue("PATH", out var path) && path is not null
+            ? path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists)
+            : null;
+        if (kubectl is null)
+        {
+            throw new KoException(KoErrorCodes.KubectlFailed, "--kubectl was given but kubectl is not on PATH: install kubectl or leave out --kubectl to use the built-in client.");
+        }
+
+        _logger.LogInformation("Running kubectl {Arguments}", string.Join(' ', args));
+        BufferedCommandResult run;
+        try
+        {
+            run = await Cli.Wrap(kubectl)
+                .WithArguments(args)
+                .WithEnvironmentVariables(environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value))
+                .WithStandardInputPipe(PipeSource.FromString(text))
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteBufferedAsync(cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new KoException(KoErrorCodes.KubectlFailed, $"cannot run {kubectl}: {ex.Message}.", ex);
+        }
+
+        if (run.ExitCode != 0)
+        {
+            throw new KoException(KoErrorCodes.KubectlFailed, $"kubectl {verb} exited {run.ExitCode}: {run.StandardError.Trim()}");
+        }
+
+        var results = new List<KoObjectResult>();
+        foreach (var line in run.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            var slash = line.IndexOf('/', StringComparison.Ordinal);
+            if (space > 0 && slash > 0 && slash < space)
+            {
+                results.Add(new KoObjectResult(line[..slash], line[(slash + 1)..space], null, line[(space + 1)..]));
+            }
+        }
+
+        return results;
+    }
+}

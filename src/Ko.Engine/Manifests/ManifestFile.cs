@@ -1,0 +1,291 @@
+using System.Text;
+
+namespace Ko.Engine.Manifests;
+
+/// <summary>
+/// One YAML or JSON input as written: its text, documents and <c>ko://</c> references. Rendering replaces only
+/// the references' character ranges, so comments, quoting, anchors, block scalars and line ends stay exactly.
+/// </summary>
+internal sealed class ManifestFile
+{
+    private ManifestFile(string source, string text, IReadOnlyList<YamlDocumentInfo> documents, IReadOnlyList<KoReferenceSite> references)
+    {
+        Source = source;
+        Text = text;
+        Documents = documents;
+        References = references;
+    }
+
+    /// <summary>The file name as given (<c>-</c> for standard input).</summary>
+    public string Source { get; }
+
+    /// <summary>The text as read (without a UTF-8 byte order mark).</summary>
+    public string Text { get; }
+
+    public IReadOnlyList<YamlDocumentInfo> Documents { get; }
+
+    public IReadOnlyList<KoReferenceSite> References { get; }
+
+    /// <summary>Parses <paramref name="text"/> read from <paramref name="source"/>.</summary>
+    public static ManifestFile Parse(string source, string text)
+    {
+        var (documents, references) = YamlTree.Parse(source, text);
+        return new ManifestFile(source, text, documents, references);
+    }
+
+    /// <summary>
+    /// The text with every reference replaced by <paramref name="resolved"/>[import path]; with a selector, only
+    /// the documents (and <c>List</c> items) whose <c>metadata.labels</c> match, separated by <c>---</c>.
+    /// </summary>
+    public string Render(IReadOnlyDictionary<string, string> resolved, LabelSelector? selector = null)
+    {
+        var edits = References.Select(r => new Edit(r.Start, r.End, resolved.TryGetValue(r.ImportPath, out var v) ? v : throw new KeyNotFoundException(r.ImportPath))).ToList();
+        if (selector is null)
+        {
+            return Apply(0, Text.Length, edits);
+        }
+
+        var sb = new StringBuilder();
+        foreach (var doc in Documents)
+        {
+            if (doc.Root is null || doc.Root.Kind != YamlNodeKind.Mapping)
+            {
+                continue;
+            }
+
+            var docEdits = new List<Edit>(edits);
+            if (IsList(doc.Root))
+            {
+                var items = doc.Root.Get("items");
+                if (items is null || items.Kind != YamlNodeKind.Sequence)
+                {
+                    continue;
+                }
+
+                var removed = items.Items.Where(i => !selector.Matches(Labels(i))).ToList();
+                if (removed.Count == items.Items.Count && items.Items.Count > 0)
+                {
+                    continue;
+                }
+
+                foreach (var item in removed)
+                {
+                    var (start, end) = items.Flow ? FlowItemRange(items, item) : BlockItemRange(items, item);
+                    docEdits.RemoveAll(e => e.Start >= start && e.End <= end);
+                    docEdits.Add(new Edit(start, end, string.Empty));
+                }
+            }
+            else if (!selector.Matches(Labels(doc.Root)))
+            {
+                continue;
+            }
+
+            // The document from its first node (or its "---") to its end; a separator before every document but the first.
+            var start0 = doc.Start;
+            var body = Apply(start0, doc.End, docEdits);
+            if (body.StartsWith("---", StringComparison.Ordinal))
+            {
+                var nl = body.IndexOf('\n', StringComparison.Ordinal);
+                body = nl < 0 ? string.Empty : body[(nl + 1)..];
+            }
+
+            if (sb.Length > 0)
+            {
+                sb.Append("---\n");
+            }
+
+            sb.Append(body);
+            if (body.Length > 0 && !body.EndsWith('\n'))
+            {
+                sb.Append('\n');
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The labels of an object (a mapping); empty when it has none.</summary>
+    public static IReadOnlyDictionary<string, string> Labels(YamlNode obj)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (obj.Get("metadata")?.Get("labels") is { Kind: YamlNodeKind.Mapping } labels)
+        {
+            for (var i = 0; i + 1 < labels.Items.Count; i += 2)
+            {
+                if (labels.Items[i].Kind == YamlNodeKind.Scalar && labels.Items[i + 1].Kind == YamlNodeKind.Scalar)
+                {
+                    result[labels.Items[i].Value] = labels.Items[i + 1].IsNullScalar ? string.Empty : labels.Items[i + 1].Value;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    public static bool IsList(YamlNode root) =>
+        root.Kind == YamlNodeKind.Mapping && root.GetString("kind") is { } kind && kind.EndsWith("List", StringComparison.Ordinal) && root.Get("items") is not null;
+
+    private string Apply(int start, int end, List<Edit> edits)
+    {
+        var sb = new StringBuilder(end - start + 64);
+        var pos = start;
+        foreach (var e in edits.Where(e => e.Start >= start && e.End <= end).OrderBy(e => e.Start))
+        {
+            if (e.Start < pos)
+            {
+                continue;
+            }
+
+            sb.Append(Text, pos, e.Start - pos).Append(e.Replacement);
+            pos = e.End;
+        }
+
+        sb.Append(Text, pos, end - pos);
+        return sb.ToString();
+    }
+
+    // A block sequence item: from the start of the line holding its "-" to the start of the next item's line
+    // (or the end of its last line).
+    private (int Start, int End) BlockItemRange(YamlNode sequence, YamlNode item)
+    {
+        var start = LineStart(item.Start);
+        var index = sequence.Items.IndexOf(item);
+        var end = index + 1 < sequence.Items.Count ? LineStart(sequence.Items[index + 1].Start) : LineEnd(item.End);
+        return (start, end);
+    }
+
+    // A flow sequence item: the item and the comma after it (the comma before it, for the last item).
+    private (int Start, int End) FlowItemRange(YamlNode sequence, YamlNode item)
+    {
+        var index = sequence.Items.IndexOf(item);
+        if (index + 1 < sequence.Items.Count)
+        {
+            return (item.Start, sequence.Items[index + 1].Start);
+        }
+
+        var start = item.Start;
+        if (index > 0)
+        {
+            start = sequence.Items[index - 1].End;
+        }
+
+        return (start, item.End);
+    }
+
+    private int LineStart(int index)
+    {
+        var i = Math.Min(index, Text.Length);
+        while (i > 0 && Text[i - 1] != '\n')
+        {
+            i--;
+        }
+
+        return i;
+    }
+
+    private int LineEnd(int index)
+    {
+        var i = Math.Max(index, 0);
+        if (i > 0 && i <= Text.Length && Text[i - 1] == '\n')
+        {
+            return i;
+        }
+
+        while (i < Text.Length && Text[i] != '\n')
+        {
+            i++;
+        }
+
+        return Math.Min(i + 1, Text.Length);
+    }
+
+    private sealed record Edit(int Start, int End, string Replacement);
+}
+
+/// <summary>Reads the files, directories and standard input that <c>-f</c> names.</summary>
+internal static class ManifestReader
+{
+    private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
+
+    /// <summary>Reads and parses every input in order: directories give their YAML and JSON files sorted by path.</summary>
+    public static async Task<IReadOnlyList<ManifestFile>> ReadAsync(IReadOnlyList<string> inputs, bool recursive, TextReader? standardInput, CancellationToken cancellationToken)
+    {
+        if (inputs.Count == 0)
+        {
+            throw new KoException(KoErrorCodes.ManifestUnreadable, "no file was given: name YAML files or directories with -f (or -f - for standard input).");
+        }
+
+        var files = new List<ManifestFile>();
+        foreach (var input in inputs)
+        {
+            if (input == "-")
+            {
+                var text = await (standardInput ?? Console.In).ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+                files.Add(ManifestFile.Parse("-", text));
+                continue;
+            }
+
+            if (Directory.Exists(input))
+            {
+                var found = Directory.EnumerateFiles(input, "*", recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
+                    .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                    .Order(StringComparer.Ordinal)
+                    .ToList();
+                foreach (var file in found)
+                {
+                    files.Add(ManifestFile.Parse(file, await ReadFileAsync(file, cancellationToken).ConfigureAwait(false)));
+                }
+
+                continue;
+            }
+
+            files.Add(ManifestFile.Parse(input, await ReadFileAsync(input, cancellationToken).ConfigureAwait(false)));
+        }
+
+        return files;
+    }
+
+    private static async Task<string> ReadFileAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            var skip = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+            return new UTF8Encoding(false, true).GetString(bytes, skip, bytes.Length - skip);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DecoderFallbackException)
+        {
+            throw new KoException(KoErrorCodes.ManifestUnreadable, $"cannot read {path}: {ex.Message}. Name an existing, readable YAML or JSON file or directory.", ex);
+        }
+    }
+
+    /// <summary>Joins rendered files as one stream: a <c>---</c> line between files.</summary>
+    public static string Join(IEnumerable<string> rendered)
+    {
+        var sb = new StringBuilder();
+        foreach (var text in rendered)
+        {
+            if (text.Length == 0)
+            {
+                continue;
+            }
+
+            if (sb.Length > 0)
+            {
+                if (sb[^1] != '\n')
+                {
+                    sb.Append('\n');
+                }
+
+                if (!text.StartsWith("---", StringComparison.Ordinal))
+                {
+                    sb.Append("---\n");
+                }
+            }
+
+            sb.Append(text);
+        }
+
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,180 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace Ko.Engine.Manifests;
+
+/// <summary>The kind of a node read from YAML.</summary>
+internal enum YamlNodeKind
+{
+    Scalar,
+    Mapping,
+    Sequence,
+}
+
+/// <summary>
+/// A node of a YAML document with the character positions it was read from. Mappings keep keys and values
+/// alternating in <see cref="Items"/>; an alias is the anchored node itself.
+/// </summary>
+internal sealed class YamlNode
+{
+    public required YamlNodeKind Kind { get; init; }
+
+    public string Value { get; init; } = string.Empty;
+
+    public ScalarStyle Style { get; init; }
+
+    public bool Flow { get; init; }
+
+    public required int Start { get; init; }
+
+    public int End { get; set; }
+
+    public List<YamlNode> Items { get; } = [];
+
+    public bool IsNullScalar => Kind == YamlNodeKind.Scalar && Style == ScalarStyle.Plain && Value is "" or "~" or "null" or "Null" or "NULL";
+
+    /// <summary>The value of <paramref name="key"/> in a mapping, else null.</summary>
+    public YamlNode? Get(string key)
+    {
+        if (Kind != YamlNodeKind.Mapping)
+        {
+            return null;
+        }
+
+        for (var i = 0; i + 1 < Items.Count; i += 2)
+        {
+            if (Items[i].Kind == YamlNodeKind.Scalar && Items[i].Value == key)
+            {
+                return Items[i + 1];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The string value of a scalar at <paramref name="key"/>, else null.</summary>
+    public string? GetString(string key) => Get(key) is { Kind: YamlNodeKind.Scalar, IsNullScalar: false } n ? n.Value : null;
+}
+
+/// <summary>One YAML document: its character range in the file and its root (null for an empty document).</summary>
+internal sealed record YamlDocumentInfo(int Start, int End, bool ExplicitStart, YamlNode? Root);
+
+/// <summary>A <c>ko://</c> string scalar: the replaced character range and where it was written.</summary>
+/// <param name="ImportPath">The import path after <c>ko://</c>.</param>
+/// <param name="Start">First replaced character (inside the quotes of a quoted scalar).</param>
+/// <param name="End">One past the last replaced character.</param>
+/// <param name="Line">1-based line of the scalar.</param>
+/// <param name="Column">1-based column of the scalar.</param>
+internal sealed record KoReferenceSite(string ImportPath, int Start, int End, int Line, int Column);
+
+/// <summary>Reads YAML (and JSON) with YamlDotNet's parser events, keeping every position.</summary>
+internal static class YamlTree
+{
+    public const string Prefix = "ko://";
+
+    /// <summary>Parses every document of <paramref name="text"/> and finds the <c>ko://</c> scalars.</summary>
+    /// <exception cref="KoException"><c>KO4001</c> for invalid YAML, <c>KO4004</c> for an empty reference.</exception>
+    public static (IReadOnlyList<YamlDocumentInfo> Documents, IReadOnlyList<KoReferenceSite> References) Parse(string source, string text)
+    {
+        var documents = new List<YamlDocumentInfo>();
+        var references = new List<KoReferenceSite>();
+        var parser = new Parser(new StringReader(text));
+        var anchors = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        var stack = new Stack<YamlNode>();
+        YamlNode? root = null;
+        var docStart = 0;
+        var explicitStart = false;
+        var last = Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                var ev = parser.Current!;
+                last = ev.End;
+                switch (ev)
+                {
+                    case DocumentStart ds:
+                        docStart = (int)ds.Start.Index;
+                        explicitStart = !ds.IsImplicit;
+                        root = null;
+                        anchors.Clear();
+                        break;
+                    case DocumentEnd de:
+                        documents.Add(new YamlDocumentInfo(docStart, (int)de.End.Index, explicitStart, root));
+                        break;
+                    case Scalar s:
+                    {
+                        var node = new YamlNode { Kind = YamlNodeKind.Scalar, Value = s.Value, Style = s.Style, Start = (int)s.Start.Index, End = (int)s.End.Index };
+                        Add(node, s.Anchor);
+                        if (s.Value.StartsWith(Prefix, StringComparison.Ordinal) && s.Style is ScalarStyle.Plain or ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted)
+                        {
+                            var path = s.Value[Prefix.Length..].Trim();
+                            if (path.Length == 0)
+                            {
+                                throw new KoException(KoErrorCodes.InvalidReference, $"{source}:{s.Start.Line}:{s.Start.Column}: '{s.Value}' names no import path: write ko://<import path of a package main>.");
+                            }
+
+                            var quoted = s.Style != ScalarStyle.Plain;
+                            references.Add(new KoReferenceSite(path, node.Start + (quoted ? 1 : 0), node.End - (quoted ? 1 : 0), (int)s.Start.Line, (int)s.Start.Column));
+                        }
+
+                        break;
+                    }
+
+                    case AnchorAlias alias:
+                        Add(anchors.TryGetValue(alias.Value.Value, out var target)
+                            ? target
+                            : new YamlNode { Kind = YamlNodeKind.Scalar, Start = (int)alias.Start.Index, End = (int)alias.End.Index }, AnchorName.Empty);
+                        break;
+                    case MappingStart ms:
+                    {
+                        var node = new YamlNode { Kind = YamlNodeKind.Mapping, Flow = ms.Style == MappingStyle.Flow, Start = (int)ms.Start.Index };
+                        Add(node, ms.Anchor);
+                        stack.Push(node);
+                        break;
+                    }
+
+                    case SequenceStart ss:
+                    {
+                        var node = new YamlNode { Kind = YamlNodeKind.Sequence, Flow = ss.Style == SequenceStyle.Flow, Start = (int)ss.Start.Index };
+                        Add(node, ss.Anchor);
+                        stack.Push(node);
+                        break;
+                    }
+
+                    case MappingEnd or SequenceEnd:
+                        stack.Pop().End = (int)ev.End.Index;
+                        break;
+                }
+            }
+        }
+        catch (YamlException ex)
+        {
+            throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{ex.Start.Line}:{ex.Start.Column}: invalid YAML: {ex.Message}. Fix the file; resolve reads YAML and JSON documents.", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner fails this way on some unterminated flow collections; name the last good position.
+            throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{last.Line}:{last.Column}: invalid YAML after this point (an unclosed flow collection or quote?). Fix the file; resolve reads YAML and JSON documents.", ex);
+        }
+
+        return (documents, references);
+
+        void Add(YamlNode node, AnchorName anchor)
+        {
+            if (!anchor.IsEmpty)
+            {
+                anchors[anchor.Value] = node;
+            }
+
+            if (stack.Count == 0)
+            {
+                root = node;
+            }
+            else
+            {
+                stack.Peek().Items.Add(node);
+            }
+        }
+    }
+}
