@@ -1,0 +1,86 @@
+using Cake.Core.IO;
+
+namespace Cake.Ko;
+
+/// <summary>
+/// How <see cref="KoAliases.KoBuild(Cake.Core.ICakeContext, string, KoBuildSettings)"/> builds and publishes images.
+/// Unset values fall back to the <c>KO_*</c> variables of the Cake context's environment and to <c>.ko.yaml</c>, as
+/// with <c>dotnet ko build</c>. Relative paths are resolved against the Cake context's working directory.
+/// </summary>
+public class KoBuildSettings
+{
+    /// <summary>The repository images are named under (the <c>KO_DOCKER_REPO</c> value), e.g. <c>registry.example/team</c>.</summary>
+    public string? Repository { get; set; }
+
+    /// <summary>Platforms (<c>os/arch[/variant]</c>) or <c>all</c>; empty means the build machine's (or <c>KO_DEFAULTPLATFORMS</c>).</summary>
+    public ICollection<string> Platforms { get; set; } = new List<string>();
+
+    /// <summary>Tags; empty means <c>latest</c>.</summary>
+    public ICollection<string> Tags { get; set; } = new List<string>();
+
+    /// <summary>Push to the repository's registry (default <c>true</c>, as ko); <c>false</c> builds without pushing.</summary>
+    public bool Push { get; set; } = true;
+
+    /// <summary>The base image: <c>embedded:static</c> (default), <c>scratch</c>, <c>oci:DIR[:REF]</c> or a registry reference.</summary>
+    public string? BaseImage { get; set; }
+
+    /// <summary>Write the images into this OCI image layout directory.</summary>
+    public DirectoryPath? OciLayoutPath { get; set; }
+
+    /// <summary>Write the images as an OCI layout inside one tar file.</summary>
+    public FilePath? OciArchivePath { get; set; }
+
+    /// <summary>Write a docker-archive tarball (for several platforms, the build machine's image).</summary>
+    public FilePath? TarballPath { get; set; }
+
+    /// <summary>Write the published references to this file, one a line.</summary>
+    public FilePath? ImageRefsPath { get; set; }
+
+    /// <summary>The directory Go runs in (the module's directory); default: the Cake context's working directory.</summary>
+    public DirectoryPath? WorkingDirectory { get; set; }
+
+    /// <summary>How many <c>go build</c>s run at once; 0 means the processor count.</summary>
+    public int Jobs { get; set; }
+
+    /// <summary>Name the image by the repository alone (<c>--bare</c>).</summary>
+    public bool Bare { get; set; }
+
+    /// <summary>Name the image <c>REPO/&lt;import path&gt;</c> (<c>--preserve-import-paths</c>).</summary>
+    public bool PreserveImportPaths { get; set; }
+
+    /// <summary>Name the image <c>REPO/&lt;base name&gt;</c> (<c>--base-import-paths</c>).</summary>
+    public bool BaseImportPaths { get; set; }
+
+    /// <summary>Return <c>name:tag</c> references instead of digest references (<c>--tag-only</c>).</summary>
+    public bool TagOnly { get; set; }
+
+    /// <summary>Load the images into the local docker daemon or podman instead of pushing (<c>--local</c>).</summary>
+    public bool Local { get; set; }
+
+    /// <summary>Plain HTTP and no TLS verification for registries (<c>--insecure-registry</c>).</summary>
+    public bool InsecureRegistry { get; set; }
+
+    /// <summary>Labels added to the image config.</summary>
+    public IDictionary<string, string> Labels { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Annotations added to manifests and indexes.</summary>
+    public IDictionary<string, string> Annotations { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The user the image runs as.</summary>
+    public string? User { get; set; }
+
+    /// <summary>Linker flags passed as one <c>-ldflags</c> argument, e.g. <c>-X main.version=1.2.3</c>.</summary>
+    public ICollection<string> Ldflags { get; set; } = new List<string>();
+
+    /// <summary>Extra <c>go build</c> flags, each one argument.</summary>
+    public ICollection<string> BuildFlags { get; set; } = new List<string>();
+
+    /// <summary>The ko cache directory; default: <c>KOCACHE</c>, else <c>~/.cache/ko</c>.</summary>
+    public DirectoryPath? CacheDirectory { get; set; }
+
+    /// <summary>
+    /// Variables added to (or, with a null value, removed from) the Cake context's environment for this call only,
+    /// e.g. <c>KO_DEFAULTBASEIMAGE</c>, <c>GOFLAGS</c>, <c>SOURCE_DATE_EPOCH</c>.
+    /// </summary>
+    public IDictionary<string, string?> EnvironmentVariables { get; set; } = new Dictionary<string, string?>(StringComparer.Ordinal);
+}

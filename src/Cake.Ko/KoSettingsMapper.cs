@@ -1,0 +1,127 @@
+using Cake.Core;
+using Cake.Core.IO;
+using Ko.Engine.Configuration;
+using Ko.Engine.Publishing;
+
+namespace Cake.Ko;
+
+/// <summary>Turns the Cake settings into the engine's options: every setting is mapped here and nowhere else.</summary>
+internal static class KoSettingsMapper
+{
+    public static KoBuildOptions ToBuildOptions(KoBuildSettings settings, IEnumerable<string> importPaths, ICakeEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(importPaths);
+        ArgumentNullException.ThrowIfNull(environment);
+        return new KoBuildOptions
+        {
+            ImportPaths = importPaths.ToArray(),
+            WorkingDirectory = Absolute(settings.WorkingDirectory, environment) ?? environment.WorkingDirectory.FullPath,
+            Platforms = [.. settings.Platforms],
+            BaseImage = settings.BaseImage,
+            Repository = settings.Repository,
+            Tags = [.. settings.Tags],
+            TagOnly = settings.TagOnly,
+            Push = settings.Push,
+            Local = settings.Local,
+            InsecureRegistry = settings.InsecureRegistry,
+            Naming = NamingOf(settings),
+            OciLayoutPath = Absolute(settings.OciLayoutPath, environment),
+            OciArchivePath = Absolute(settings.OciArchivePath, environment),
+            TarballPath = Absolute(settings.TarballPath, environment),
+            ImageRefsPath = Absolute(settings.ImageRefsPath, environment),
+            Labels = new Dictionary<string, string>(settings.Labels, StringComparer.Ordinal),
+            Annotations = new Dictionary<string, string>(settings.Annotations, StringComparer.Ordinal),
+            User = settings.User,
+            BuildFlags = [.. settings.BuildFlags],
+            Ldflags = [.. settings.Ldflags],
+            Jobs = settings.Jobs,
+            CacheDirectory = Absolute(settings.CacheDirectory, environment),
+            Environment = EnvironmentOf(environment, settings.EnvironmentVariables),
+        };
+    }
+
+    public static KoResolveOptions ToResolveOptions(KoResolveSettings settings, IEnumerable<FilePath> files, ICakeEnvironment environment) => new()
+    {
+        Files = files.Select(f => f.MakeAbsolute(environment).FullPath).ToArray(),
+        Recursive = settings.Recursive,
+        Selector = settings.Selector,
+        OutputPath = Absolute(settings.OutputPath, environment),
+        Build = ToBuildOptions(settings, [], environment),
+    };
+
+    public static KoApplyOptions ToApplyOptions(KoApplySettings settings, IEnumerable<FilePath> files, ICakeEnvironment environment) => new()
+    {
+        Resolve = ToResolveOptions(settings, files, environment),
+        Kubeconfig = Absolute(settings.Kubeconfig, environment),
+        Context = settings.Context,
+        Namespace = settings.Namespace,
+        ForceConflicts = settings.ForceConflicts,
+        UseKubectl = settings.UseKubectl,
+        KubectlArguments = [.. settings.KubectlArguments],
+    };
+
+    public static KoDeleteOptions ToDeleteOptions(KoDeleteSettings settings, IEnumerable<FilePath> files, ICakeEnvironment environment) => new()
+    {
+        Files = files.Select(f => f.MakeAbsolute(environment).FullPath).ToArray(),
+        Recursive = settings.Recursive,
+        Selector = settings.Selector,
+        Kubeconfig = Absolute(settings.Kubeconfig, environment),
+        Context = settings.Context,
+        Namespace = settings.Namespace,
+        IgnoreNotFound = settings.IgnoreNotFound,
+        Environment = EnvironmentOf(environment, settings.EnvironmentVariables),
+    };
+
+    public static KoLoginOptions ToLoginOptions(string registry, KoLoginSettings settings, ICakeEnvironment environment)
+    {
+        if (string.IsNullOrWhiteSpace(registry))
+        {
+            throw new ArgumentException("The registry host is required, e.g. registry.example:5000.", nameof(registry));
+        }
+
+        return new KoLoginOptions
+        {
+            Registry = registry,
+            Username = settings.Username ?? throw new ArgumentException("KoLoginSettings.Username is required.", nameof(settings)),
+            Password = settings.Password ?? throw new ArgumentException("KoLoginSettings.Password is required.", nameof(settings)),
+            InsecureRegistry = settings.InsecureRegistry,
+            Environment = EnvironmentOf(environment, settings.EnvironmentVariables),
+        };
+    }
+
+    /// <summary>Naming as the CLI decides it: bare, then preserve-import-paths, then base-import-paths, else md5.</summary>
+    public static NamingStrategy NamingOf(KoBuildSettings settings) =>
+        settings.Bare ? NamingStrategy.Bare
+        : settings.PreserveImportPaths ? NamingStrategy.PreserveImportPath
+        : settings.BaseImportPaths ? NamingStrategy.BaseImportPath
+        : NamingStrategy.Md5;
+
+    /// <summary>The Cake context's environment (not the process's), with the call's additions and removals.</summary>
+    public static IReadOnlyDictionary<string, string?> EnvironmentOf(ICakeEnvironment environment, IDictionary<string, string?> extra)
+    {
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (key, value) in environment.GetEnvironmentVariables())
+        {
+            result[key] = value;
+        }
+
+        foreach (var (key, value) in extra)
+        {
+            if (value is null)
+            {
+                result.Remove(key);
+            }
+            else
+            {
+                result[key] = value;
+            }
+        }
+
+        return result;
+    }
+
+    private static string? Absolute(DirectoryPath? path, ICakeEnvironment environment) => path?.MakeAbsolute(environment).FullPath;
+
+    private static string? Absolute(FilePath? path, ICakeEnvironment environment) => path?.MakeAbsolute(environment).FullPath;
+}
