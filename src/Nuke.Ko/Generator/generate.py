@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Generates Nuke.Ko's immutable settings records and their NUKE-style fluent extensions.
+
+One table below describes every settings type and property; this script writes
+../KoSettings.Generated.cs. Run it after changing the table:  python3 src/Nuke.Ko/Generator/generate.py
+The extensions follow NUKE's generated tool tasks:
+  scalar     SetX(value), ResetX()
+  bool       SetX(bool?), ResetX(), EnableX(), DisableX(), ToggleX()
+  list       SetX(params T[]), SetX(IEnumerable<T>), AddX(...), RemoveX(...), ClearX()  (+ SetSingular(T) for lists with a singular)
+  dictionary SetX(IReadOnlyDictionary), SetSingular(key, value), AddSingular(key, value), RemoveSingular(key), ClearX()
+Every extension returns a copy and is [Pure].
+"""
+import os
+
+# kind: str (string?), int (int?), bool (bool?), list (string list), dict (string->string), env (string->string?)
+# (name, kind, doc, singular)
+IMAGE = [
+    ("WorkingDirectory", "str", "The directory Go runs in (the module's directory); defaults to the current directory. NUKE's <c>AbsolutePath</c> converts implicitly.", None),
+    ("Platforms", "list", "Platforms (<c>os/arch[/variant]</c>) or <c>all</c>; empty means the build machine's.", "Platform"),
+    ("BaseImage", "str", "The base image: <c>embedded:static</c> (default), <c>scratch</c>, <c>oci:DIR[:TAG]</c> or a registry reference.", None),
+    ("Repository", "str", "The repository images are named under (the <c>KO_DOCKER_REPO</c> value).", None),
+    ("Tags", "list", "Tags; default <c>latest</c>.", "Tag"),
+    ("TagOnly", "bool", "Print and write only <c>name:tag</c> references (ko's <c>--tag-only</c>).", None),
+    ("Push", "bool", "Push to the repository's registry; unset means yes (ko's default).", None),
+    ("Local", "bool", "Load the images into the local docker or podman instead of pushing (ko's <c>--local</c>).", None),
+    ("InsecureRegistry", "bool", "Plain HTTP and no TLS verification for registries (ko's <c>--insecure-registry</c>).", None),
+    ("Bare", "bool", "Name images <c>REPO</c> alone (ko's <c>--bare</c>).", None),
+    ("PreserveImportPaths", "bool", "Name images <c>REPO/&lt;import path&gt;</c> (ko's <c>-P</c>).", None),
+    ("BaseImportPaths", "bool", "Name images <c>REPO/&lt;base name&gt;</c> (ko's <c>-B</c>).", None),
+    ("OciLayoutPath", "str", "Write the images into this OCI image layout directory.", None),
+    ("OciArchivePath", "str", "Write the images as an OCI layout inside one tar file.", None),
+    ("TarballPath", "str", "Write a docker-archive tarball.", None),
+    ("ImageRefsPath", "str", "Write the printed references to this file, one a line.", None),
+    ("Labels", "dict", "Labels added to the image config.", "Label"),
+    ("Annotations", "dict", "Annotations added to manifests and indexes.", "Annotation"),
+    ("User", "str", "The user the image runs as.", None),
+    ("BuildFlags", "list", "Extra <c>go build</c> flags, one argument each.", "BuildFlag"),
+    ("Ldflags", "list", "Linker flags passed as one <c>-ldflags</c> argument.", "Ldflag"),
+    ("Jobs", "int", "How many builds run at once; unset means the processor count.", None),
+    ("CacheDirectory", "str", "The cache directory; defaults to <c>KOCACHE</c>, else <c>~/.cache/ko</c>.", None),
+]
+SELECT = [
+    ("Files", "list", "Files or directories to read (<c>-f</c>).", "File"),
+    ("Recursive", "bool", "Descend into subdirectories of directory arguments (<c>-R</c>).", None),
+    ("Selector", "str", "A label selector (<c>-l</c>, e.g. <c>app=web,tier!=db</c>).", None),
+]
+CLUSTER = [
+    ("Kubeconfig", "str", "The kubeconfig file; unset means <c>KUBECONFIG</c>, else <c>~/.kube/config</c>.", None),
+    ("Context", "str", "The kubeconfig context; unset means the current one.", None),
+    ("Namespace", "str", "The namespace for namespaced objects that name none.", None),
+]
+
+# (name, base, abstract, doc, props)
+CLASSES = [
+    ("KoSettings", None, True, "What every Ko task shares: the environment it runs in. Immutable; change it with the fluent extensions, which return copies.", [
+        ("Environment", "env", "Environment variables set on top of the process's (a null value removes one): Go's variables, <c>KO_*</c>, <c>DOCKER_CONFIG</c>. Values never appear in <c>ToString()</c>.", "EnvironmentVariable"),
+    ]),
+    ("KoImageSettings", "KoSettings", True, "How images are built, named and written: shared by <see cref=\"KoBuildSettings\"/> and <see cref=\"KoResolveSettings\"/>.", IMAGE),
+    ("KoBuildSettings", "KoImageSettings", False, "Settings of <see cref=\"KoTasks.KoBuild(KoBuildSettings)\"/>: builds import paths into images (<c>ko build</c>).", [
+        ("ImportPaths", "list", "Import paths to build: <c>./cmd/app</c>, <c>example.com/mod/cmd/app</c> or <c>ko://...</c>.", "ImportPath"),
+    ]),
+    ("KoResolveSettings", "KoImageSettings", False, "Settings of <c>KoTasks.KoResolve</c>: builds every <c>ko://</c> reference in YAML and replaces it with the image's digest (<c>ko resolve</c>).", SELECT + [
+        ("OutputPath", "str", "Write the resolved YAML to this file as well as returning it.", None),
+    ]),
+    ("KoClusterSettings", "KoResolveSettings", True, "What <see cref=\"KoApplySettings\"/> and <see cref=\"KoCreateSettings\"/> share: the cluster they talk to.", CLUSTER + [
+        ("UseKubectl", "bool", "Hand the resolved stream to <c>kubectl apply|create -f -</c> instead of the API client.", None),
+        ("KubectlArguments", "list", "Arguments passed to kubectl after <c>-f -</c>.", "KubectlArgument"),
+    ]),
+    ("KoApplySettings", "KoClusterSettings", False, "Settings of <c>KoTasks.KoApply</c>: resolves and server-side applies (<c>ko apply</c>).", [
+        ("ForceConflicts", "bool", "Take ownership of conflicting fields (<c>--force-conflicts</c>).", None),
+    ]),
+    ("KoCreateSettings", "KoClusterSettings", False, "Settings of <c>KoTasks.KoCreate</c>: resolves and creates (<c>ko create</c>).", []),
+    ("KoDeleteSettings", "KoSettings", False, "Settings of <c>KoTasks.KoDelete</c>: deletes the objects the files describe; nothing is built (<c>ko delete</c>).", SELECT + CLUSTER + [
+        ("IgnoreNotFound", "bool", "Report a missing object instead of failing; unset means yes (<c>--ignore-not-found</c>).", None),
+    ]),
+    ("KoLoginSettings", "KoSettings", False, "Settings of <see cref=\"KoTasks.KoLogin(KoLoginSettings)\"/>: checks and stores registry credentials (<c>ko login</c>).", [
+        ("Registry", "str", "The registry host, e.g. <c>registry.example:5000</c>.", None),
+        ("Username", "str", "The user name.", None),
+        ("Password", "secret", "The password or token; never logged and shown as <c>***</c> by <c>ToString()</c>.", None),
+        ("InsecureRegistry", "bool", "Plain HTTP and no TLS verification for the registry.", None),
+    ]),
+]
+
+TYPES = {
+    "str": "string?", "secret": "string?", "int": "int?", "bool": "bool?",
+    "list": "IReadOnlyList<string>", "dict": "IReadOnlyDictionary<string, string>", "env": "IReadOnlyDictionary<string, string?>",
+}
+DEFAULTS = {"list": " = [];", "dict": " = KoCollections.EmptyMap<string>();", "env": " = KoCollections.EmptyMap<string?>();"}
+
+
+def settings(out):
+    for name, base, abstract, doc, props in CLASSES:
+        out.append(f"/// <summary>{doc}</summary>")
+        mods = "abstract " if abstract else ""
+        inherit = f" : {base}" if base else ""
+        out.append(f"public {mods}partial record {name}{inherit}")
+        out.append("{")
+        for pname, kind, pdoc, _ in props:
+            out.append(f"    /// <summary>{pdoc}</summary>")
+            if kind == "secret":
+                out.append("    [KoSecret]")
+            if kind == "env":
+                out.append("    [KoSecret]")
+            out.append(f"    public {TYPES[kind]} {pname} {{ get; init; }}{DEFAULTS.get(kind, '')}")
+            out.append("")
+        if out[-1] == "":
+            out.pop()
+        out.append("}")
+        out.append("")
+
+
+def method(out, doc, sig, body, settings_type):
+    out.append(f"    /// <summary>{doc}</summary>")
+    out.append("    [Pure]")
+    out.append(f"    public static T {sig} where T : {settings_type}")
+    out.append(f"        => (T)(toolSettings with {{ {body} }});")
+    out.append("")
+
+
+def extensions(out):
+    for name, _, _, _, props in CLASSES:
+        if not props:
+            continue
+        out.append(f"/// <summary>NUKE-style fluent extensions for <see cref=\"{name}\"/>; each returns a changed copy.</summary>")
+        out.append(f"public static class {name}Extensions")
+        out.append("{")
+        for p, kind, _, singular in props:
+            ref = f"<see cref=\"{name}.{p}\"/>"
+            ts = f"this T toolSettings"
+            cast = f"(({name})toolSettings)"
+            def m(doc, sig, body):
+                out.append(f"    /// <summary>{doc}</summary>")
+                out.append("    [Pure]")
+                out.append(f"    public static T {sig} where T : {name}")
+                out.append(f"        => (T)({cast} with {{ {p} = {body} }});")
+                out.append("")
+            if kind in ("str", "secret", "int"):
+                t = TYPES[kind]
+                m(f"Sets {ref}.", f"Set{p}<T>({ts}, {t} {camel(p)})", camel(p))
+                m(f"Resets {ref} to unset.", f"Reset{p}<T>({ts})", "null")
+            elif kind == "bool":
+                m(f"Sets {ref}.", f"Set{p}<T>({ts}, bool? {camel(p)})", camel(p))
+                m(f"Resets {ref} to unset.", f"Reset{p}<T>({ts})", "null")
+                m(f"Enables {ref}.", f"Enable{p}<T>({ts})", "true")
+                m(f"Disables {ref}.", f"Disable{p}<T>({ts})", "false")
+                m(f"Toggles {ref} (unset becomes enabled).", f"Toggle{p}<T>({ts})", f"!({cast}.{p} ?? false)")
+            elif kind == "list":
+                v = camel(p)
+                if singular:
+                    m(f"Sets {ref} to this one value.", f"Set{singular}<T>({ts}, string {camel(singular)})", f"KoCollections.List([{camel(singular)}])")
+                m(f"Sets {ref} to these values.", f"Set{p}<T>({ts}, params string[] {v})", f"KoCollections.List({v})")
+                m(f"Sets {ref} to these values.", f"Set{p}<T>({ts}, IEnumerable<string> {v})", f"KoCollections.List({v})")
+                m(f"Adds values to {ref}.", f"Add{p}<T>({ts}, params string[] {v})", f"KoCollections.Add({cast}.{p}, {v})")
+                m(f"Adds values to {ref}.", f"Add{p}<T>({ts}, IEnumerable<string> {v})", f"KoCollections.Add({cast}.{p}, {v})")
+                m(f"Removes every occurrence of these values from {ref}.", f"Remove{p}<T>({ts}, params string[] {v})", f"KoCollections.Remove({cast}.{p}, {v})")
+                m(f"Removes every occurrence of these values from {ref}.", f"Remove{p}<T>({ts}, IEnumerable<string> {v})", f"KoCollections.Remove({cast}.{p}, {v})")
+                m(f"Clears {ref}.", f"Clear{p}<T>({ts})", "[]")
+            elif kind in ("dict", "env"):
+                vt = "string" if kind == "dict" else "string?"
+                s = singular
+                m(f"Sets {ref} to a copy of these entries.", f"Set{p}<T>({ts}, IReadOnlyDictionary<string, {vt}> {camel(p)})", f"KoCollections.Map({camel(p)})")
+                m(f"Sets one entry of {ref}, replacing any value it had.", f"Set{s}<T>({ts}, string {s[0].lower()}{s[1:]}Key, {vt} {s[0].lower()}{s[1:]}Value)", f"KoCollections.With({cast}.{p}, {s[0].lower()}{s[1:]}Key, {s[0].lower()}{s[1:]}Value, replace: true)")
+                m(f"Adds one entry to {ref}; the key must not be there yet (as NUKE's Add).", f"Add{s}<T>({ts}, string {s[0].lower()}{s[1:]}Key, {vt} {s[0].lower()}{s[1:]}Value)", f"KoCollections.With({cast}.{p}, {s[0].lower()}{s[1:]}Key, {s[0].lower()}{s[1:]}Value, replace: false)")
+                m(f"Removes one entry from {ref}.", f"Remove{s}<T>({ts}, string {s[0].lower()}{s[1:]}Key)", f"KoCollections.Without({cast}.{p}, {s[0].lower()}{s[1:]}Key)")
+                m(f"Clears {ref}.", f"Clear{p}<T>({ts})", f"KoCollections.EmptyMap<{vt}>()")
+        out.pop()
+        out.append("}")
+        out.append("")
+
+
+def camel(s):
+    c = s[0].lower() + s[1:]
+    return "@" + c if c in ("namespace", "params", "base") else c
+
+
+def main():
+    out = [
+        "// <auto-generated>",
+        "// Generated by src/Nuke.Ko/Generator/generate.py from its table; edit the table, not this file.",
+        "// </auto-generated>",
+        "#nullable enable",
+        "using JetBrains.Annotations;",
+        "",
+        "namespace Nuke.Ko;",
+        "",
+    ]
+    settings(out)
+    extensions(out)
+    while out[-1] == "":
+        out.pop()
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "KoSettings.Generated.cs")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+using Ko.Engine;
+using Ko.Engine.Configuration;
+using Ko.Engine.Publishing;
+
+namespace Nuke.Ko;
+
+/// <summary>Turns the immutable NUKE-style settings into the engine's options; the engine decides all precedence.</summary>
+internal static class KoSettingsConversion
+{
+    public static KoBuildOptions ToBuildOptions(this KoImageSettings settings, IReadOnlyList<string> importPaths) => new()
+    {
+        ImportPaths = importPaths,
+        WorkingDirectory = settings.WorkingDirectory,
+        Platforms = settings.Platforms,
+        BaseImage = settings.BaseImage,
+        Repository = settings.Repository,
+        Tags = settings.Tags,
+        TagOnly = settings.TagOnly ?? false,
+        Push = settings.Push ?? true,
+        Local = settings.Local ?? false,
+        InsecureRegistry = settings.InsecureRegistry ?? false,
+        Naming = NamingOf(settings),
+        OciLayoutPath = settings.OciLayoutPath,
+        OciArchivePath = settings.OciArchivePath,
+        TarballPath = settings.TarballPath,
+        ImageRefsPath = settings.ImageRefsPath,
+        Labels = settings.Labels,
+        Annotations = settings.Annotations,
+        User = settings.User,
+        BuildFlags = settings.BuildFlags,
+        Ldflags = settings.Ldflags,
+        Jobs = settings.Jobs ?? 0,
+        CacheDirectory = settings.CacheDirectory,
+        Environment = EnvironmentOf(settings),
+    };
+
+    public static KoBuildOptions ToOptions(this KoBuildSettings settings) => settings.ToBuildOptions(settings.ImportPaths);
+
+    public static KoResolveOptions ToOptions(this KoResolveSettings settings) => new()
+    {
+        Files = settings.Files,
+        Recursive = settings.Recursive ?? false,
+        Selector = settings.Selector,
+        OutputPath = settings.OutputPath,
+        Build = settings.ToBuildOptions([]),
+    };
+
+    public static KoApplyOptions ToApplyOptions(this KoClusterSettings settings) => new()
+    {
+        Resolve = settings.ToOptions(),
+        Kubeconfig = settings.Kubeconfig,
+        Context = settings.Context,
+        Namespace = settings.Namespace,
+        ForceConflicts = settings is KoApplySettings { ForceConflicts: true },
+        UseKubectl = settings.UseKubectl ?? false,
+        KubectlArguments = settings.KubectlArguments,
+    };
+
+    public static KoDeleteOptions ToOptions(this KoDeleteSettings settings) => new()
+    {
+        Files = settings.Files,
+        Recursive = settings.Recursive ?? false,
+        Selector = settings.Selector,
+        Kubeconfig = settings.Kubeconfig,
+        Context = settings.Context,
+        Namespace = settings.Namespace,
+        IgnoreNotFound = settings.IgnoreNotFound ?? true,
+        Environment = EnvironmentOf(settings),
+    };
+
+    public static KoLoginOptions ToOptions(this KoLoginSettings settings) => new()
+    {
+        Registry = Required(settings.Registry, nameof(KoLoginSettings.Registry)),
+        Username = Required(settings.Username, nameof(KoLoginSettings.Username)),
+        Password = Required(settings.Password, nameof(KoLoginSettings.Password)),
+        InsecureRegistry = settings.InsecureRegistry ?? false,
+        Environment = EnvironmentOf(settings),
+    };
+
+    /// <summary>The process's environment with the settings' variables on top (null values remove); null when none are set.</summary>
+    public static IReadOnlyDictionary<string, string?>? EnvironmentOf(KoSettings settings)
+    {
+        if (settings.Environment.Count == 0)
+        {
+            return null;
+        }
+
+        var merged = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in System.Environment.GetEnvironmentVariables())
+        {
+            merged[(string)e.Key] = (string?)e.Value;
+        }
+
+        foreach (var (key, value) in settings.Environment)
+        {
+            if (value is null)
+            {
+                merged.Remove(key);
+            }
+            else
+            {
+                merged[key] = value;
+            }
+        }
+
+        return merged;
+    }
+
+    private static NamingStrategy NamingOf(KoImageSettings settings)
+    {
+        var chosen = new List<(string Name, NamingStrategy Strategy)>();
+        if (settings.Bare == true)
+        {
+            chosen.Add((nameof(KoImageSettings.Bare), NamingStrategy.Bare));
+        }
+
+        if (settings.PreserveImportPaths == true)
+        {
+            chosen.Add((nameof(KoImageSettings.PreserveImportPaths), NamingStrategy.PreserveImportPath));
+        }
+
+        if (settings.BaseImportPaths == true)
+        {
+            chosen.Add((nameof(KoImageSettings.BaseImportPaths), NamingStrategy.BaseImportPath));
+        }
+
+        return chosen.Count switch
+        {
+            0 => NamingStrategy.Md5,
+            1 => chosen[0].Strategy,
+            _ => throw new KoTaskException(KoErrorCodes.InvalidOption, $"{string.Join(" and ", chosen.Select(c => c.Name))} name images in different ways: enable at most one of Bare, PreserveImportPaths and BaseImportPaths."),
+        };
+    }
+
+    private static string Required(string? value, string name) =>
+        string.IsNullOrEmpty(value)
+            ? throw new KoTaskException(KoErrorCodes.InvalidOption, $"KoLoginSettings.{name} is not set: call Set{name}(...).")
+            : value;
+}

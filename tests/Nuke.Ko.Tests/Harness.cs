@@ -1,0 +1,272 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace Nuke.Ko.Tests;
+
+/// <summary>Finds the real tools the tests use, and fails loudly when one is missing.</summary>
+public static class Tools
+{
+    public static string Require(string name)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/usr/bin", "/sbin"]))
+        {
+            var candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"prerequisite '{name}' is not installed: run ./test.sh, which installs go, docker-registry and skopeo.");
+    }
+
+    /// <summary>Runs a tool to completion (bounded by a timeout) and returns its standard output as bytes.</summary>
+    public static async Task<byte[]> RunAsync(string tool, params string[] args)
+    {
+        var start = new ProcessStartInfo(Require(tool)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{tool} did not start");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var stdout = new MemoryStream();
+        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout, timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        await copy;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{tool} {string.Join(' ', args)} exited {process.ExitCode}:\n{await stderr}");
+        }
+
+        return stdout.ToArray();
+    }
+}
+
+/// <summary>A temp directory removed at dispose.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir(string prefix)
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>The repository's examples/hello, copied so tests can add packages to it.</summary>
+public static class Repo
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string CopyHello(string destination)
+    {
+        var source = Path.Combine(Root, "examples", "hello");
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(destination, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        return destination;
+    }
+
+    private static string FindRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
+    {
+        foreach (var start in new[] { Path.GetDirectoryName(sourceFile), AppContext.BaseDirectory })
+        {
+            var dir = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "KoAddins.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            if (dir is not null)
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("cannot find the repository root (KoAddins.sln) above " + sourceFile);
+    }
+}
+
+/// <summary>
+/// An in-memory Serilog sink behind the static <see cref="Log"/>, as a NUKE build configures it. Events go to the
+/// capture of the async flow that logged them, so tests running in parallel each see only their own.
+/// </summary>
+public sealed class InMemorySink : ILogEventSink
+{
+    private static readonly AsyncLocal<List<LogEvent>?> Current = new();
+    private static readonly Lock Gate = new();
+
+    static InMemorySink()
+    {
+        Log.Logger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(new InMemorySink()).CreateLogger();
+    }
+
+    /// <summary>Starts capturing this async flow's events (and those of the tasks it starts).</summary>
+    public static List<LogEvent> Capture()
+    {
+        var events = new List<LogEvent>();
+        Current.Value = events;
+        return events;
+    }
+
+    public static IReadOnlyList<LogEvent> Snapshot(List<LogEvent> events)
+    {
+        lock (Gate)
+        {
+            return events.ToList();
+        }
+    }
+
+    public void Emit(LogEvent logEvent)
+    {
+        if (Current.Value is { } events)
+        {
+            lock (Gate)
+            {
+                events.Add(logEvent);
+            }
+        }
+    }
+}
+
+/// <summary>A real <c>docker-registry</c> on a free loopback port, plain HTTP, no auth, storage in a temp directory.</summary>
+public sealed class RegistryFixture : IAsyncLifetime
+{
+    private readonly TempDir _dir = new("nuke-ko-registry");
+    private Process? _process;
+
+    public int Port { get; private set; }
+
+    public string Host => $"127.0.0.1:{Port}";
+
+    public static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        var registry = Tools.Require("docker-registry");
+        Port = FreePort();
+        var storage = _dir.Combine("storage");
+        Directory.CreateDirectory(storage);
+        var config = _dir.Combine("config.yml");
+        await File.WriteAllTextAsync(config, $"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{Port}\nlog:\n  level: error\n");
+        var start = new ProcessStartInfo(registry)
+        {
+            ArgumentList = { "serve", config },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        _process = Process.Start(start) ?? throw new InvalidOperationException("docker-registry did not start");
+        var stderr = new StringBuilder();
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            lock (stderr)
+            {
+                stderr.AppendLine(e.Data);
+            }
+        };
+        _process.OutputDataReceived += (_, _) => { };
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(10) && !_process.HasExited)
+        {
+            try
+            {
+                using var response = await http.GetAsync($"http://{Host}/v2/");
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        string log;
+        lock (stderr)
+        {
+            log = stderr.ToString();
+        }
+
+        await DisposeAsync();
+        throw new InvalidOperationException($"docker-registry did not answer GET http://{Host}/v2/ with 200 within 10 s:\n{log}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            try
+            {
+                if (!_process.HasExited)
+                {
+                    _process.Kill(entireProcessTree: true);
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                    await _process.WaitForExitAsync(timeout.Token);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            _process.Dispose();
+            _process = null;
+        }
+
+        _dir.Dispose();
+    }
+}
