@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# The main job: build examples/hello for linux/amd64 and linux/arm64 on the embedded base (no network, no
-# registry) into artifacts/, and print the image reference. Installs Go when it is missing.
+# The main job: this repository's own Cake build (build/build.cake, using the Cake.Ko addin packed from
+# src/Cake.Ko): build, pack, then containerise examples/hello for linux/amd64 and linux/arm64 on the embedded
+# base (no registry) into artifacts/, and print the image reference. Also publishes the `dotnet ko` tool to
+# artifacts/ko. Installs Go when it is missing. ./build.sh --test also runs the tests inside the Cake build.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/prereqs.sh
 ensure_dotnet
 ensure_packages go:golang-go
 
-dotnet publish src/Ko.Cli -c Release -r "$(dotnet_rid)" -o artifacts/ko --nologo -v quiet >&2
 mkdir -p artifacts
 version="$(git describe --tags --always --dirty 2>/dev/null || echo dev)"
-artifacts/ko/Ko.Cli build ./ \
-  --working-dir examples/hello \
-  --push=false \
-  --platform linux/amd64,linux/arm64 \
-  --ldflags "-X main.version=${version}" \
-  --oci-layout-path "$PWD/artifacts/hello-layout" \
-  --oci-archive "$PWD/artifacts/hello.oci.tar" \
-  --tarball "$PWD/artifacts/hello.docker.tar" \
-  --image-refs "$PWD/artifacts/hello.refs"
+dotnet publish src/Ko.Cli -c Release -r "$(dotnet_rid)" -o artifacts/ko --nologo -v quiet >&2
+# The #addin line is resolved before any task runs, so the addin is packed first into a local feed; the addin
+# cache is cleared because the version number stays the same between builds.
+dotnet pack src/Cake.Ko -c Release -o artifacts/feed --nologo -v quiet >&2
+dotnet tool restore >&2
+rm -rf artifacts/cake-addins
+skip="--skip-tests"
+[ "${1:-}" = "--test" ] && skip=""
+dotnet cake build/build.cake $skip --app-version="$version" \
+  --nuget_source="$PWD/artifacts/feed" --paths_addins="$PWD/artifacts/cake-addins" >&2
+cat artifacts/hello.refs

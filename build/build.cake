@@ -25,7 +25,7 @@ Task("Pack")
     .IsDependentOn("Test")
     .Does(() =>
 {
-    DotNetPack(root.Combine("src/Cake.Ko").FullPath, new DotNetPackSettings { Configuration = configuration, NoBuild = true, OutputDirectory = artifacts.Combine("packages") });
+    DotNetPack(root.Combine("src/Cake.Ko").FullPath, new DotNetPackSettings { Configuration = configuration, OutputDirectory = artifacts.Combine("packages") });
 });
 
 Task("PublishImage")
@@ -39,7 +39,9 @@ Task("PublishImage")
         Platforms = { "linux/amd64", "linux/arm64" },
         OciLayoutPath = artifacts.Combine("hello-layout"),
         OciArchivePath = artifacts.CombineWithFilePath("hello.oci.tar"),
+        TarballPath = artifacts.CombineWithFilePath("hello.docker.tar"),
         ImageRefsPath = artifacts.CombineWithFilePath("hello.refs"),
+        Ldflags = { "-X main.version=" + Argument("app-version", "dev") },
     });
     Information("{0} ({1})", result.Reference, string.Join(", ", result.Platforms));
 });
