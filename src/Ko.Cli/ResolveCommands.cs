@@ -46,6 +46,8 @@ internal static class ResolveCommands
             cmd.Options.Add(force);
         }
 
+        var continueOnError = new Option<bool>("--continue-on-error") { Description = "Send every object even when one fails; the run still fails at the end." };
+        cmd.Options.Add(continueOnError);
         var kubectl = new Option<bool>("--kubectl") { Description = "Hand the resolved YAML to `kubectl " + name + " -f -`, with the arguments after --." };
         var kubectlArgs = new Argument<string[]>("KUBECTL_ARGS") { Description = "Arguments for kubectl, after --.", Arity = ArgumentArity.ZeroOrMore };
         cmd.Options.Add(kubectl);
@@ -67,6 +69,7 @@ internal static class ResolveCommands
                 Context = r.GetValue(cluster.Context),
                 Namespace = r.GetValue(cluster.Namespace),
                 ForceConflicts = name == "apply" && r.GetValue(force),
+                ContinueOnError = r.GetValue(continueOnError),
                 UseKubectl = r.GetValue(kubectl),
                 KubectlArguments = r.GetValue(kubectlArgs) ?? [],
             };
@@ -185,9 +188,15 @@ internal static class ResolveCommands
         private readonly Option<bool> _insecure = new("--insecure-registry") { Description = "Use plain HTTP and skip TLS verification for the registry." };
         private readonly Option<string?> _workingDir = new("--working-dir", "-C") { Description = "The directory Go runs in (default: the current directory)." };
 
+        private readonly Option<string?> _sbom = new("--sbom") { Description = "The SBOM made for every image: spdx (default), cyclonedx or none." };
+        private readonly Option<string?> _sbomDir = new("--sbom-dir") { Description = "Write the SBOMs into this directory." };
+        private readonly Option<string?> _sbomAttach = new("--sbom-attach") { Description = "How pushed SBOMs are attached: referrers (default) or tag (ko's sha256-<hex>.sbom)." };
+
         public BuildFlags(Command cmd)
         {
-            foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _workingDir })
+            _sbom.AcceptOnlyFromAmong("spdx", "cyclonedx", "none");
+            _sbomAttach.AcceptOnlyFromAmong("referrers", "tag");
+            foreach (var o in new Option[] { _sbom, _sbomDir, _sbomAttach, _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _workingDir })
             {
                 cmd.Options.Add(o);
             }
@@ -252,6 +261,9 @@ internal static class ResolveCommands
                 BaseImage = r.GetValue(_baseImage),
                 Jobs = r.GetValue(_jobs),
                 Ldflags = r.GetValue(_ldflags) ?? [],
+                Sbom = r.GetValue(_sbom) is { } sbom ? Ko.Engine.Sbom.SbomOptionValues.ParseFormat(sbom) : null,
+                SbomDirectory = r.GetValue(_sbomDir),
+                SbomAttach = r.GetValue(_sbomAttach) is { } attach ? Ko.Engine.Sbom.SbomOptionValues.ParseAttachment(attach) : Ko.Engine.Sbom.SbomAttachment.Referrers,
                 Environment = environment,
             };
         }

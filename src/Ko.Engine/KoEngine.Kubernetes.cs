@@ -174,13 +174,30 @@ public sealed partial class KoEngine
             var resolved = await resolveTask.ConfigureAwait(false);
             var objects = KubeObject.ApplyOrder(Objects([("resolved manifests", resolved.Text)]));
             var results = new List<KoObjectResult>();
+            var failures = new List<KoException>();
             foreach (var obj in objects)
             {
-                var result = apply
-                    ? await client.ApplyAsync(obj, options.ForceConflicts, cancellationToken).ConfigureAwait(false)
-                    : await client.CreateAsync(obj, cancellationToken).ConfigureAwait(false);
-                _logger.LogInformation("{Object}", result.ToString());
-                results.Add(result);
+                try
+                {
+                    var result = apply
+                        ? await client.ApplyAsync(obj, options.ForceConflicts, cancellationToken).ConfigureAwait(false)
+                        : await client.CreateAsync(obj, cancellationToken).ConfigureAwait(false);
+                    _logger.LogInformation("{Object}", result.ToString());
+                    results.Add(result);
+                }
+                catch (KoException ex) when (options.ContinueOnError)
+                {
+                    _logger.LogError("{Error}", $"{ex.Code}: {ex.Message}");
+                    failures.Add(ex);
+                }
+            }
+
+            if (failures.Count > 0)
+            {
+                throw new KoException(
+                    failures[0].Code,
+                    $"{failures.Count} object(s) could not be sent ({results.Count} were): " + string.Join(" ", failures.Select(f => $"{f.Code}: {f.Message}")),
+                    failures[0]);
             }
 
             return new KoApplyResult(results, resolved.Images);

@@ -161,6 +161,13 @@ public sealed class KubernetesApplyTests : IDisposable
         Assert.Equal(1, run.ExitCode);
         Assert.Contains(KoErrorCodes.UnknownKind, run.Stderr);
         Assert.Equal(["/api/v1/namespaces/team/configmaps/first?fieldManager=ko"], _server.Changes.Select(c => c.PathAndQuery));
+
+        // --continue-on-error sends the rest and still fails the run, naming the failure.
+        var going = await Repo.KoAsync(_env, "apply", "--kubeconfig", _kubeconfig, "-f", path, "--continue-on-error");
+        Assert.Equal(1, going.ExitCode);
+        Assert.Contains(KoErrorCodes.UnknownKind, going.Stderr);
+        Assert.Contains("1 object(s) could not be sent (2 were)", going.Stderr);
+        Assert.Contains("/api/v1/namespaces/team/configmaps/after?fieldManager=ko", _server.Changes.Select(c => c.PathAndQuery));
     }
 
     [Fact]

@@ -45,6 +45,9 @@ public sealed record KoApplyOptions
     /// <summary>Server-side apply takes ownership of conflicting fields (<c>--force-conflicts</c>).</summary>
     public bool ForceConflicts { get; init; }
 
+    /// <summary>Send every object even when one fails (the operation still fails at the end, naming each failure).</summary>
+    public bool ContinueOnError { get; init; }
+
     /// <summary>Hand the resolved stream to <c>kubectl apply|create -f -</c> instead of the API client.</summary>
     public bool UseKubectl { get; init; }
 
