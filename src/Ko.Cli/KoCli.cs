@@ -86,11 +86,16 @@ public static class KoCli
         var local = new Option<bool>("--local", "-L") { Description = "Load the images into the local docker daemon (or podman) instead of pushing; names go under ko.local." };
         var insecure = new Option<bool>("--insecure-registry") { Description = "Use plain HTTP and skip TLS verification for the registry." };
         var workingDir = new Option<string?>("--working-dir", "-C") { Description = "The directory Go runs in (default: the current directory)." };
+        var sbom = new Option<string?>("--sbom") { Description = "The SBOM made for every image: spdx (default, SPDX 2.3 JSON), cyclonedx (CycloneDX 1.6 JSON) or none." };
+        sbom.AcceptOnlyFromAmong("spdx", "cyclonedx", "none");
+        var sbomDir = new Option<string?>("--sbom-dir") { Description = "Write the SBOMs into this directory (<app>-<os>-<arch>.<format>.json, <app>-index.<format>.json)." };
+        var sbomAttach = new Option<string?>("--sbom-attach") { Description = "How pushed SBOMs are attached: referrers (default; OCI 1.1 subject + referrers tag schema) or tag (ko's sha256-<hex>.sbom)." };
+        sbomAttach.AcceptOnlyFromAmong("referrers", "tag");
 
         var cmd = new Command("build", "Build Go import paths into container images and publish them.");
         cmd.Aliases.Add("publish");
         cmd.Arguments.Add(importPaths);
-        foreach (var o in new Option[] { platform, push, tags, tagOnly, bare, preserve, baseImportPaths, ociLayout, ociArchive, tarball, imageRefs, labels, annotations, user, baseImage, jobs, ldflags, local, insecure, workingDir })
+        foreach (var o in new Option[] { platform, push, tags, tagOnly, bare, preserve, baseImportPaths, ociLayout, ociArchive, tarball, imageRefs, labels, annotations, user, baseImage, jobs, ldflags, local, insecure, workingDir, sbom, sbomDir, sbomAttach })
         {
             cmd.Options.Add(o);
         }
@@ -161,6 +166,9 @@ public static class KoCli
                 BaseImage = r.GetValue(baseImage),
                 Jobs = r.GetValue(jobs),
                 Ldflags = r.GetValue(ldflags) ?? [],
+                Sbom = r.GetValue(sbom) is { } sbomFormat ? Ko.Engine.Sbom.SbomOptionValues.ParseFormat(sbomFormat) : null,
+                SbomDirectory = r.GetValue(sbomDir),
+                SbomAttach = r.GetValue(sbomAttach) is { } attach ? Ko.Engine.Sbom.SbomOptionValues.ParseAttachment(attach) : Ko.Engine.Sbom.SbomAttachment.Referrers,
                 Environment = environment,
             };
             var engine = new KoEngine(logger, display);

@@ -6,6 +6,7 @@ using Ko.Engine.Layers;
 using Ko.Engine.Oci;
 using Ko.Engine.Publishing;
 using Ko.Engine.Registry;
+using Ko.Engine.Sbom;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -134,6 +135,7 @@ public sealed partial class KoEngine
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var baseImages = new ConcurrentDictionary<(string, Platform), Lazy<Task<IImage>>>();
         var kodata = new ConcurrentDictionary<string, Lazy<Task<FileLayer>>>(StringComparer.Ordinal);
+        var buildInfos = new ConcurrentDictionary<Digest, GoBuildInfo>();
 
         async Task<string> GoBuildAsync(int index, Platform platform)
         {
@@ -184,6 +186,8 @@ public sealed partial class KoEngine
             var s = settings[index];
             var resolvedBase = bases[s.BaseImage];
             var output = await goBuild.ConfigureAwait(false);
+            // The SBOM's build info is read from the binary while its layer is made (a few small reads; no go process).
+            var buildInfo = plan.Sbom == SbomFormat.None ? null : BuildInfoReader.ReadAsync(output, () => GoTool.Locate(plan.Environment), plan.Environment, ct);
             var appName = package.ImportPath.TrimEnd('/').Split('/')[^1];
             var baseTask = baseImages.GetOrAdd((s.BaseImage, platform), p => new Lazy<Task<IImage>>(() => resolvedBase.GetImageAsync(p.Item2, ct))).Value;
             var kodataTask = kodata.GetOrAdd(package.ImportPath, _ => new Lazy<Task<FileLayer>>(async () =>
@@ -207,7 +211,13 @@ public sealed partial class KoEngine
                 User = s.User,
             };
             var image = ImageAssembler.Assemble(await baseTask.ConfigureAwait(false), resolvedBase.Name, await kodataTask.ConfigureAwait(false), binary.Layer, spec);
-            return ImageOverrides.Apply(image, s, package.ImportPath);
+            var final = ImageOverrides.Apply(image, s, package.ImportPath);
+            if (buildInfo is not null)
+            {
+                buildInfos[final.Digest] = await buildInfo.ConfigureAwait(false);
+            }
+
+            return final;
         }
 
         var work = packages
@@ -251,16 +261,23 @@ public sealed partial class KoEngine
                 : new BuiltImage(package.ImportPath, name, images[0], null));
         }
 
-        await WriteOutputsAsync(plan, built, cancellationToken).ConfigureAwait(false);
+        var sboms = MakeSboms(plan, built, buildInfos);
+        await WriteOutputsAsync(plan, built, sboms, cancellationToken).ConfigureAwait(false);
         _logger.LogDebug("outputs written at {Elapsed} ms", clock.ElapsedMilliseconds);
 
         var pushed = default(PushOutcome);
+        var sbomReferences = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         if (plan.Push)
         {
             using var publisher = new RegistryPublisher(registryOptions.Value);
             foreach (var b in built)
             {
                 pushed += await publisher.PublishAsync(b, plan.Tags, cancellationToken).ConfigureAwait(false);
+                if (sboms.TryGetValue(b, out var artifacts))
+                {
+                    sbomReferences[b.ImportPath] = await publisher.AttachSbomsAsync(b, artifacts, plan.SbomAttach, cancellationToken).ConfigureAwait(false);
+                }
+
                 _progress?.Report(new KoProgress("push", b.Name, 1, 1));
             }
 
@@ -281,7 +298,8 @@ public sealed partial class KoEngine
 
         if (plan.ImageRefsPath is not null)
         {
-            var text = string.Concat(results.Select(r => r.Reference + "\n"));
+            // SBOM artifacts pushed with an image follow its reference, one a line.
+            var text = string.Concat(results.Select(r => r.Reference + "\n" + string.Concat(sbomReferences.GetValueOrDefault(r.ImportPath, []).Select(x => x + "\n"))));
             await AtomicOutput.WriteFileAsync(plan.ImageRefsPath, (s, ct) => s.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct).AsTask(), cancellationToken).ConfigureAwait(false);
         }
 
@@ -409,19 +427,31 @@ public sealed partial class KoEngine
         return plan.Platforms.Select(p => BaseImage.Match(offered, p, baseName)).Distinct().ToList();
     }
 
-    private async Task WriteOutputsAsync(BuildPlan plan, IReadOnlyList<BuiltImage> built, CancellationToken cancellationToken)
+    private async Task WriteOutputsAsync(BuildPlan plan, IReadOnlyList<BuiltImage> built, IReadOnlyDictionary<BuiltImage, IReadOnlyList<SbomArtifact>> sboms, CancellationToken cancellationToken)
     {
         var tagged = built.Select(b => new TaggedImage(b, plan.Tags)).ToList();
+        var allSboms = built.SelectMany(b => sboms.GetValueOrDefault(b, [])).ToList();
+        if (plan.SbomDirectory is not null)
+        {
+            foreach (var sbom in allSboms)
+            {
+                var file = Path.Combine(plan.SbomDirectory, sbom.FileName);
+                await AtomicOutput.WriteFileAsync(file, (st, ct) => st.WriteAsync(sbom.Document, ct).AsTask(), cancellationToken).ConfigureAwait(false);
+            }
+
+            _logger.LogInformation("Wrote {Count} SBOM(s) to {Directory}", allSboms.Count, plan.SbomDirectory);
+        }
+
         if (plan.OciLayoutPath is not null)
         {
-            await OciLayoutWriter.WriteAsync(plan.OciLayoutPath, tagged, cancellationToken).ConfigureAwait(false);
+            await OciLayoutWriter.WriteAsync(plan.OciLayoutPath, tagged, cancellationToken, allSboms, plan.SbomExplicit).ConfigureAwait(false);
             _progress?.Report(new KoProgress("write", plan.OciLayoutPath, 1, 1));
             _logger.LogInformation("Wrote OCI layout {Path}", plan.OciLayoutPath);
         }
 
         if (plan.OciArchivePath is not null)
         {
-            await OciArchiveWriter.WriteAsync(plan.OciArchivePath, tagged, cancellationToken).ConfigureAwait(false);
+            await OciArchiveWriter.WriteAsync(plan.OciArchivePath, tagged, cancellationToken, allSboms, plan.SbomExplicit).ConfigureAwait(false);
             _progress?.Report(new KoProgress("write", plan.OciArchivePath, 1, 1));
             _logger.LogInformation("Wrote OCI archive {Path}", plan.OciArchivePath);
         }
@@ -445,6 +475,24 @@ public sealed partial class KoEngine
             _progress?.Report(new KoProgress("write", plan.TarballPath, 1, 1));
             _logger.LogInformation("Wrote docker-archive {Path}", plan.TarballPath);
         }
+    }
+
+    /// <summary>The SBOM artifacts of every built image (none with <c>--sbom=none</c>), from the build info read during layering.</summary>
+    private IReadOnlyDictionary<BuiltImage, IReadOnlyList<SbomArtifact>> MakeSboms(BuildPlan plan, IReadOnlyList<BuiltImage> built, ConcurrentDictionary<Digest, GoBuildInfo> buildInfos)
+    {
+        var result = new Dictionary<BuiltImage, IReadOnlyList<SbomArtifact>>();
+        if (plan.Sbom == SbomFormat.None)
+        {
+            return result;
+        }
+
+        foreach (var b in built)
+        {
+            result[b] = SbomArtifact.For(plan.Sbom, b, (image, _) => buildInfos[image.Digest]);
+        }
+
+        _logger.LogDebug("{Count} {Format} SBOM(s) made", result.Values.Sum(v => v.Count), plan.Sbom);
+        return result;
     }
 
     private static async Task Quietly(params IEnumerable<Task> tasks)

@@ -243,7 +243,9 @@ public sealed class RegistryPushTests : IClassFixture<RegistryFixture>, IDisposa
         using var client = new Ko.Engine.Registry.RegistryClient(_registry.Host, new Ko.Engine.Registry.RegistryOptions());
         var repositoryPath = name[(_registry.Host.Length + 1)..];
         var tags = await client.ListTagsAsync(repositoryPath, CancellationToken.None);
-        Assert.Equal(["v1", "v2"], tags.Order(StringComparer.Ordinal));
+        // Besides the two tags, the SBOM (on by default) hangs on the referrers tag schema's sha256-<hex> index.
+        Assert.Equal(["v1", "v2"], tags.Where(t => !t.StartsWith("sha256-", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Contains("sha256-" + digest["sha256:".Length..], tags);
         var listed = await Tools.RunAsync("skopeo", ["list-tags", "--tls-verify=false", $"docker://{name}"]);
         Assert.Contains("\"v2\"", listed.StandardOutput);
         Assert.Empty(await client.ListTagsAsync("no/such/repository", CancellationToken.None));

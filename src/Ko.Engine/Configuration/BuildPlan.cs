@@ -45,6 +45,18 @@ internal sealed record BuildPlan
 
     public string? ImageRefsPath { get; init; }
 
+    /// <summary>The SBOM format (default SPDX); <see cref="Sbom.SbomFormat.None"/> makes none.</summary>
+    public Sbom.SbomFormat Sbom { get; init; } = Ko.Engine.Sbom.SbomFormat.Spdx;
+
+    /// <summary>True when the caller chose the SBOM format (OCI layouts then list the SBOM artifacts in index.json).</summary>
+    public bool SbomExplicit { get; init; }
+
+    /// <summary>Where SBOM files are written, if anywhere.</summary>
+    public string? SbomDirectory { get; init; }
+
+    /// <summary>How pushed SBOMs are attached.</summary>
+    public Sbom.SbomAttachment SbomAttach { get; init; }
+
     public required IReadOnlyDictionary<string, string> Labels { get; init; }
 
     public required IReadOnlyDictionary<string, string> Annotations { get; init; }
@@ -235,6 +247,10 @@ internal sealed record BuildPlan
             OciArchivePath = Resolve(options.OciArchivePath, workingDirectory),
             TarballPath = Resolve(options.TarballPath, workingDirectory),
             ImageRefsPath = Resolve(options.ImageRefsPath, workingDirectory),
+            Sbom = options.Sbom ?? Ko.Engine.Sbom.SbomFormat.Spdx,
+            SbomExplicit = options.Sbom is not null,
+            SbomDirectory = Resolve(options.SbomDirectory, workingDirectory),
+            SbomAttach = options.SbomAttach,
             Labels = options.Labels,
             Annotations = options.Annotations,
             User = options.User,

@@ -57,6 +57,18 @@ public sealed record KoBuildOptions
     /// <summary>Write the printed references to this file, one a line.</summary>
     public string? ImageRefsPath { get; init; }
 
+    /// <summary>
+    /// The SBOM made for every image: SPDX 2.3 JSON (null, the default), CycloneDX 1.6 JSON, or none. Pushed images get
+    /// it attached (see <see cref="SbomAttach"/>); OCI layouts and archives carry its blobs.
+    /// </summary>
+    public Sbom.SbomFormat? Sbom { get; init; }
+
+    /// <summary>Write the SBOMs into this directory: <c>APP-OS-ARCH[-VARIANT].FORMAT.json</c> and <c>APP-index.FORMAT.json</c>.</summary>
+    public string? SbomDirectory { get; init; }
+
+    /// <summary>How pushed SBOMs are attached: an OCI 1.1 referrer (default) or ko's <c>sha256-&lt;hex&gt;.sbom</c> tag.</summary>
+    public Sbom.SbomAttachment SbomAttach { get; init; }
+
     /// <summary>Labels added to the image config.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 

@@ -19,15 +19,21 @@ internal static class OciLayoutWriter
 {
     private static readonly byte[] LayoutFile = "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray();
 
-    public static async Task WriteAsync(string path, IReadOnlyList<TaggedImage> images, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="images"/> into the layout at <paramref name="path"/>. SBOM artifacts add their blobs
+    /// (empty config, document, artifact manifest); with <paramref name="listSboms"/> index.json also gets an entry
+    /// per artifact (its descriptor with <c>artifactType</c>, no ref name).
+    /// </summary>
+    public static async Task WriteAsync(string path, IReadOnlyList<TaggedImage> images, CancellationToken cancellationToken, IReadOnlyList<Sbom.SbomArtifact>? sboms = null, bool listSboms = false)
     {
+        sboms ??= [];
         var target = Path.GetFullPath(path);
         try
         {
             var exists = Directory.Exists(target);
             if (exists && File.Exists(Path.Combine(target, "oci-layout")))
             {
-                await WriteIntoAsync(target, images, ReadExistingEntries(target), cancellationToken).ConfigureAwait(false);
+                await WriteIntoAsync(target, images, ReadExistingEntries(target), sboms, listSboms, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -46,7 +52,7 @@ internal static class OciLayoutWriter
             try
             {
                 Directory.CreateDirectory(temp);
-                await WriteIntoAsync(temp, images, [], cancellationToken).ConfigureAwait(false);
+                await WriteIntoAsync(temp, images, [], sboms, listSboms, cancellationToken).ConfigureAwait(false);
                 if (exists)
                 {
                     Directory.Delete(target);
@@ -67,9 +73,26 @@ internal static class OciLayoutWriter
     }
 
     /// <summary>Every blob of the images, each once: layers, configs, manifests, indexes.</summary>
-    internal static IEnumerable<(Digest Digest, long Size, Func<CancellationToken, ValueTask<Stream>> Open)> Blobs(IEnumerable<BuiltImage> images)
+    internal static IEnumerable<(Digest Digest, long Size, Func<CancellationToken, ValueTask<Stream>> Open)> Blobs(IEnumerable<BuiltImage> images, IReadOnlyList<Sbom.SbomArtifact>? sboms = null)
     {
         var seen = new HashSet<Digest>();
+        foreach (var sbom in sboms ?? [])
+        {
+            foreach (var blob in sbom.Blobs())
+            {
+                if (seen.Add(blob.Digest))
+                {
+                    yield return blob;
+                }
+            }
+
+            if (seen.Add(sbom.Digest))
+            {
+                var bytes = sbom.ManifestBytes;
+                yield return (sbom.Digest, bytes.Length, _ => ValueTask.FromResult<Stream>(new MemoryStream(bytes, false)));
+            }
+        }
+
         foreach (var built in images)
         {
             foreach (var image in built.Images)
@@ -104,7 +127,7 @@ internal static class OciLayoutWriter
     }
 
     /// <summary>The layout's top-level index: earlier entries (minus replaced names), then the new ones.</summary>
-    internal static byte[] TopIndex(IReadOnlyList<Descriptor> existing, IReadOnlyList<TaggedImage> images)
+    internal static byte[] TopIndex(IReadOnlyList<Descriptor> existing, IReadOnlyList<TaggedImage> images, IReadOnlyList<Sbom.SbomArtifact>? listedSboms = null)
     {
         var entries = new List<Descriptor>();
         foreach (var tagged in images)
@@ -119,6 +142,7 @@ internal static class OciLayoutWriter
         }
 
         var newNames = entries.Select(e => e.Annotations![AnnotationKeys.RefName]).ToHashSet(StringComparer.Ordinal);
+        entries.AddRange((listedSboms ?? []).Select(s => s.Descriptor));
         var newDigests = entries.Select(e => e.Digest).ToHashSet();
         var kept = existing.Where(e =>
         {
@@ -128,11 +152,11 @@ internal static class OciLayoutWriter
         return new Oci.Index(MediaTypes.OciIndex, kept.Concat(entries).ToList()).ToBytes();
     }
 
-    private static async Task WriteIntoAsync(string dir, IReadOnlyList<TaggedImage> images, IReadOnlyList<Descriptor> existing, CancellationToken cancellationToken)
+    private static async Task WriteIntoAsync(string dir, IReadOnlyList<TaggedImage> images, IReadOnlyList<Descriptor> existing, IReadOnlyList<Sbom.SbomArtifact> sboms, bool listSboms, CancellationToken cancellationToken)
     {
         var blobDir = Path.Combine(dir, "blobs", "sha256");
         Directory.CreateDirectory(blobDir);
-        foreach (var (digest, size, open) in Blobs(images.Select(i => i.Image)))
+        foreach (var (digest, size, open) in Blobs(images.Select(i => i.Image), sboms))
         {
             var blobPath = Path.Combine(dir, "blobs", digest.Algorithm, digest.Hex);
             if (File.Exists(blobPath) && new FileInfo(blobPath).Length == size)
@@ -165,7 +189,7 @@ internal static class OciLayoutWriter
         }
 
         var indexTemp = Path.Combine(dir, ".index.json.tmp-" + Guid.NewGuid().ToString("N"));
-        await File.WriteAllBytesAsync(indexTemp, TopIndex(existing, images), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllBytesAsync(indexTemp, TopIndex(existing, images, listSboms ? sboms : null), cancellationToken).ConfigureAwait(false);
         File.Move(indexTemp, Path.Combine(dir, "index.json"), overwrite: true);
     }
 
@@ -191,7 +215,7 @@ internal static class OciLayoutWriter
 /// <summary>Writes the same content as an OCI layout, as one uncompressed tar file (<c>--oci-archive</c>), atomically.</summary>
 internal static class OciArchiveWriter
 {
-    public static Task WriteAsync(string path, IReadOnlyList<TaggedImage> images, CancellationToken cancellationToken) =>
+    public static Task WriteAsync(string path, IReadOnlyList<TaggedImage> images, CancellationToken cancellationToken, IReadOnlyList<Sbom.SbomArtifact>? sboms = null, bool listSboms = false) =>
         AtomicOutput.WriteFileAsync(
             path,
             async (stream, ct) =>
@@ -203,13 +227,13 @@ internal static class OciArchiveWriter
                     const int FileMode = 0x1a4;
                     await tar.WriteEntryAsync(new TarEntry("blobs", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
                     await tar.WriteEntryAsync(new TarEntry("blobs/sha256", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
-                    foreach (var (digest, size, open) in OciLayoutWriter.Blobs(images.Select(i => i.Image)))
+                    foreach (var (digest, size, open) in OciLayoutWriter.Blobs(images.Select(i => i.Image), sboms))
                     {
                         await using var content = await open(ct).ConfigureAwait(false);
                         await tar.WriteEntryAsync(new TarEntry($"blobs/{digest.Algorithm}/{digest.Hex}", TarEntryType.File, FileMode, size, 0), content, ct).ConfigureAwait(false);
                     }
 
-                    await tar.WriteEntryAsync(new TarEntry("index.json", TarEntryType.File, FileMode, 0, 0), OciLayoutWriter.TopIndex([], images), ct).ConfigureAwait(false);
+                    await tar.WriteEntryAsync(new TarEntry("index.json", TarEntryType.File, FileMode, 0, 0), OciLayoutWriter.TopIndex([], images, listSboms ? sboms : null), ct).ConfigureAwait(false);
                     await tar.WriteEntryAsync(new TarEntry("oci-layout", TarEntryType.File, FileMode, 0, 0), "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray(), ct).ConfigureAwait(false);
                     await tar.FinishAsync(ct).ConfigureAwait(false);
                 }

@@ -152,6 +152,84 @@ internal sealed class RegistryPublisher : IDisposable
         return new PushOutcome(uploaded, skipped, mounted);
     }
 
+    /// <summary>
+    /// Pushes the SBOM artifacts of a pushed image and attaches them. <see cref="Sbom.SbomAttachment.Referrers"/>: each artifact
+    /// (with its <c>subject</c>) by digest, then the referrers tag schema index <c>sha256-&lt;hex&gt;</c> of its subject is
+    /// read, gains the artifact and is put back, so registries without the referrers API (docker-registry 2.8) list it
+    /// too; a registry with the API finds it by its subject either way. <see cref="Sbom.SbomAttachment.Tag"/>: ko's
+    /// <c>sha256-&lt;hex&gt;.sbom</c> tag. Already-attached artifacts cost two requests each. Returns the artifacts'
+    /// references (<c>name@digest</c>).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> AttachSbomsAsync(BuiltImage image, IReadOnlyList<Sbom.SbomArtifact> sboms, Sbom.SbomAttachment mode, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(sboms);
+        var target = ParseRepository(image.Name);
+        var repository = target.Repository;
+        var client = _clients.GetOrAdd(target.ApiHost, h => new RegistryClient(h, _options));
+        var references = new List<string>();
+        foreach (var sbom in sboms)
+        {
+            var tag = $"{sbom.Subject.Digest.Algorithm}-{sbom.Subject.Digest.Hex}";
+            if (mode == Sbom.SbomAttachment.Tag)
+            {
+                tag += ".sbom";
+                if (await client.ManifestDigestAsync(repository, tag, cancellationToken).ConfigureAwait(false) != sbom.Digest)
+                {
+                    await PushArtifactAsync(client, repository, sbom, cancellationToken).ConfigureAwait(false);
+                    await client.PutManifestAsync(repository, tag, MediaTypes.OciManifest, sbom.ManifestBytes, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                // The referrers tag schema (distribution-spec 1.1): read the index, add the artifact, put it back.
+                var existing = await client.ManifestDigestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+                var entries = new List<Descriptor>();
+                if (existing is not null)
+                {
+                    var (_, bytes, _) = await client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        entries.AddRange(Oci.Index.Parse(bytes, $"{image.Name}:{tag}").Manifests);
+                    }
+                    catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException)
+                    {
+                        throw new KoException(KoErrorCodes.PushFailed, $"{image.Name}:{tag} is not a referrers index ({ex.Message}); delete that tag or use --sbom-attach=tag.", ex);
+                    }
+                }
+
+                if (entries.Any(e => e.Digest == sbom.Digest))
+                {
+                    _logger.LogDebug("{Name}:{Tag} already lists SBOM {Digest}", image.Name, tag, sbom.Digest);
+                }
+                else
+                {
+                    await PushArtifactAsync(client, repository, sbom, cancellationToken).ConfigureAwait(false);
+                    entries.Add(sbom.Descriptor);
+                    await client.PutManifestAsync(repository, tag, MediaTypes.OciIndex, new Oci.Index(MediaTypes.OciIndex, entries).ToBytes(), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            references.Add($"{image.Name}@{sbom.Digest}");
+            _logger.LogDebug("Attached {Format} SBOM {Digest} to {Name}@{Subject}", sbom.Format, sbom.Digest, image.Name, sbom.Subject.Digest);
+        }
+
+        return references;
+    }
+
+    private static async Task PushArtifactAsync(RegistryClient client, string repository, Sbom.SbomArtifact sbom, CancellationToken cancellationToken)
+    {
+        foreach (var (digest, size, open) in sbom.Blobs())
+        {
+            if (!await client.BlobExistsAsync(repository, digest, cancellationToken).ConfigureAwait(false))
+            {
+                await client.UploadBlobAsync(repository, digest, size, open, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await PutManifestIfMissingAsync(client, repository, sbom.Digest, MediaTypes.OciManifest, sbom.ManifestBytes, cancellationToken).ConfigureAwait(false);
+    }
+
     public void Dispose()
     {
         foreach (var client in _clients.Values)
