@@ -1,0 +1,128 @@
+using System.CommandLine;
+using Ko.Engine.Configuration;
+using Ko.Engine.Publishing;
+
+namespace Ko.Cli;
+
+/// <summary>The build flags ko's build, resolve, apply and create commands share, and their mapping to <see cref="KoBuildOptions"/>.</summary>
+internal sealed class BuildFlags
+{
+    private readonly Option<string[]> _platform = new("--platform") { Description = "Platforms to build, comma separated: os/arch[/variant], or all. Default: the build machine's (linux/<arch>)." };
+    private readonly Option<bool> _push = new("--push") { Description = "Push images to KO_DOCKER_REPO (default true).", DefaultValueFactory = _ => true };
+    private readonly Option<string[]> _tags = new("--tags", "-t") { Description = "Tags to apply, repeatable or comma separated (default latest)." };
+    private readonly Option<bool> _tagOnly = new("--tag-only") { Description = "Print and publish by tag only (one tag), without a digest." };
+    private readonly Option<bool> _bare = new("--bare") { Description = "Name the image KO_DOCKER_REPO alone." };
+    private readonly Option<bool> _preserve = new("--preserve-import-paths", "-P") { Description = "Name the image KO_DOCKER_REPO/<import path>." };
+    private readonly Option<bool> _baseImportPaths = new("--base-import-paths", "-B") { Description = "Name the image KO_DOCKER_REPO/<base name of the import path>." };
+    private readonly Option<string?> _ociLayout = new("--oci-layout-path") { Description = "Write the images into this OCI image layout directory." };
+    private readonly Option<string?> _ociArchive = new("--oci-archive") { Description = "Write the images as an OCI layout inside this tar file (all platforms)." };
+    private readonly Option<string?> _tarball = new("--tarball") { Description = "Write a docker-archive that docker/podman load accept (one platform: the build machine's)." };
+    private readonly Option<string?> _imageRefs = new("--image-refs") { Description = "Write the built references to this file, one a line." };
+    private readonly Option<string[]> _labels = new("--image-label") { Description = "Image config label key=value, repeatable or comma separated." };
+    private readonly Option<string[]> _annotations = new("--image-annotation") { Description = "Manifest annotation key=value, repeatable or comma separated." };
+    private readonly Option<string?> _user = new("--image-user") { Description = "The user the image runs as (name or uid[:gid])." };
+    private readonly Option<string?> _baseImage = new("--base-image") { Description = "Base image: embedded:static (default), scratch, oci:DIR[:REF] or a registry reference. Overrides KO_DEFAULTBASEIMAGE." };
+    private readonly Option<int> _jobs = new("--jobs", "-j") { Description = "How many builds run at once (default: the processor count)." };
+    private readonly Option<string[]> _ldflags = new("--ldflags") { Description = "Linker flags for go build, e.g. \"-X main.version=1.2.3\"." };
+    private readonly Option<bool> _local = new("--local", "-L") { Description = "Load the images into the local docker daemon (or podman) instead of pushing; names go under ko.local." };
+    private readonly Option<bool> _insecure = new("--insecure-registry") { Description = "Use plain HTTP and skip TLS verification for the registry." };
+    private readonly Option<string?> _workingDir = new("--working-dir", "-C") { Description = "The directory Go runs in (default: the current directory)." };
+
+    private readonly Option<string?> _sbom = new("--sbom") { Description = "The SBOM made for every image: spdx (default, SPDX 2.3 JSON), cyclonedx (CycloneDX 1.6 JSON) or none." };
+    private readonly Option<string?> _sbomDir = new("--sbom-dir") { Description = "Write the SBOMs into this directory (<app>-<os>-<arch>.<format>.json, <app>-index.<format>.json)." };
+    private readonly Option<string?> _sbomAttach = new("--sbom-attach") { Description = "How pushed SBOMs are attached: referrers (default; OCI 1.1 subject + referrers tag schema) or tag (ko's sha256-<hex>.sbom)." };
+
+    public BuildFlags(Command cmd)
+    {
+        _sbom.AcceptOnlyFromAmong("spdx", "cyclonedx", "none");
+        _sbomAttach.AcceptOnlyFromAmong("referrers", "tag");
+        foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _workingDir, _sbom, _sbomDir, _sbomAttach })
+        {
+            cmd.Options.Add(o);
+        }
+
+        // Checked on the tokens: GetValue would throw on a value that is not a number (that error is reported already).
+        _jobs.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out var n) && n < 1)
+            {
+                r.AddError("--jobs must be 1 or more.");
+            }
+        });
+        cmd.Validators.Add(r =>
+        {
+            foreach (var (opt, values) in new[] { ("--image-label", r.GetValue(_labels)), ("--image-annotation", r.GetValue(_annotations)) })
+            {
+                foreach (var kv in Split(values))
+                {
+                    if (!kv.Contains('=') || kv.StartsWith('='))
+                    {
+                        r.AddError($"{opt} '{kv}' is not key=value.");
+                    }
+                }
+            }
+        });
+    }
+
+    public KoBuildOptions Options(ParseResult r, IReadOnlyDictionary<string, string?>? environment, Microsoft.Extensions.Logging.ILogger logger)
+    {
+        var naming = NamingStrategy.Md5;
+        if (r.GetValue(_bare))
+        {
+            naming = NamingStrategy.Bare;
+        }
+        else if (r.GetValue(_preserve))
+        {
+            naming = NamingStrategy.PreserveImportPath;
+            if (r.GetValue(_baseImportPaths))
+            {
+                Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "--preserve-import-paths and --base-import-paths were both given; using --preserve-import-paths");
+            }
+        }
+        else if (r.GetValue(_baseImportPaths))
+        {
+            naming = NamingStrategy.BaseImportPath;
+        }
+
+        return new KoBuildOptions
+        {
+            WorkingDirectory = r.GetValue(_workingDir),
+            Platforms = r.GetValue(_platform) ?? [],
+            Push = r.GetValue(_push),
+            Local = r.GetValue(_local),
+            InsecureRegistry = r.GetValue(_insecure),
+            Tags = r.GetValue(_tags) ?? [],
+            TagOnly = r.GetValue(_tagOnly),
+            Naming = naming,
+            OciLayoutPath = r.GetValue(_ociLayout),
+            OciArchivePath = r.GetValue(_ociArchive),
+            TarballPath = r.GetValue(_tarball),
+            ImageRefsPath = r.GetValue(_imageRefs),
+            Labels = KeyValues(r.GetValue(_labels)),
+            Annotations = KeyValues(r.GetValue(_annotations)),
+            User = r.GetValue(_user),
+            BaseImage = r.GetValue(_baseImage),
+            Jobs = r.GetValue(_jobs),
+            Ldflags = r.GetValue(_ldflags) ?? [],
+            Sbom = r.GetValue(_sbom) is { } sbom ? Ko.Engine.Sbom.SbomOptionValues.ParseFormat(sbom) : null,
+            SbomDirectory = r.GetValue(_sbomDir),
+            SbomAttach = r.GetValue(_sbomAttach) is { } attach ? Ko.Engine.Sbom.SbomOptionValues.ParseAttachment(attach) : Ko.Engine.Sbom.SbomAttachment.Referrers,
+            Environment = environment,
+        };
+    }
+
+    private static IEnumerable<string> Split(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static Dictionary<string, string> KeyValues(string[]? values)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var kv in Split(values))
+        {
+            var eq = kv.IndexOf('=', StringComparison.Ordinal);
+            result[kv[..eq]] = kv[(eq + 1)..];
+        }
+
+        return result;
+    }
+}
