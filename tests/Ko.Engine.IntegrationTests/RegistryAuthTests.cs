@@ -16,7 +16,7 @@ public sealed class AuthHtpasswdRegistryFixture : IAsyncLifetime
 
     public AuthPki Pki { get; private set; } = null!;
 
-    public AuthRegistry Registry { get; private set; } = null!;
+    public RegistryServer Registry { get; private set; } = null!;
 
     public string Host => Registry.Host;
 
@@ -26,7 +26,7 @@ public sealed class AuthHtpasswdRegistryFixture : IAsyncLifetime
         var line = (await Tools.RunAsync("htpasswd", ["-Bbn", User, Password])).StandardOutput.Trim();
         var htpasswd = _dir.Combine("htpasswd");
         await File.WriteAllTextAsync(htpasswd, line + "\n");
-        Registry = await AuthRegistry.StartAsync(Pki.ServerCertFile, Pki.ServerKeyFile, $"auth:\n  htpasswd:\n    realm: ko-test\n    path: {htpasswd}\n");
+        Registry = await RegistryServer.StartAsync(Pki.ServerCertFile, Pki.ServerKeyFile, $"auth:\n  htpasswd:\n    realm: ko-test\n    path: {htpasswd}\n");
     }
 
     public async Task DisposeAsync()
@@ -289,7 +289,7 @@ public sealed class RegistryTokenAuthTests : IDisposable
     {
         using var pki = new AuthPki(_dir.Combine("pki"));
         await using var tokens = new AuthTokenServer(pki, User, Password);
-        await using var registry = await AuthRegistry.StartAsync(null, null, tokens.RegistryConfig(pki.CaFile));
+        await using var registry = await RegistryServer.StartAsync(null, null, tokens.RegistryConfig(pki.CaFile));
         var src = Repo.CopyHello(_dir.Combine("hello"));
         var dockerDir = _dir.Combine("docker");
         Directory.CreateDirectory(dockerDir);
