@@ -69,33 +69,6 @@ public static class Tools
         PodmanAsync(storageRoot, new[] { "run", "--rm", "--network=none", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=1000:1000", image }.Concat(args));
 }
 
-/// <summary>A temp directory removed at dispose.</summary>
-public sealed class TempDir : IDisposable
-{
-    public TempDir(string prefix = "ko-it")
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-}
 
 /// <summary>The repository's files (examples/hello) and in-process runs of the <c>dotnet ko</c> command line.</summary>
 public static class Repo

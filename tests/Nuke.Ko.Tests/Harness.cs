@@ -51,33 +51,6 @@ public static class Tools
     }
 }
 
-/// <summary>A temp directory removed at dispose.</summary>
-public sealed class TempDir : IDisposable
-{
-    public TempDir(string prefix)
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-}
 
 /// <summary>The repository's examples/hello, copied so tests can add packages to it.</summary>
 public static class Repo

@@ -1,11 +1,11 @@
-namespace Ko.Engine.Tests;
+namespace KoAddins.TestSupport;
 
 /// <summary>A fresh directory under the system temp folder, deleted (recursively) on dispose.</summary>
-internal sealed class TempDir : IDisposable
+public sealed class TempDir : IDisposable
 {
-    public TempDir()
+    public TempDir(string prefix = "ko-test")
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ko-engine-tests-" + Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path);
     }
 
