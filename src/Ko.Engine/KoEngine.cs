@@ -71,6 +71,26 @@ public sealed partial class KoEngine
         // Made on first use, so a build that touches no registry never loads the HTTP stack (start-up time).
         var registryOptions = new Lazy<RegistryOptions>(() => RegistryOptionsFor(plan));
         var baseTasks = new Dictionary<string, Task<BaseImage>>(StringComparer.Ordinal);
+
+        // Bases are released when the build is over (success or not): a registry base holds an HTTP client, and
+        // its layers are streamed until the last output or push is written.
+        await using var releaseBases = new Deferred(async () =>
+        {
+            foreach (var task in baseTasks.Values)
+            {
+                if (task.IsCompleted)
+                {
+                    try
+                    {
+                        (await task.ConfigureAwait(false)).Dispose();
+                    }
+                    catch (Exception) when (task.IsFaulted || task.IsCanceled)
+                    {
+                        // A base that never opened has nothing to release.
+                    }
+                }
+            }
+        });
         var settings = new BuildSettings[patterns.Count];
         var buildPatterns = patterns.ToArray();
         var platformsOf = new IReadOnlyList<Platform>[patterns.Count];
@@ -529,6 +549,12 @@ public sealed partial class KoEngine
                 await done.ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Runs an action when disposed, for clean-up declared next to what it cleans up.</summary>
+    private sealed class Deferred(Func<Task> action) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await action().ConfigureAwait(false);
     }
 
     private sealed class Counters

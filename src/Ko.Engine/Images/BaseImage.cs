@@ -6,8 +6,13 @@ namespace Ko.Engine.Images;
 /// A resolved base image: what platforms it offers and how to get its image for one of them. Embedded, scratch,
 /// OCI-layout and (later) registry sources all produce one.
 /// </summary>
-internal abstract class BaseImage
+internal abstract class BaseImage : IDisposable
 {
+    /// <summary>Releases what the base holds (a registry base's HTTP client); its layers cannot be read after.</summary>
+    public virtual void Dispose()
+    {
+    }
+
     /// <summary>The name written to <c>org.opencontainers.image.base.name</c>.</summary>
     public abstract string Name { get; }
 

@@ -43,8 +43,8 @@ internal static class BaseImageResolver
         var reference = ImageReference.Parse(s);
         ArgumentNullException.ThrowIfNull(registry);
 
-        // The client lives as long as the base's layers may be streamed (up to the end of a push); its idle
-        // connections close on their own.
+        // The client lives as long as the base's layers may be streamed (up to the end of a push): the base owns it
+        // and the engine disposes the base when the build is over.
         var client = new RegistryClient(reference.ApiHost, registry);
         try
         {

@@ -55,6 +55,9 @@ internal sealed class RegistryBase : BaseImage
     public override Digest? IndexDigest => _index is not null ? _rootDigest : null;
 
     /// <summary>Resolves the reference (one HEAD for a tag, nothing for a cached digest) and reads its manifest or index.</summary>
+    /// <summary>Closes the base's registry client: called when the build that read it is over.</summary>
+    public override void Dispose() => _client.Dispose();
+
     public static async Task<RegistryBase> OpenAsync(ImageReference reference, RegistryClient client, ContentStore store, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reference);
