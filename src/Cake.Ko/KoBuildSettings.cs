@@ -36,6 +36,18 @@ public class KoBuildSettings
     /// <summary>Write the published references to this file, one a line.</summary>
     public FilePath? ImageRefsPath { get; set; }
 
+    /// <summary>
+    /// The SBOM made for every image (<c>--sbom</c>): SPDX 2.3 JSON (null, the default), CycloneDX 1.6 JSON, or none.
+    /// Pushed images get it attached (see <see cref="SbomAttach"/>); OCI layouts and archives carry its blobs.
+    /// </summary>
+    public KoSbomFormat? Sbom { get; set; }
+
+    /// <summary>Also write the SBOMs into this directory (<c>--sbom-dir</c>): <c>APP-OS-ARCH[-VARIANT].FORMAT.json</c> and <c>APP-index.FORMAT.json</c>.</summary>
+    public DirectoryPath? SbomDirectory { get; set; }
+
+    /// <summary>How pushed SBOMs are attached (<c>--sbom-attach</c>): an OCI 1.1 referrer (the default) or ko's <c>sha256-&lt;hex&gt;.sbom</c> tag.</summary>
+    public KoSbomAttachment SbomAttach { get; set; }
+
     /// <summary>The directory Go runs in (the module's directory); default: the Cake context's working directory.</summary>
     public DirectoryPath? WorkingDirectory { get; set; }
 
@@ -83,4 +95,27 @@ public class KoBuildSettings
     /// e.g. <c>KO_DEFAULTBASEIMAGE</c>, <c>GOFLAGS</c>, <c>SOURCE_DATE_EPOCH</c>.
     /// </summary>
     public IDictionary<string, string?> EnvironmentVariables { get; set; } = new Dictionary<string, string?>(StringComparer.Ordinal);
+}
+
+/// <summary>The SBOM format a build makes for every image (<see cref="KoBuildSettings.Sbom"/>).</summary>
+public enum KoSbomFormat
+{
+    /// <summary>SPDX 2.3 JSON (<c>application/spdx+json</c>), the default.</summary>
+    Spdx,
+
+    /// <summary>CycloneDX 1.6 JSON (<c>application/vnd.cyclonedx+json</c>).</summary>
+    CycloneDx,
+
+    /// <summary>No SBOM.</summary>
+    None,
+}
+
+/// <summary>How a pushed SBOM is attached to its image (<see cref="KoBuildSettings.SbomAttach"/>).</summary>
+public enum KoSbomAttachment
+{
+    /// <summary>An OCI 1.1 artifact whose <c>subject</c> is the image, found through the referrers API (and the referrers tag schema). The default.</summary>
+    Referrers,
+
+    /// <summary>ko's layout: the artifact is tagged <c>sha256-&lt;hex&gt;.sbom</c>.</summary>
+    Tag,
 }

@@ -30,6 +30,9 @@ public class KoApplySettings : KoResolveSettings
     /// <summary>Server-side apply takes ownership of conflicting fields (<c>--force-conflicts</c>).</summary>
     public bool ForceConflicts { get; set; }
 
+    /// <summary>Send every object even when one fails (<c>--continue-on-error</c>); the call still fails at the end, naming each failure.</summary>
+    public bool ContinueOnError { get; set; }
+
     /// <summary>Hand the resolved stream to <c>kubectl apply|create -f -</c> instead of the built-in API client.</summary>
     public bool UseKubectl { get; set; }
 

@@ -71,6 +71,27 @@ public static class KoSettingsExtensions
     /// <returns>The same settings.</returns>
     public static T SetImageRefsPath<T>(this T settings, FilePath? path) where T : KoBuildSettings => Do(settings, s => s.ImageRefsPath = path);
 
+    /// <summary>Sets <see cref="KoBuildSettings.Sbom"/> (null: the default, SPDX).</summary>
+    /// <typeparam name="T">The settings type.</typeparam>
+    /// <param name="settings">The settings.</param>
+    /// <param name="format">The SBOM format.</param>
+    /// <returns>The same settings.</returns>
+    public static T SetSbom<T>(this T settings, KoSbomFormat? format) where T : KoBuildSettings => Do(settings, s => s.Sbom = format);
+
+    /// <summary>Sets <see cref="KoBuildSettings.SbomDirectory"/>.</summary>
+    /// <typeparam name="T">The settings type.</typeparam>
+    /// <param name="settings">The settings.</param>
+    /// <param name="path">The directory the SBOMs are written into.</param>
+    /// <returns>The same settings.</returns>
+    public static T SetSbomDirectory<T>(this T settings, DirectoryPath? path) where T : KoBuildSettings => Do(settings, s => s.SbomDirectory = path);
+
+    /// <summary>Sets <see cref="KoBuildSettings.SbomAttach"/>.</summary>
+    /// <typeparam name="T">The settings type.</typeparam>
+    /// <param name="settings">The settings.</param>
+    /// <param name="attachment">How pushed SBOMs are attached.</param>
+    /// <returns>The same settings.</returns>
+    public static T SetSbomAttach<T>(this T settings, KoSbomAttachment attachment) where T : KoBuildSettings => Do(settings, s => s.SbomAttach = attachment);
+
     /// <summary>Sets <see cref="KoBuildSettings.WorkingDirectory"/>.</summary>
     /// <typeparam name="T">The settings type.</typeparam>
     /// <param name="settings">The settings.</param>
@@ -223,6 +244,12 @@ public static class KoSettingsExtensions
     /// <param name="value">The value.</param>
     /// <returns>The same settings.</returns>
     public static KoApplySettings SetForceConflicts(this KoApplySettings settings, bool value = true) => Do(settings, s => s.ForceConflicts = value);
+
+    /// <summary>Sets <see cref="KoApplySettings.ContinueOnError"/>.</summary>
+    /// <param name="settings">The settings.</param>
+    /// <param name="value">The value.</param>
+    /// <returns>The same settings.</returns>
+    public static KoApplySettings SetContinueOnError(this KoApplySettings settings, bool value = true) => Do(settings, s => s.ContinueOnError = value);
 
     /// <summary>Sets <see cref="KoApplySettings.UseKubectl"/>.</summary>
     /// <param name="settings">The settings.</param>

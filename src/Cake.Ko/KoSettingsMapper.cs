@@ -2,6 +2,7 @@ using Cake.Core;
 using Cake.Core.IO;
 using Ko.Engine.Configuration;
 using Ko.Engine.Publishing;
+using Ko.Engine.Sbom;
 
 namespace Cake.Ko;
 
@@ -30,6 +31,9 @@ internal static class KoSettingsMapper
             OciArchivePath = Absolute(settings.OciArchivePath, environment),
             TarballPath = Absolute(settings.TarballPath, environment),
             ImageRefsPath = Absolute(settings.ImageRefsPath, environment),
+            Sbom = SbomOf(settings.Sbom),
+            SbomDirectory = Absolute(settings.SbomDirectory, environment),
+            SbomAttach = SbomAttachOf(settings.SbomAttach),
             Labels = new Dictionary<string, string>(settings.Labels, StringComparer.Ordinal),
             Annotations = new Dictionary<string, string>(settings.Annotations, StringComparer.Ordinal),
             User = settings.User,
@@ -57,6 +61,7 @@ internal static class KoSettingsMapper
         Context = settings.Context,
         Namespace = settings.Namespace,
         ForceConflicts = settings.ForceConflicts,
+        ContinueOnError = settings.ContinueOnError,
         UseKubectl = settings.UseKubectl,
         KubectlArguments = [.. settings.KubectlArguments],
     };
@@ -96,6 +101,24 @@ internal static class KoSettingsMapper
         : settings.PreserveImportPaths ? NamingStrategy.PreserveImportPath
         : settings.BaseImportPaths ? NamingStrategy.BaseImportPath
         : NamingStrategy.Md5;
+
+    /// <summary>The engine's SBOM format; null stays null (the engine's default, SPDX).</summary>
+    public static SbomFormat? SbomOf(KoSbomFormat? format) => format switch
+    {
+        null => null,
+        KoSbomFormat.Spdx => SbomFormat.Spdx,
+        KoSbomFormat.CycloneDx => SbomFormat.CycloneDx,
+        KoSbomFormat.None => SbomFormat.None,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Not a KoSbomFormat: use Spdx, CycloneDx or None."),
+    };
+
+    /// <summary>The engine's SBOM attachment.</summary>
+    public static SbomAttachment SbomAttachOf(KoSbomAttachment attachment) => attachment switch
+    {
+        KoSbomAttachment.Referrers => SbomAttachment.Referrers,
+        KoSbomAttachment.Tag => SbomAttachment.Tag,
+        _ => throw new ArgumentOutOfRangeException(nameof(attachment), attachment, "Not a KoSbomAttachment: use Referrers or Tag."),
+    };
 
     /// <summary>The Cake context's environment (not the process's), with the call's additions and removals.</summary>
     public static IReadOnlyDictionary<string, string?> EnvironmentOf(ICakeEnvironment environment, IDictionary<string, string?> extra)

@@ -65,6 +65,15 @@ public abstract partial record KoImageSettings : KoSettings
     /// <summary>Write the printed references to this file, one a line.</summary>
     public string? ImageRefsPath { get; init; }
 
+    /// <summary>The SBOM made for every image (ko's <c>--sbom</c>): SPDX 2.3 JSON (unset, the default), CycloneDX 1.6 JSON, or none. Pushed images get it attached (see <see cref="SbomAttach"/>); OCI layouts and archives carry its blobs.</summary>
+    public global::Ko.Engine.Sbom.SbomFormat? Sbom { get; init; }
+
+    /// <summary>Also write the SBOMs into this directory (ko's <c>--sbom-dir</c>): <c>APP-OS-ARCH[-VARIANT].FORMAT.json</c> and <c>APP-index.FORMAT.json</c>.</summary>
+    public string? SbomDirectory { get; init; }
+
+    /// <summary>How pushed SBOMs are attached (ko's <c>--sbom-attach</c>): an OCI 1.1 referrer (unset, the default) or ko's <c>sha256-&lt;hex&gt;.sbom</c> tag.</summary>
+    public global::Ko.Engine.Sbom.SbomAttachment? SbomAttach { get; init; }
+
     /// <summary>Labels added to the image config.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = KoCollections.EmptyMap<string>();
 
@@ -121,6 +130,9 @@ public abstract partial record KoClusterSettings : KoResolveSettings
 
     /// <summary>The namespace for namespaced objects that name none.</summary>
     public string? Namespace { get; init; }
+
+    /// <summary>Send every object even when one fails (<c>--continue-on-error</c>); the task still fails at the end, naming each failure.</summary>
+    public bool? ContinueOnError { get; init; }
 
     /// <summary>Hand the resolved stream to <c>kubectl apply|create -f -</c> instead of the API client.</summary>
     public bool? UseKubectl { get; init; }
@@ -540,6 +552,36 @@ public static class KoImageSettingsExtensions
     public static T ResetImageRefsPath<T>(this T toolSettings) where T : KoImageSettings
         => (T)(((KoImageSettings)toolSettings) with { ImageRefsPath = null });
 
+    /// <summary>Sets <see cref="KoImageSettings.Sbom"/>.</summary>
+    [Pure]
+    public static T SetSbom<T>(this T toolSettings, global::Ko.Engine.Sbom.SbomFormat? sbom) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { Sbom = sbom });
+
+    /// <summary>Resets <see cref="KoImageSettings.Sbom"/> to unset.</summary>
+    [Pure]
+    public static T ResetSbom<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { Sbom = null });
+
+    /// <summary>Sets <see cref="KoImageSettings.SbomDirectory"/>.</summary>
+    [Pure]
+    public static T SetSbomDirectory<T>(this T toolSettings, string? sbomDirectory) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SbomDirectory = sbomDirectory });
+
+    /// <summary>Resets <see cref="KoImageSettings.SbomDirectory"/> to unset.</summary>
+    [Pure]
+    public static T ResetSbomDirectory<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SbomDirectory = null });
+
+    /// <summary>Sets <see cref="KoImageSettings.SbomAttach"/>.</summary>
+    [Pure]
+    public static T SetSbomAttach<T>(this T toolSettings, global::Ko.Engine.Sbom.SbomAttachment? sbomAttach) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SbomAttach = sbomAttach });
+
+    /// <summary>Resets <see cref="KoImageSettings.SbomAttach"/> to unset.</summary>
+    [Pure]
+    public static T ResetSbomAttach<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SbomAttach = null });
+
     /// <summary>Sets <see cref="KoImageSettings.Labels"/> to a copy of these entries.</summary>
     [Pure]
     public static T SetLabels<T>(this T toolSettings, IReadOnlyDictionary<string, string> labels) where T : KoImageSettings
@@ -866,6 +908,31 @@ public static class KoClusterSettingsExtensions
     [Pure]
     public static T ResetNamespace<T>(this T toolSettings) where T : KoClusterSettings
         => (T)(((KoClusterSettings)toolSettings) with { Namespace = null });
+
+    /// <summary>Sets <see cref="KoClusterSettings.ContinueOnError"/>.</summary>
+    [Pure]
+    public static T SetContinueOnError<T>(this T toolSettings, bool? continueOnError) where T : KoClusterSettings
+        => (T)(((KoClusterSettings)toolSettings) with { ContinueOnError = continueOnError });
+
+    /// <summary>Resets <see cref="KoClusterSettings.ContinueOnError"/> to unset.</summary>
+    [Pure]
+    public static T ResetContinueOnError<T>(this T toolSettings) where T : KoClusterSettings
+        => (T)(((KoClusterSettings)toolSettings) with { ContinueOnError = null });
+
+    /// <summary>Enables <see cref="KoClusterSettings.ContinueOnError"/>.</summary>
+    [Pure]
+    public static T EnableContinueOnError<T>(this T toolSettings) where T : KoClusterSettings
+        => (T)(((KoClusterSettings)toolSettings) with { ContinueOnError = true });
+
+    /// <summary>Disables <see cref="KoClusterSettings.ContinueOnError"/>.</summary>
+    [Pure]
+    public static T DisableContinueOnError<T>(this T toolSettings) where T : KoClusterSettings
+        => (T)(((KoClusterSettings)toolSettings) with { ContinueOnError = false });
+
+    /// <summary>Toggles <see cref="KoClusterSettings.ContinueOnError"/> (unset becomes enabled).</summary>
+    [Pure]
+    public static T ToggleContinueOnError<T>(this T toolSettings) where T : KoClusterSettings
+        => (T)(((KoClusterSettings)toolSettings) with { ContinueOnError = !(((KoClusterSettings)toolSettings).ContinueOnError ?? false) });
 
     /// <summary>Sets <see cref="KoClusterSettings.UseKubectl"/>.</summary>
     [Pure]

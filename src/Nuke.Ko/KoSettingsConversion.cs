@@ -1,6 +1,7 @@
 using Ko.Engine;
 using Ko.Engine.Configuration;
 using Ko.Engine.Publishing;
+using Ko.Engine.Sbom;
 
 namespace Nuke.Ko;
 
@@ -24,6 +25,9 @@ internal static class KoSettingsConversion
         OciArchivePath = settings.OciArchivePath,
         TarballPath = settings.TarballPath,
         ImageRefsPath = settings.ImageRefsPath,
+        Sbom = settings.Sbom,
+        SbomDirectory = settings.SbomDirectory,
+        SbomAttach = settings.SbomAttach ?? SbomAttachment.Referrers,
         Labels = settings.Labels,
         Annotations = settings.Annotations,
         User = settings.User,
@@ -52,6 +56,7 @@ internal static class KoSettingsConversion
         Context = settings.Context,
         Namespace = settings.Namespace,
         ForceConflicts = settings is KoApplySettings { ForceConflicts: true },
+        ContinueOnError = settings.ContinueOnError ?? false,
         UseKubectl = settings.UseKubectl ?? false,
         KubectlArguments = settings.KubectlArguments,
     };

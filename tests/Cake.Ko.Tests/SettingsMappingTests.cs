@@ -4,6 +4,7 @@ using Cake.Core.IO;
 using Ko.Engine;
 using Ko.Engine.Configuration;
 using Ko.Engine.Publishing;
+using Ko.Engine.Sbom;
 using MsLogLevel = Microsoft.Extensions.Logging.LogLevel;
 
 namespace Cake.Ko.Tests;
@@ -28,6 +29,9 @@ public sealed class SettingsMappingTests
         ("OciArchivePath", s => s.OciArchivePath = "out/a.tar", o => Assert.Equal($"{Work}/out/a.tar", o.OciArchivePath)),
         ("TarballPath", s => s.TarballPath = "/abs/d.tar", o => Assert.Equal("/abs/d.tar", o.TarballPath)),
         ("ImageRefsPath", s => s.ImageRefsPath = "refs.txt", o => Assert.Equal($"{Work}/refs.txt", o.ImageRefsPath)),
+        ("Sbom", s => s.Sbom = KoSbomFormat.CycloneDx, o => Assert.Equal(SbomFormat.CycloneDx, o.Sbom)),
+        ("SbomDirectory", s => s.SbomDirectory = "out/sbom", o => Assert.Equal($"{Work}/out/sbom", o.SbomDirectory)),
+        ("SbomAttach", s => s.SbomAttach = KoSbomAttachment.Tag, o => Assert.Equal(SbomAttachment.Tag, o.SbomAttach)),
         ("WorkingDirectory", s => s.WorkingDirectory = "src/app", o => Assert.Equal($"{Work}/src/app", o.WorkingDirectory)),
         ("Jobs", s => s.Jobs = 3, o => Assert.Equal(3, o.Jobs)),
         ("Bare", s => s.Bare = true, o => Assert.Equal(NamingStrategy.Bare, o.Naming)),
@@ -92,6 +96,17 @@ public sealed class SettingsMappingTests
     }
 
     [Fact]
+    public void Every_sbom_value_maps_to_the_engines_value_of_the_same_name()
+    {
+        Assert.Equal(Enum.GetNames<SbomFormat>(), Enum.GetNames<KoSbomFormat>());
+        Assert.Equal(Enum.GetNames<SbomAttachment>(), Enum.GetNames<KoSbomAttachment>());
+        Assert.All(Enum.GetValues<KoSbomFormat>(), v => Assert.Equal(v.ToString(), KoSettingsMapper.SbomOf(v).ToString()));
+        Assert.All(Enum.GetValues<KoSbomAttachment>(), v => Assert.Equal(v.ToString(), KoSettingsMapper.SbomAttachOf(v).ToString()));
+        Assert.Null(KoSettingsMapper.SbomOf(null));
+        Assert.Equal(SbomAttachment.Referrers, KoSettingsMapper.ToBuildOptions(new KoBuildSettings(), ["."], Env()).SbomAttach);
+    }
+
+    [Fact]
     public void Naming_precedence_is_the_clis()
     {
         Assert.Equal(NamingStrategy.Bare, KoSettingsMapper.NamingOf(new KoBuildSettings { Bare = true, PreserveImportPaths = true, BaseImportPaths = true }));
@@ -107,12 +122,14 @@ public sealed class SettingsMappingTests
             .SetJobs(2).SetBare().SetPreserveImportPaths().SetBaseImportPaths().SetTagOnly().SetLocal().SetInsecureRegistry()
             .WithLabel("k", "v").WithAnnotation("a", "b").SetUser("u").WithLdflags("-s").WithBuildFlags("-v").SetCacheDirectory("c")
             .WithEnvironmentVariable("X", "1").SetRecursive().SetSelector("app=x").SetOutputPath("out.yaml")
-            .SetKubeconfig("kc").SetContext("ctx").SetNamespace("ns").SetForceConflicts().SetUseKubectl().WithKubectlArguments("--dry-run=server");
+            .SetSbom(KoSbomFormat.None).SetSbomDirectory("sb").SetSbomAttach(KoSbomAttachment.Tag)
+            .SetKubeconfig("kc").SetContext("ctx").SetNamespace("ns").SetForceConflicts().SetContinueOnError().SetUseKubectl().WithKubectlArguments("--dry-run=server");
         Assert.Equal("r", s.Repository);
         Assert.Equal(["linux/amd64", "linux/arm64"], s.Platforms);
         Assert.Equal(["v1"], s.Tags);
         Assert.False(s.Push);
-        Assert.True(s.Bare && s.PreserveImportPaths && s.BaseImportPaths && s.TagOnly && s.Local && s.InsecureRegistry && s.Recursive && s.ForceConflicts && s.UseKubectl);
+        Assert.True(s.Bare && s.PreserveImportPaths && s.BaseImportPaths && s.TagOnly && s.Local && s.InsecureRegistry && s.Recursive && s.ForceConflicts && s.ContinueOnError && s.UseKubectl);
+        Assert.Equal((KoSbomFormat.None, "sb", KoSbomAttachment.Tag), (s.Sbom, s.SbomDirectory?.FullPath, s.SbomAttach));
         Assert.Equal("ctx", s.Context);
         Assert.Equal(["--dry-run=server"], s.KubectlArguments);
     }
@@ -130,6 +147,7 @@ public sealed class SettingsMappingTests
             Context = "kind",
             Namespace = "apps",
             ForceConflicts = true,
+            ContinueOnError = true,
             UseKubectl = true,
             KubectlArguments = { "--dry-run=server" },
         };
@@ -144,6 +162,7 @@ public sealed class SettingsMappingTests
         Assert.Equal("kind", o.Context);
         Assert.Equal("apps", o.Namespace);
         Assert.True(o.ForceConflicts);
+        Assert.True(o.ContinueOnError);
         Assert.True(o.UseKubectl);
         Assert.Equal(["--dry-run=server"], o.KubectlArguments);
     }

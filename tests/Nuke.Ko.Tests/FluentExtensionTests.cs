@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Reflection;
+using Ko.Engine.Sbom;
 
 namespace Nuke.Ko.Tests;
 
@@ -120,6 +121,19 @@ public sealed class FluentExtensionTests
         Assert.Equal(["b"], new KoBuildSettings().SetTags("a", "b", "a").RemoveTags("a").Tags);
     }
 
+    [Fact]
+    public void Sbom_and_continue_on_error_settings_reach_the_engine()
+    {
+        var build = new KoBuildSettings().SetSbom(SbomFormat.CycloneDx).SetSbomDirectory("/tmp/sboms").SetSbomAttach(SbomAttachment.Tag).ToOptions();
+        Assert.Equal((SbomFormat.CycloneDx, "/tmp/sboms", SbomAttachment.Tag), (build.Sbom, build.SbomDirectory, build.SbomAttach));
+        var defaults = new KoBuildSettings().ToOptions();
+        Assert.Equal((null, null, SbomAttachment.Referrers), (defaults.Sbom, defaults.SbomDirectory, defaults.SbomAttach));
+
+        Assert.True(new KoCreateSettings().EnableContinueOnError().ToApplyOptions().ContinueOnError);
+        Assert.Equal(SbomFormat.None, new KoApplySettings().SetSbom(SbomFormat.None).ToApplyOptions().Resolve.Build.Sbom);
+        Assert.False(new KoApplySettings().ToApplyOptions().ContinueOnError);
+    }
+
     private static string Id(MethodInfo m) => $"{m.DeclaringType!.Name}.{m.Name}({string.Join(",", m.GetParameters().Skip(1).Select(p => p.ParameterType.Name))})";
 
     private static bool IsMap(Type t) => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>);
@@ -133,6 +147,7 @@ public sealed class FluentExtensionTests
             object value = t == typeof(string) ? "original"
                 : t == typeof(bool?) ? true
                 : t == typeof(int?) ? 3
+                : Nullable.GetUnderlyingType(t) is { IsEnum: true } e ? Enum.GetValues(e).GetValue(0)!
                 : t == typeof(IReadOnlyList<string>) ? new[] { "a", "b" }
                 : t == typeof(IReadOnlyDictionary<string, string>) ? new Dictionary<string, string> { ["a"] = "1", ["b"] = "2" }
                 : t == typeof(IReadOnlyDictionary<string, string?>) ? new Dictionary<string, string?> { ["a"] = "1", ["b"] = "2" }
@@ -169,6 +184,12 @@ public sealed class FluentExtensionTests
         if (t == typeof(int?))
         {
             return 7;
+        }
+
+        if (Nullable.GetUnderlyingType(t) is { IsEnum: true } e)
+        {
+            var values = Enum.GetValues(e);
+            return values.GetValue(values.Length - 1); // differs from Populated's first value
         }
 
         if (t == typeof(IReadOnlyDictionary<string, string>))

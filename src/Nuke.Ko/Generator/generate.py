@@ -12,7 +12,8 @@ Every extension returns a copy and is [Pure].
 """
 import os
 
-# kind: str (string?), int (int?), bool (bool?), list (string list), dict (string->string), env (string->string?)
+# kind: str (string?), int (int?), bool (bool?), list (string list), dict (string->string), env (string->string?),
+#       an engine enum (ENUMS below: SbomFormat?, SbomAttachment?)
 # (name, kind, doc, singular)
 IMAGE = [
     ("WorkingDirectory", "str", "The directory Go runs in (the module's directory); defaults to the current directory. NUKE's <c>AbsolutePath</c> converts implicitly.", None),
@@ -31,6 +32,9 @@ IMAGE = [
     ("OciArchivePath", "str", "Write the images as an OCI layout inside one tar file.", None),
     ("TarballPath", "str", "Write a docker-archive tarball.", None),
     ("ImageRefsPath", "str", "Write the printed references to this file, one a line.", None),
+    ("Sbom", "sbom", "The SBOM made for every image (ko's <c>--sbom</c>): SPDX 2.3 JSON (unset, the default), CycloneDX 1.6 JSON, or none. Pushed images get it attached (see <see cref=\"SbomAttach\"/>); OCI layouts and archives carry its blobs.", None),
+    ("SbomDirectory", "str", "Also write the SBOMs into this directory (ko's <c>--sbom-dir</c>): <c>APP-OS-ARCH[-VARIANT].FORMAT.json</c> and <c>APP-index.FORMAT.json</c>.", None),
+    ("SbomAttach", "sbomattach", "How pushed SBOMs are attached (ko's <c>--sbom-attach</c>): an OCI 1.1 referrer (unset, the default) or ko's <c>sha256-&lt;hex&gt;.sbom</c> tag.", None),
     ("Labels", "dict", "Labels added to the image config.", "Label"),
     ("Annotations", "dict", "Annotations added to manifests and indexes.", "Annotation"),
     ("User", "str", "The user the image runs as.", None),
@@ -63,6 +67,7 @@ CLASSES = [
         ("OutputPath", "str", "Write the resolved YAML to this file as well as returning it.", None),
     ]),
     ("KoClusterSettings", "KoResolveSettings", True, "What <see cref=\"KoApplySettings\"/> and <see cref=\"KoCreateSettings\"/> share: the cluster they talk to.", CLUSTER + [
+        ("ContinueOnError", "bool", "Send every object even when one fails (<c>--continue-on-error</c>); the task still fails at the end, naming each failure.", None),
         ("UseKubectl", "bool", "Hand the resolved stream to <c>kubectl apply|create -f -</c> instead of the API client.", None),
         ("KubectlArguments", "list", "Arguments passed to kubectl after <c>-f -</c>.", "KubectlArgument"),
     ]),
@@ -81,8 +86,11 @@ CLASSES = [
     ]),
 ]
 
+# Enum kinds: the engine's own (public) enums, nullable so unset means the engine's default.
+ENUMS = {"sbom": "global::Ko.Engine.Sbom.SbomFormat?", "sbomattach": "global::Ko.Engine.Sbom.SbomAttachment?"}
+
 TYPES = {
-    "str": "string?", "secret": "string?", "int": "int?", "bool": "bool?",
+    "str": "string?", "secret": "string?", "int": "int?", "bool": "bool?", **ENUMS,
     "list": "IReadOnlyList<string>", "dict": "IReadOnlyDictionary<string, string>", "env": "IReadOnlyDictionary<string, string?>",
 }
 DEFAULTS = {"list": " = [];", "dict": " = KoCollections.EmptyMap<string>();", "env": " = KoCollections.EmptyMap<string?>();"}
@@ -134,7 +142,7 @@ def extensions(out):
                 out.append(f"    public static T {sig} where T : {name}")
                 out.append(f"        => (T)({cast} with {{ {p} = {body} }});")
                 out.append("")
-            if kind in ("str", "secret", "int"):
+            if kind in ("str", "secret", "int") or kind in ENUMS:
                 t = TYPES[kind]
                 m(f"Sets {ref}.", f"Set{p}<T>({ts}, {t} {camel(p)})", camel(p))
                 m(f"Resets {ref} to unset.", f"Reset{p}<T>({ts})", "null")
