@@ -62,7 +62,7 @@ public sealed partial class KoEngine
         // .ko.yaml builds[]: each entry's dir + main resolved with go list (one call per distinct dir), as ko does;
         // a pattern naming an entry's import path is listed and built in the entry's dir (multi-module repositories).
         var entries = plan.Config.Builds.Count > 0 ? await ResolveBuildEntriesAsync(go, plan, cancellationToken).ConfigureAwait(false) : new Dictionary<string, KoBuildConfig>();
-        var patterns = plan.ImportPaths;
+        var patterns = await go.ExpandWildcardsAsync(plan.WorkingDirectory, plan.ImportPaths, cancellationToken).ConfigureAwait(false);
 
         // go list and the go builds overlap when no setting depends on the import path: builds start from the
         // patterns as given while go list checks that each is a package main; a bad path cancels the builds.

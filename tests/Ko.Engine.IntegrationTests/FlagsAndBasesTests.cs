@@ -94,4 +94,21 @@ public sealed class FlagsAndBasesTests : IDisposable
             await Tools.RunAsync("skopeo", ["inspect", $"oci:{layout}:{name}:latest"]);
         }
     }
+
+    [Fact]
+    public async Task A_wildcard_builds_every_main_package_it_matches_and_nothing_else()
+    {
+        Directory.CreateDirectory(Path.Combine(_src, "cmd", "second"));
+        File.WriteAllText(Path.Combine(_src, "cmd", "second", "main.go"), "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"second\") }\n");
+        Directory.CreateDirectory(Path.Combine(_src, "lib"));
+        File.WriteAllText(Path.Combine(_src, "lib", "lib.go"), "package lib\n\nfunc Answer() int { return 42 }\n");
+        var run = await Repo.KoAsync(_env, "build", "./...", "-C", _src, "--push=false", "--platform", "linux/amd64", "-B");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["ko.local/hello", "ko.local/second"], run.References.Select(r => r.Split('@')[0]).Order(StringComparer.Ordinal));
+
+        var none = await Repo.KoAsync(_env, "build", "./lib/...", "-C", _src, "--push=false", "--platform", "linux/amd64");
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("KO2002", none.Stderr);
+        Assert.Contains("no package main", none.Stderr);
+    }
 }

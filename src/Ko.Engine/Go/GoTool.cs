@@ -121,6 +121,38 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
         }
     }
 
+    /// <summary>
+    /// Expands patterns with <c>...</c> (as ko does for <c>ko build ./...</c>) into the import paths of the
+    /// <c>package main</c>s they match, in go list's order; other patterns are kept as given. One go list call for
+    /// all wildcard patterns, and none when there are none.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ExpandWildcardsAsync(string workingDirectory, IReadOnlyList<string> patterns, CancellationToken cancellationToken)
+    {
+        var wildcards = patterns.Where(p => p.Contains("...", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+        if (wildcards.Count == 0)
+        {
+            return patterns;
+        }
+
+        var args = new List<string> { "list", "-find", "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}{{end}}" };
+        args.AddRange(wildcards);
+        var result = await RunAsync(workingDirectory, args, environment, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new KoException(KoErrorCodes.PackageNotFound, $"go list could not expand {string.Join(" ", wildcards)} in {workingDirectory}:\n{result.StandardError.Trim()}");
+        }
+
+        var mains = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (mains.Length == 0)
+        {
+            throw new KoException(KoErrorCodes.PackageNotFound, $"{string.Join(" ", wildcards)} matches no package main in {workingDirectory}: ko builds commands only.");
+        }
+
+        var expanded = patterns.Where(p => !p.Contains("...", StringComparison.Ordinal)).Concat(mains).Distinct(StringComparer.Ordinal).ToList();
+        logger.LogDebug("{Patterns} expanded to {ImportPaths}", string.Join(" ", wildcards), string.Join(" ", mains));
+        return expanded;
+    }
+
     /// <summary><c>go env -json</c> as a dictionary (for <c>{{.GoEnv.X}}</c> templates).</summary>
     public async Task<IReadOnlyDictionary<string, string>> EnvAsync(string workingDirectory, CancellationToken cancellationToken)
     {
