@@ -150,7 +150,7 @@ public sealed class FluentExtensionTests
                 : Nullable.GetUnderlyingType(t) is { IsEnum: true } e ? Enum.GetValues(e).GetValue(0)!
                 : t == typeof(IReadOnlyList<string>) ? new[] { "a", "b" }
                 : t == typeof(IReadOnlyDictionary<string, string>) ? new Dictionary<string, string> { ["a"] = "1", ["b"] = "2" }
-                : t == typeof(IReadOnlyDictionary<string, string?>) ? new Dictionary<string, string?> { ["a"] = "1", ["b"] = "2" }
+                : t == typeof(IReadOnlyDictionary<string, string?>) ? (object)new Dictionary<string, string?> { ["a"] = "1", ["b"] = "2" }
                 : throw new InvalidOperationException($"no sample value for {concrete.Name}.{property.Name} ({t})");
             property.SetValue(settings, value);
         }
