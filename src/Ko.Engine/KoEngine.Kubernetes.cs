@@ -241,7 +241,7 @@ public sealed partial class KoEngine
         {
             run = await Cli.Wrap(kubectl)
                 .WithArguments(args)
-                .WithEnvironmentVariables(environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value))
+                .WithEnvironmentVariables(Util.ChildProcesses.ExactEnvironment(environment))
                 .WithStandardInputPipe(PipeSource.FromString(text))
                 .WithValidation(CommandResultValidation.None)
                 .ExecuteBufferedAsync(cancellationToken)

@@ -137,7 +137,7 @@ internal static class BuildInfoReader
 
         var result = await Cli.Wrap(goPath())
             .WithArguments(["version", "-m", binary])
-            .WithEnvironmentVariables(environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value))
+            .WithEnvironmentVariables(Util.ChildProcesses.ExactEnvironment(environment))
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync(cancellationToken)
             .ConfigureAwait(false);

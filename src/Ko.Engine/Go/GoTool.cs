@@ -189,18 +189,8 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
 
     private async Task<BufferedCommandResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> env, CancellationToken cancellationToken)
     {
-        // The process gets exactly the given environment: variables of this process that the caller's environment
-        // lacks are removed, so a host (Cake, NUKE) decides what Go sees.
-        var effective = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-        {
-            effective[(string)e.Key] = null;
-        }
-
-        foreach (var (k, v) in env)
-        {
-            effective[k] = v;
-        }
+        // The process gets exactly the given environment, so a host (Cake, NUKE) decides what Go sees.
+        var effective = Util.ChildProcesses.ExactEnvironment(env);
 
         try
         {

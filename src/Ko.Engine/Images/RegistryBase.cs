@@ -231,7 +231,7 @@ internal sealed class RegistryBase : BaseImage
             return bytes;
         }
 
-        ContentStore.TryDelete(path);
+        Util.FileSystem.TryDelete(path);
         return null;
     }
 }

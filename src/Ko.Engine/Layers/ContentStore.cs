@@ -80,7 +80,7 @@ internal sealed class ContentStore
 
         if (!ok)
         {
-            TryDelete(path);
+            Util.FileSystem.TryDelete(path);
         }
 
         return ok;
@@ -102,17 +102,4 @@ internal sealed class ContentStore
         return Path.Combine(home, ".cache", "ko");
     }
 
-    internal static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }

@@ -53,7 +53,7 @@ internal static class LayerWriter
         }
         catch
         {
-            ContentStore.TryDelete(temp);
+            Util.FileSystem.TryDelete(temp);
             throw;
         }
     }
@@ -85,7 +85,7 @@ internal sealed class LayerCache(ContentStore store)
             var size = root.GetProperty("size").GetInt64();
             if (!await store.VerifyAsync(digest, size, cancellationToken).ConfigureAwait(false))
             {
-                ContentStore.TryDelete(entryPath);
+                Util.FileSystem.TryDelete(entryPath);
                 return null;
             }
 
@@ -93,7 +93,7 @@ internal sealed class LayerCache(ContentStore store)
         }
         catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
         {
-            ContentStore.TryDelete(entryPath);
+            Util.FileSystem.TryDelete(entryPath);
             return null;
         }
     }

@@ -24,12 +24,12 @@ internal static class AtomicOutput
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
+            Util.FileSystem.TryDelete(temp);
             throw new KoException(KoErrorCodes.OutputNotWritable, $"cannot write {full}: {ex.Message}. Choose a writable location.", ex);
         }
         catch
         {
-            TryDelete(temp);
+            Util.FileSystem.TryDelete(temp);
             throw;
         }
     }
@@ -49,24 +49,4 @@ internal static class AtomicOutput
         return dir;
     }
 
-    public static void TryDelete(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-            else
-            {
-                File.Delete(path);
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }

@@ -67,7 +67,7 @@ internal sealed class DaemonPublisher(ContentStore store, IReadOnlyDictionary<st
         }
         finally
         {
-            AtomicOutput.TryDelete(archive);
+            Util.FileSystem.TryDelete(archive);
         }
 
         foreach (var b in built)
@@ -137,16 +137,7 @@ internal sealed class DaemonPublisher(ContentStore store, IReadOnlyDictionary<st
     private async Task<BufferedCommandResult> RunAsync(Tool tool, IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
         // The tool gets exactly the caller's environment: variables of this process the caller's lacks are removed.
-        var effective = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry e in System.Environment.GetEnvironmentVariables())
-        {
-            effective[(string)e.Key] = null;
-        }
-
-        foreach (var (k, v) in environment)
-        {
-            effective[k] = v;
-        }
+        var effective = Util.ChildProcesses.ExactEnvironment(environment);
 
         var all = tool.GlobalArgs.Concat(args).ToList();
         logger.LogDebug("{Tool} {Arguments}", tool.Path, string.Join(' ', all));

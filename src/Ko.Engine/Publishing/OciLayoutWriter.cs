@@ -62,7 +62,7 @@ internal static class OciLayoutWriter
             }
             catch
             {
-                AtomicOutput.TryDelete(temp);
+                Util.FileSystem.TryDelete(temp);
                 throw;
             }
         }
@@ -177,7 +177,7 @@ internal static class OciLayoutWriter
             }
             catch
             {
-                AtomicOutput.TryDelete(temp);
+                Util.FileSystem.TryDelete(temp);
                 throw;
             }
         }

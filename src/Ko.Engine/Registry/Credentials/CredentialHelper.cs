@@ -83,13 +83,7 @@ internal static class CredentialHelper
         {
             return await Cli.Wrap(path)
                 .WithArguments([verb])
-                .WithEnvironmentVariables(env =>
-                {
-                    foreach (var (k, v) in environment)
-                    {
-                        env.Set(k, v);
-                    }
-                })
+                .WithEnvironmentVariables(Util.ChildProcesses.ExactEnvironment(environment))
                 .WithStandardInputPipe(PipeSource.FromString(input, Encoding.UTF8))
                 .WithValidation(CommandResultValidation.None)
                 .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, timeout.Token)
