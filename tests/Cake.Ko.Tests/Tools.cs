@@ -4,19 +4,6 @@ namespace Cake.Ko.Tests;
 /// <summary>Finds the real tools the tests use, and fails loudly when one is missing.</summary>
 public static class Tools
 {
-    public static string Require(string name)
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/usr/bin", "/sbin", "/usr/share/dotnet"]))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"prerequisite '{name}' is not installed: run ./test.sh, which installs go, docker-registry and skopeo.");
-    }
+    public static string Require(string name) => ToolPath.Require(name);
 }
 

@@ -8,20 +8,7 @@ namespace Ko.Engine.IntegrationTests;
 /// <summary>Finds the real tools the integration tests use, and fails loudly when one is missing.</summary>
 public static class Tools
 {
-    public static string Require(string name)
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/usr/bin", "/sbin"]))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"prerequisite '{name}' is not installed: run ./test.sh, which installs go, docker-registry, skopeo, umoci, podman and runc.");
-    }
+    public static string Require(string name) => ToolPath.Require(name);
 
     public static async Task<BufferedCommandResult> RunAsync(string tool, IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? env = null, bool check = true)
     {

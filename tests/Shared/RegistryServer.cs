@@ -46,23 +46,10 @@ public sealed class RegistryServer : IAsyncDisposable
         return server;
     }
 
-    private static string Binary()
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/bin", "/usr/sbin"]))
-        {
-            var candidate = Path.Combine(dir, "docker-registry");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("prerequisite 'docker-registry' is not installed: run ./test.sh, which installs it (apt-get install docker-registry).");
-    }
 
     private async Task InitializeAsync(string? tlsCert, string? tlsKey, string extraConfig)
     {
-        var binary = Binary();
+        var binary = ToolPath.Require("docker-registry");
         Port = FreePort();
         var storage = Path.Combine(_dir, "storage");
         Directory.CreateDirectory(storage);
