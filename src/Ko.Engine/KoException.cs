@@ -65,6 +65,14 @@ public static class KoErrorCodes
     public const string AuthenticationFailed = "KO3004";
     /// <summary>Loading an image into the local docker or podman (<c>--local</c>, a <c>ko.local</c> repository) failed; the message names the tool and carries its error output.</summary>
     public const string DaemonLoadFailed = "KO3005";
+    /// <summary>A registry or its token service did not answer (or stopped sending) within a timeout; the message names the host, what did not answer, and the <c>KO_REGISTRY_*_TIMEOUT_MS</c> variable to raise.</summary>
+    public const string RegistryTimeout = "KO3006";
+    /// <summary>A registry or token-service answer that is read into memory is larger than its limit; the message names the host and the limit.</summary>
+    public const string ResponseTooLarge = "KO3007";
+    /// <summary>A registry redirected to something ko does not follow: a scheme other than http/https, HTTPS to plain HTTP, or a <c>Location</c> that is not a URL; the message names the registry and the target's scheme.</summary>
+    public const string RedirectRefused = "KO3008";
+    /// <summary>A host other than the registry (a redirect or upload target) asked for credentials; ko sends a registry's credentials only to that registry and its token service, so the message names the host that refused.</summary>
+    public const string CredentialsWithheld = "KO3009";
     /// <summary>A manifest is not valid YAML or JSON; the message names file:line:column.</summary>
     public const string InvalidManifest = "KO4001";
     /// <summary>A file or directory given with <c>-f</c> cannot be read.</summary>

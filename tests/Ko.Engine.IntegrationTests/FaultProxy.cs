@@ -29,17 +29,47 @@ public abstract record FaultAction
     /// </summary>
     public static FaultAction ResetAfter(long bytes, bool forward = false) => new ResetAction(bytes, forward);
 
+    /// <summary>Read the request, then say nothing at all until the proxy is disposed (a registry that hangs).</summary>
+    public static readonly FaultAction Hang = new HangAction();
+
+    /// <summary>
+    /// Answer with a status, headers and a body of <paramref name="length"/> bytes of <paramref name="fill"/> (its
+    /// Content-Length announced), sent one byte every <paramref name="interval"/>: a registry that trickles.
+    /// </summary>
+    public static FaultAction Trickle(int status, long length, TimeSpan interval, byte fill = (byte)'a', params (string Name, string Value)[] headers) =>
+        new TrickleAction(status, length, interval, fill, headers);
+
+    /// <summary>
+    /// Answer with a status and a body that never ends (no Content-Length, <c>Connection: close</c>): first
+    /// <paramref name="prefix"/>, then <c>a</c> for as long as the client reads (bounded by the proxy's I/O timeout).
+    /// </summary>
+    public static FaultAction Endless(int status, string prefix, params (string Name, string Value)[] headers) => new EndlessAction(status, prefix, headers);
+
     public sealed record ForwardAction : FaultAction;
 
     public sealed record RespondAction(int Status, (string Name, string Value)[] Headers) : FaultAction;
 
     public sealed record ResetAction(long Bytes, bool ToRegistry) : FaultAction;
+
+    public sealed record HangAction : FaultAction;
+
+    public sealed record TrickleAction(int Status, long Length, TimeSpan Interval, byte Fill, (string Name, string Value)[] Headers) : FaultAction;
+
+    public sealed record EndlessAction(int Status, string Prefix, (string Name, string Value)[] Headers) : FaultAction;
 }
 
-/// <summary>What happened to one request: the registry's status (0 when none came back) and what the proxy did.</summary>
+/// <summary>
+/// What happened to one request: the registry's status (0 when none came back), what the proxy did, and every
+/// request header as it arrived (so a test can prove on the wire which secrets reached this host).
+/// </summary>
 public sealed record FaultRecord(string Method, string Target, bool HadAuthorization, long ContentLength, FaultAction Action, int Status, DateTimeOffset At)
 {
     public string Path => Target.Split('?', 2)[0];
+
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The request line and every header, one per line, as received.</summary>
+    public string Wire => $"{Method} {Target}\n" + string.Join("\n", Headers.Select(h => $"{h.Key}: {h.Value}"));
 }
 
 /// <summary>
@@ -54,14 +84,19 @@ public sealed class FaultProxy : IAsyncDisposable
     private static readonly TimeSpan IoTimeout = TimeSpan.FromSeconds(60);
     private readonly TcpListener _listener;
     private readonly int _upstreamPort;
+    private readonly TimeSpan _ioTimeout;
     private readonly Func<FaultRequest, FaultAction> _rule;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private readonly List<FaultRecord> _records = [];
 
-    public FaultProxy(int upstreamPort, Func<FaultRequest, FaultAction> rule)
+    /// <param name="upstreamPort">The registry's port (0 for a proxy that only answers itself: a fake host).</param>
+    /// <param name="rule">What to do with each request.</param>
+    /// <param name="ioTimeout">How long one connection may live (60 s when not given); hangs end then.</param>
+    public FaultProxy(int upstreamPort, Func<FaultRequest, FaultAction> rule, TimeSpan? ioTimeout = null)
     {
         _upstreamPort = upstreamPort;
+        _ioTimeout = ioTimeout ?? IoTimeout;
         _rule = rule;
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
@@ -118,7 +153,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private async Task ServeAsync(TcpClient client)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        timeout.CancelAfter(IoTimeout);
+        timeout.CancelAfter(_ioTimeout);
         var ct = timeout.Token;
         try
         {
@@ -151,6 +186,38 @@ public sealed class FaultProxy : IAsyncDisposable
                             Record(request, action, respond.Status);
                             await WriteResponseAsync(downstream, respond, ct);
                             continue; // keep-alive: the client may send its next request on this connection
+
+                        case FaultAction.HangAction:
+                            await reader.DrainAsync(request.ContentLength, ct);
+                            Record(request, action, 0);
+                            await Task.Delay(Timeout.Infinite, ct);
+                            return;
+
+                        case FaultAction.TrickleAction trickle:
+                            await reader.DrainAsync(request.ContentLength, ct);
+                            Record(request, action, trickle.Status);
+                            await WriteHeadAsync(downstream, trickle.Status, trickle.Headers, $"Content-Length: {trickle.Length}\r\n", ct);
+                            for (var i = 0L; i < trickle.Length; i++)
+                            {
+                                await Task.Delay(trickle.Interval, ct);
+                                await downstream.WriteAsync(new[] { trickle.Fill }, ct);
+                                await downstream.FlushAsync(ct);
+                            }
+
+                            continue;
+
+                        case FaultAction.EndlessAction endless:
+                        {
+                            await reader.DrainAsync(request.ContentLength, ct);
+                            Record(request, action, endless.Status);
+                            await WriteHeadAsync(downstream, endless.Status, endless.Headers, "Connection: close\r\n", ct);
+                            await downstream.WriteAsync(Encoding.UTF8.GetBytes(endless.Prefix), ct);
+                            var filler = Enumerable.Repeat((byte)'a', 1 << 16).ToArray();
+                            while (true)
+                            {
+                                await downstream.WriteAsync(filler, ct);
+                            }
+                        }
 
                         case FaultAction.ResetAction reset:
                         {
@@ -203,7 +270,7 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         lock (_records)
         {
-            _records.Add(new FaultRecord(request.Method, request.Target, request.HasAuthorization, request.ContentLength, action, status, DateTimeOffset.UtcNow));
+            _records.Add(new FaultRecord(request.Method, request.Target, request.HasAuthorization, request.ContentLength, action, status, DateTimeOffset.UtcNow) { Headers = request.Headers });
         }
     }
 
@@ -285,8 +352,26 @@ public sealed class FaultProxy : IAsyncDisposable
         await downstream.FlushAsync(ct);
     }
 
+    private static async Task WriteHeadAsync(NetworkStream downstream, int status, (string Name, string Value)[] headers, string extra, CancellationToken ct)
+    {
+        var text = new StringBuilder();
+        text.Append(System.Globalization.CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\n");
+        foreach (var (name, value) in headers)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{name}: {value}\r\n");
+        }
+
+        text.Append(extra).Append("\r\n");
+        await downstream.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), ct);
+        await downstream.FlushAsync(ct);
+    }
+
     private static string ReasonPhrase(int status) => status switch
     {
+        200 => "OK",
+        202 => "Accepted",
+        201 => "Created",
+        401 => "Unauthorized",
         307 => "Temporary Redirect",
         429 => "Too Many Requests",
         500 => "Internal Server Error",

@@ -198,7 +198,7 @@ internal sealed class RegistryBase : BaseImage
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"registry {client.Host}: reading config {descriptor.Digest} from {repository} failed: {ex.Message}.", ex);
+            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"registry {client.Host}: reading config {descriptor.Digest} from {repository} failed: {NetworkErrors.Describe(ex)}.", ex);
         }
 
         await store.PutAsync(bytes, descriptor.Digest, cancellationToken).ConfigureAwait(false);

@@ -12,9 +12,18 @@ namespace Ko.Engine.Registry;
 /// pull,push otherwise). Tokens are cached by (realm, service, scopes) and attached up front to later requests that
 /// need the same scopes; a 401 despite a cached token fetches a fresh one, once. Credentials that are still refused
 /// end in <see cref="KoErrorCodes.AuthenticationFailed"/>, naming the host and the user, never the secret.
+/// <para>
+/// Credentials are bound to the registry they were configured for. They are attached, and challenges answered, only
+/// for requests to the registry's own origin (its host and port, never downgraded from HTTPS to HTTP); any other host
+/// (a redirect's or an upload location's) is spoken to anonymously and its 401 is returned as it is. A Bearer
+/// challenge from the registry itself names the token service that gets the credentials, as docker does, on any
+/// host, but never over plain HTTP when the registry speaks HTTPS: then the token is asked for anonymously.
+/// </para>
 /// </summary>
 internal sealed class AuthHandler(string host, RegistryOptions options) : DelegatingHandler
 {
+    private readonly Uri _origin = RegistryTransport.BaseAddress(host, options);
+
     private readonly Lazy<TokenClient> _tokens = new(() => new TokenClient(options), LazyThreadSafetyMode.ExecutionAndPublication);
     private readonly SemaphoreSlim _credentialGate = new(1, 1);
     private volatile AuthChallenge? _challenge;
@@ -50,9 +59,25 @@ internal sealed class AuthHandler(string host, RegistryOptions options) : Delega
             $"registry {registryHost} refused the credentials of {who} ({what}). {login} with the right password or token.");
     }
 
+    /// <summary>
+    /// True when <paramref name="uri"/> is the registry's own origin: the same host and port, and not plain HTTP for a
+    /// registry spoken to over HTTPS.
+    /// </summary>
+    internal bool IsRegistry(Uri uri) =>
+        string.Equals(uri.IdnHost, _origin.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && uri.Port == _origin.Port
+        && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && _origin.Scheme == Uri.UriSchemeHttp));
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri!;
+        if (!IsRegistry(uri))
+        {
+            // Another host: anonymous, whatever it answers.
+            request.Headers.Authorization = null;
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
         var scopes = RegistryScope.ForRequest(request.Method, uri);
         await AttachKnownAsync(request, scopes, cancellationToken).ConfigureAwait(false);
 
@@ -71,6 +96,7 @@ internal sealed class AuthHandler(string host, RegistryOptions options) : Delega
 
         _challenge = challenge;
         var credential = await GetCredentialAsync(cancellationToken).ConfigureAwait(false);
+        string? withheld = null;
         if (challenge.IsBasic)
         {
             var basic = Basic(credential);
@@ -86,6 +112,12 @@ internal sealed class AuthHandler(string host, RegistryOptions options) : Delega
         {
             var all = RegistryScope.Merge(challenge.Scope, scopes);
             var refused = request.Headers.Authorization is { Scheme: "Bearer" } sent ? sent.Parameter : null;
+            if (credential is not null && Downgrade(request.RequestUri!, challenge.Realm) is { } realm)
+            {
+                withheld = realm;
+                credential = null;
+            }
+
             var token = await _tokens.Value.GetAsync(challenge, all, refused, credential, Host, cancellationToken).ConfigureAwait(false);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
@@ -95,11 +127,23 @@ internal sealed class AuthHandler(string host, RegistryOptions options) : Delega
         if (retried.StatusCode == HttpStatusCode.Unauthorized && !RegistryScope.IsMount(uri))
         {
             retried.Dispose();
-            throw Rejected(Host, credential, $"{request.Method} {uri.AbsolutePath} answered 401 Unauthorized after authenticating");
+            var what = $"{request.Method} {uri.AbsolutePath} answered 401 Unauthorized after authenticating";
+            throw withheld is null ? Rejected(Host, credential, what) : PlainHttpRealm(Host, withheld, what);
         }
 
         return retried;
     }
+
+    /// <summary>The realm's authority when it is plain HTTP while the registry answered over HTTPS, else null.</summary>
+    internal static string? Downgrade(Uri registry, string? realm) =>
+        registry.Scheme == Uri.UriSchemeHttps && Uri.TryCreate(realm, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp
+            ? uri.Authority
+            : null;
+
+    /// <summary>The error when the credentials were withheld from a plain-HTTP token service and the registry then refused.</summary>
+    internal static KoException PlainHttpRealm(string registryHost, string realm, string what) => new(
+        KoErrorCodes.AuthenticationFailed,
+        $"registry {registryHost} requires authentication ({what}), but its token service {realm} is plain HTTP while the registry speaks HTTPS, and ko does not send credentials over plain HTTP. Ask the registry's operator to serve the token realm over https://.");
 
     protected override void Dispose(bool disposing)
     {

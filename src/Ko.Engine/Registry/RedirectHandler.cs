@@ -3,19 +3,38 @@ using System.Net;
 namespace Ko.Engine.Registry;
 
 /// <summary>
-/// Follows redirects itself (at most 10), so that <c>Authorization</c> never travels to another host: a redirect
-/// to a different scheme, host or port drops the header. 303 turns the request into a GET without a body.
+/// Follows redirects itself (at most 10), above <see cref="AuthHandler"/>, so that every hop passes through the
+/// credential check on its own URL: <c>Authorization</c> never travels to another host (it is dropped here too, and
+/// the auth handler answers challenges for the registry's own origin only). Only <c>http</c> and <c>https</c> targets
+/// are followed, never from HTTPS down to plain HTTP; anything else, or a <c>Location</c> that is not a URL, is
+/// <see cref="KoErrorCodes.RedirectRefused"/> naming the registry and the target's scheme. 303 turns the request into
+/// a GET without a body.
 /// </summary>
-internal sealed class RedirectHandler(RegistryOptions options) : DelegatingHandler
+internal sealed class RedirectHandler(string host, RegistryOptions options) : DelegatingHandler
 {
     private const int MaxRedirects = 10;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        for (var hops = 0; hops < MaxRedirects && IsRedirect(response.StatusCode) && response.Headers.Location is { } location; hops++)
+        for (var hops = 0; hops < MaxRedirects && IsRedirect(response.StatusCode); hops++)
         {
-            var target = location.IsAbsoluteUri ? location : new Uri(request.RequestUri!, location);
+            Uri? target;
+            try
+            {
+                target = Target(host, request, response);
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
+
+            if (target is null)
+            {
+                break;
+            }
+
             response.Dispose();
             if (!SameOrigin(request.RequestUri!, target))
             {
@@ -40,6 +59,47 @@ internal sealed class RedirectHandler(RegistryOptions options) : DelegatingHandl
         string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
         && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
         && a.Port == b.Port;
+
+    /// <summary>
+    /// Where a redirect leads, or null when it names no target at all (the 3xx is then the answer); a target ko does
+    /// not follow is a <see cref="KoException"/>.
+    /// </summary>
+    internal static Uri? Target(string registryHost, HttpRequestMessage request, HttpResponseMessage response)
+    {
+        var from = request.RequestUri!;
+        var what = $"registry {registryHost}: {request.Method} {from.AbsolutePath} was redirected";
+        Uri? target = null;
+        if (response.Headers.Location is { } location)
+        {
+            if (location.IsAbsoluteUri)
+            {
+                target = location;
+            }
+            else
+            {
+                _ = Uri.TryCreate(from, location, out target);
+            }
+        }
+
+        if (target is null)
+        {
+            return response.Headers.NonValidated.Contains("Location")
+                ? throw new KoException(KoErrorCodes.RedirectRefused, $"{what} with a Location header that is not a valid URL; the registry (or something in front of it) is broken.")
+                : null;
+        }
+
+        if (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new KoException(KoErrorCodes.RedirectRefused, $"{what} to a '{target.Scheme}' URL; ko follows only http and https redirects, so the registry (or something in front of it) is broken or hostile.");
+        }
+
+        if (from.Scheme == Uri.UriSchemeHttps && target.Scheme == Uri.UriSchemeHttp)
+        {
+            throw new KoException(KoErrorCodes.RedirectRefused, $"{what} from HTTPS down to plain HTTP ({target.Authority}); ko does not follow such redirects. Ask the registry's operator to redirect to https.");
+        }
+
+        return target;
+    }
 
     private static bool IsRedirect(HttpStatusCode status) => status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
 }

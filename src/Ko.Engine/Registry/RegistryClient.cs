@@ -16,7 +16,6 @@ namespace Ko.Engine.Registry;
 internal sealed class RegistryClient : IDisposable
 {
     private static readonly string[] ManifestAccept = [MediaTypes.OciManifest, MediaTypes.OciIndex, MediaTypes.DockerManifest, MediaTypes.DockerManifestList];
-    private const int MaxErrorBody = 4096;
     private const int MaxUploadSessions = 3;
     private const long DefaultChunkSize = 8 << 20;
     private const int MaxManifestBytes = 4 << 20;
@@ -24,6 +23,7 @@ internal sealed class RegistryClient : IDisposable
     private readonly HttpClient _http;
     private readonly Uri _base;
     private readonly IProgress<KoProgress>? _progress;
+    private readonly RegistryOptions _options;
 
     public RegistryClient(string host, RegistryOptions options)
     {
@@ -32,6 +32,7 @@ internal sealed class RegistryClient : IDisposable
         Host = host;
         _base = RegistryTransport.BaseAddress(host, options);
         _progress = options.Progress;
+        _options = options;
 
         // Layers can be large and slow to upload: no overall timeout; callers cancel through their token.
         _http = new HttpClient(RegistryTransport.CreateHandler(host, options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
@@ -173,8 +174,7 @@ internal sealed class RegistryClient : IDisposable
 
         using var response = await SendAsync(request, operation, cancellationToken).ConfigureAwait(false);
         await EnsureAsync(response, HttpStatusCode.Accepted, operation, cancellationToken).ConfigureAwait(false);
-        var header = response.Headers.Location ?? location;
-        return header.IsAbsoluteUri ? header : new Uri(request.RequestUri!, header);
+        return UploadLocation(response, operation) ?? location;
     }
 
     private async Task FinishUploadAsync(Uri location, Digest digest, string operation, CancellationToken cancellationToken)
@@ -191,13 +191,54 @@ internal sealed class RegistryClient : IDisposable
         start.Content = new ByteArrayContent([]);
         using var response = await SendAsync(start, operation, cancellationToken).ConfigureAwait(false);
         await EnsureAsync(response, HttpStatusCode.Accepted, operation, cancellationToken).ConfigureAwait(false);
-        var header = response.Headers.Location
+        var location = UploadLocation(response, operation)
             ?? throw new KoException(KoErrorCodes.PushFailed, $"registry {Host}: {operation} returned 202 without a Location header; the registry does not follow the OCI distribution API.");
         long? minChunk = response.Headers.TryGetValues("OCI-Chunk-Min-Length", out var values)
             && long.TryParse(values.FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var min) && min > 0
             ? min
             : null;
-        return (header.IsAbsoluteUri ? header : new Uri(start.RequestUri!, header), minChunk);
+        return (location, minChunk);
+    }
+
+    /// <summary>
+    /// The upload session URL a response names (resolved against the URL that answered), or null when it names
+    /// none. Only http(s), and never HTTPS down to plain HTTP, else <see cref="KoErrorCodes.RedirectRefused"/>. It
+    /// may be on another host (storage behind the registry): that host gets the blob but never the credentials.
+    /// </summary>
+    private Uri? UploadLocation(HttpResponseMessage response, string operation)
+    {
+        var from = response.RequestMessage?.RequestUri ?? _base;
+        Uri? target = null;
+        if (response.Headers.Location is { } location)
+        {
+            if (location.IsAbsoluteUri)
+            {
+                target = location;
+            }
+            else
+            {
+                _ = Uri.TryCreate(from, location, out target);
+            }
+        }
+
+        if (target is null)
+        {
+            return response.Headers.NonValidated.Contains("Location")
+                ? throw new KoException(KoErrorCodes.RedirectRefused, $"registry {Host}: {operation}: the upload Location header is not a valid URL; the registry is broken.")
+                : null;
+        }
+
+        if (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new KoException(KoErrorCodes.RedirectRefused, $"registry {Host}: {operation}: the upload Location is a '{target.Scheme}' URL; ko uploads only over http and https, so the registry is broken or hostile.");
+        }
+
+        if (from.Scheme == Uri.UriSchemeHttps && target.Scheme == Uri.UriSchemeHttp)
+        {
+            throw new KoException(KoErrorCodes.RedirectRefused, $"registry {Host}: {operation}: the upload Location is plain HTTP ({target.Authority}) while the registry speaks HTTPS; ko does not send a blob there.");
+        }
+
+        return target;
     }
 
     /// <summary>
@@ -268,12 +309,15 @@ internal sealed class RegistryClient : IDisposable
         byte[] bytes;
         try
         {
-            bytes = await ReadLimitedAsync(response.Content, MaxManifestBytes, cancellationToken).ConfigureAwait(false)
-                ?? throw new KoException(code, $"registry {Host}: {operation}: the manifest is more than the {MaxManifestBytes} bytes a manifest may have.");
+            bytes = await ResponseBody.ReadAsync(response, MaxManifestBytes, _options, "a manifest", cancellationToken).ConfigureAwait(false);
+        }
+        catch (KoException ex) when (ex.Code is KoErrorCodes.ResponseTooLarge or KoErrorCodes.RegistryTimeout)
+        {
+            throw new KoException(ex.Code, $"registry {Host}: {operation}: {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            throw new KoException(code, $"registry {Host}: {operation} failed while reading the body: {ex.Message}.", ex);
+            throw new KoException(code, $"registry {Host}: {operation} failed while reading the body: {NetworkErrors.Describe(ex)}.", ex);
         }
 
         var digest = Digest.Sha256(bytes);
@@ -364,9 +408,13 @@ internal sealed class RegistryClient : IDisposable
             }
 
             await EnsureAsync(response, HttpStatusCode.Accepted, operation, cancellationToken).ConfigureAwait(false);
-            if (response.Headers.Location is { } location)
+            try
             {
-                session = location.IsAbsoluteUri ? location : new Uri(request.RequestUri!, location);
+                session = UploadLocation(response, operation);
+            }
+            catch (KoException)
+            {
+                // Not a session ko would talk to: nothing to cancel; the upload that follows opens its own.
             }
         }
 
@@ -405,23 +453,47 @@ internal sealed class RegistryClient : IDisposable
             }
 
             await EnsureAsync(response, HttpStatusCode.OK, operation, KoErrorCodes.PushFailed, cancellationToken).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (body.ConfigureAwait(false))
+            byte[] body;
+            try
             {
-                using var doc = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (doc.RootElement.TryGetProperty("tags", out var list) && list.ValueKind == JsonValueKind.Array)
-                {
-                    tags.AddRange(list.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!));
-                }
+                body = await ResponseBody.ReadAsync(response, ResponseBody.MaxTagListBytes, _options, "a page of the tag list", cancellationToken).ConfigureAwait(false);
+            }
+            catch (KoException ex) when (ex.Code is KoErrorCodes.ResponseTooLarge or KoErrorCodes.RegistryTimeout)
+            {
+                throw new KoException(ex.Code, $"registry {Host}: {operation}: {ex.Message}", ex);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            {
+                throw new KoException(KoErrorCodes.PushFailed, $"registry {Host}: {operation} failed while reading the body: {NetworkErrors.Describe(ex)}.", ex);
             }
 
+            tags.AddRange(ParseTags(body, $"registry {Host}: {operation}"));
             next = NextPage(response, request.RequestUri!);
         }
 
         return tags;
     }
 
-    /// <summary>The <c>rel="next"</c> target of a <c>Link</c> header, resolved against the request, or null.</summary>
+    /// <summary>The <c>tags</c> of a tag-list page; a body that is not such JSON is <see cref="KoErrorCodes.PushFailed"/>.</summary>
+    internal static IEnumerable<string> ParseTags(byte[] body, string where)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("tags", out var list) && list.ValueKind == JsonValueKind.Array
+                ? [.. list.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!)]
+                : [];
+        }
+        catch (JsonException ex)
+        {
+            throw new KoException(KoErrorCodes.PushFailed, $"{where}: the answer is not valid JSON ({ex.Message}); the registry is broken.", ex);
+        }
+    }
+
+    /// <summary>
+    /// The <c>rel="next"</c> target of a <c>Link</c> header, resolved against the request, or null (also when the
+    /// target is not an http(s) URL).
+    /// </summary>
     internal static Uri? NextPage(HttpResponseMessage response, Uri requestUri)
     {
         if (!response.Headers.TryGetValues("Link", out var links))
@@ -435,7 +507,9 @@ internal sealed class RegistryClient : IDisposable
             var close = link.IndexOf('>', StringComparison.Ordinal);
             if (open >= 0 && close > open && link.Contains("rel=\"next\"", StringComparison.OrdinalIgnoreCase))
             {
-                return new Uri(requestUri, link[(open + 1)..close]);
+                return Uri.TryCreate(requestUri, link[(open + 1)..close], out var next) && (next.Scheme == Uri.UriSchemeHttp || next.Scheme == Uri.UriSchemeHttps)
+                    ? next
+                    : null;
             }
         }
 
@@ -443,29 +517,6 @@ internal sealed class RegistryClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
-
-    /// <summary>Reads a whole body of at most <paramref name="limit"/> bytes; null when it is longer.</summary>
-    private static async Task<byte[]?> ReadLimitedAsync(HttpContent content, int limit, CancellationToken cancellationToken)
-    {
-        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                {
-                    return null;
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-
-            return buffer.ToArray();
-        }
-    }
 
     /// <summary>The upload location with <c>digest=</c> added to whatever query it already has.</summary>
     internal static Uri AppendDigest(Uri location, Digest digest)
@@ -532,14 +583,33 @@ internal sealed class RegistryClient : IDisposable
         {
             return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (Unwrap(ex) is { } inner)
         {
-            throw new KoException(code, $"registry {Host} ({_base.Scheme}): {operation} failed: {ex.Message}. Check that the registry is running and reachable.", ex);
+            // A failure of ours while sending a body (a blob read from another registry, a write that timed out).
+            throw inner is KoException ko ? ko : new KoException(KoErrorCodes.RegistryTimeout, $"registry {Host}: {operation}: {inner.Message}.", ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            throw new KoException(code, $"registry {Host} ({_base.Scheme}): {operation} failed: {NetworkErrors.Describe(ex)}. Check that the registry is running and reachable.", ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new KoException(code, $"registry {Host} ({_base.Scheme}): {operation} timed out. Check that the registry is running and reachable.", ex);
+            throw new KoException(KoErrorCodes.RegistryTimeout, $"registry {Host} ({_base.Scheme}): {operation} did not finish in time. Check that the registry is running and reachable, or raise {RegistryOptions.ResponseTimeoutVariable} if it is just slow.", ex);
         }
+    }
+
+    /// <summary>The KoException or timeout of ours inside <paramref name="exception"/>, if any.</summary>
+    private static Exception? Unwrap(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is KoException or RegistryTimeoutException)
+            {
+                return e;
+            }
+        }
+
+        return null;
     }
 
     private Task EnsureAsync(HttpResponseMessage response, HttpStatusCode expected, string operation, CancellationToken cancellationToken) =>
@@ -552,31 +622,22 @@ internal sealed class RegistryClient : IDisposable
             return;
         }
 
-        var body = string.Empty;
-        try
-        {
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                var buffer = new byte[MaxErrorBody];
-                var total = 0;
-                int read;
-                while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    total += read;
-                }
-
-                body = DescribeErrorBody(System.Text.Encoding.UTF8.GetString(buffer, 0, total));
-            }
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
-        {
-            // The status alone still says what went wrong.
-        }
-
+        var body = DescribeErrorBody(await ResponseBody.ReadErrorTextAsync(response, _options, cancellationToken).ConfigureAwait(false));
         var status = $"{(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd();
-        throw new KoException(
-            code,
-            $"registry {Host}: {operation} returned {status} (expected {(int)expected}){(body.Length > 0 ? ": " + body : string.Empty)}.");
+        var detail = body.Length > 0 ? ": " + body : string.Empty;
+        if (response.RequestMessage?.RequestUri is { } answered && !string.Equals(answered.Authority, _base.Authority, StringComparison.OrdinalIgnoreCase))
+        {
+            // Another host answered (a redirect's or an upload location's): name it, not the registry.
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                throw new KoException(
+                    KoErrorCodes.CredentialsWithheld,
+                    $"registry {Host}: {operation}: the registry sent the request on to another host, {answered.Authority}, which answered {status}. ko sends the credentials for {Host} only to {Host} and its token service, never to another host, so that host must allow the request without them; ask the registry's operator.");
+            }
+
+            throw new KoException(code, $"registry {Host}: {operation}: the registry sent the request on to {answered.Authority}, which returned {status} (expected {(int)expected}){detail}.");
+        }
+
+        throw new KoException(code, $"registry {Host}: {operation} returned {status} (expected {(int)expected}){detail}.");
     }
 }

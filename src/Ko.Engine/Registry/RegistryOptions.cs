@@ -52,4 +52,26 @@ internal sealed record RegistryOptions
 
     /// <summary>No request keeps retrying past this much time in all.</summary>
     public TimeSpan RetryBudget { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Establishing a connection (TCP and TLS) may take this long (<c>KO_REGISTRY_CONNECT_TIMEOUT_MS</c>).</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// From the end of a request to the response's headers, and for the whole of a small body read into memory
+    /// (manifests, tokens, tag lists, error texts), at most this long (<c>KO_REGISTRY_RESPONSE_TIMEOUT_MS</c>).
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The longest silence while a body streams either way (a blob download or upload), between two reads or writes
+    /// (<c>KO_REGISTRY_IDLE_TIMEOUT_MS</c>). Large blobs have no total limit, only this one.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Names of the variables that set the timeouts.</summary>
+    internal const string ConnectTimeoutVariable = "KO_REGISTRY_CONNECT_TIMEOUT_MS";
+
+    internal const string ResponseTimeoutVariable = "KO_REGISTRY_RESPONSE_TIMEOUT_MS";
+
+    internal const string IdleTimeoutVariable = "KO_REGISTRY_IDLE_TIMEOUT_MS";
 }

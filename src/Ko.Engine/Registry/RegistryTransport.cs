@@ -5,8 +5,10 @@ using System.Security.Cryptography.X509Certificates;
 namespace Ko.Engine.Registry;
 
 /// <summary>
-/// Builds the one HTTP pipeline per registry host that DESIGN.md describes:
-/// retry -> auth -> redirects -> (loopback TLS detection) -> <see cref="SocketsHttpHandler"/>. TLS is verified against
+/// Builds the one HTTP pipeline per registry host: retry -> redirects -> auth -> (loopback TLS detection) ->
+/// timeouts -> <see cref="SocketsHttpHandler"/>. Redirects sit above authentication so that each hop is checked on
+/// its own URL: the registry's credentials are attached, and its challenges answered, only for the registry's own
+/// origin (see <see cref="AuthHandler"/>); every other host is spoken to anonymously. TLS is verified against
 /// the system store and, when the run's environment names them, the CAs in <c>SSL_CERT_FILE</c> /
 /// <c>SSL_CERT_DIR</c>; an insecure run accepts any certificate.
 /// </summary>
@@ -15,24 +17,30 @@ internal static class RegistryTransport
     public static HttpMessageHandler CreateHandler(string host, RegistryOptions options)
     {
         var probe = !options.Insecure && RegistryClient.IsLoopback(host) ? new LoopbackTlsProbe() : null;
-        var sockets = new SocketsHttpHandler
+        HttpMessageHandler inner = new TimeoutHandler(options) { InnerHandler = CreateSockets(options) };
+        if (probe is not null)
         {
-            AllowAutoRedirect = false,
-            ConnectTimeout = TimeSpan.FromSeconds(30),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            AutomaticDecompression = DecompressionMethods.None,
-            SslOptions = CreateSslOptions(options),
-        };
+            inner = new LoopbackTlsHandler(probe, BaseAddress(host, options).Authority) { InnerHandler = inner };
+        }
 
-        HttpMessageHandler inner = probe is null ? sockets : new LoopbackTlsHandler(probe) { InnerHandler = sockets };
         return new RetryHandler(options)
         {
-            InnerHandler = new AuthHandler(host, options)
+            InnerHandler = new RedirectHandler(host, options)
             {
-                InnerHandler = new RedirectHandler(options) { InnerHandler = inner },
+                InnerHandler = new AuthHandler(host, options) { InnerHandler = inner },
             },
         };
     }
+
+    /// <summary>The sockets handler: no automatic redirects or decompression, the run's TLS trust and connect timeout.</summary>
+    internal static SocketsHttpHandler CreateSockets(RegistryOptions options) => new()
+    {
+        AllowAutoRedirect = false,
+        ConnectTimeout = options.ConnectTimeout,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AutomaticDecompression = DecompressionMethods.None,
+        SslOptions = CreateSslOptions(options),
+    };
 
     /// <summary><c>http://</c> for loopback hosts and insecure runs, <c>https://</c> otherwise.</summary>
     public static Uri BaseAddress(string host, RegistryOptions options) =>
@@ -142,14 +150,15 @@ internal static class RegistryTransport
     /// HTTP request was sent to HTTPS port" (nginx) switches this host to <c>https</c>, verified as any other, and
     /// the request is sent again. A plain server never receives TLS bytes, so nothing hangs on a handshake.
     /// </summary>
-    private sealed class LoopbackTlsHandler(LoopbackTlsProbe probe) : DelegatingHandler
+    private sealed class LoopbackTlsHandler(LoopbackTlsProbe probe, string authority) : DelegatingHandler
     {
         private const long MaxProbeBody = 64 * 1024;
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            // What was learnt about the registry says nothing about another host a redirect leads to.
             var uri = request.RequestUri!;
-            if (uri.Scheme != Uri.UriSchemeHttp || probe.State == 2)
+            if (uri.Scheme != Uri.UriSchemeHttp || probe.State == 2 || !string.Equals(uri.Authority, authority, StringComparison.OrdinalIgnoreCase))
             {
                 return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
@@ -195,7 +204,7 @@ internal static class RegistryTransport
                 var body = await answer.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 return body.Contains("HTTPS", StringComparison.OrdinalIgnoreCase);
             }
-            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            catch (Exception ex) when (ex is HttpRequestException or IOException or RegistryTimeoutException or KoException)
             {
                 return false;
             }

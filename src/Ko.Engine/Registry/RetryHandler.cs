@@ -38,9 +38,11 @@ internal sealed class RetryHandler : DelegatingHandler
     internal RegistryOptions Options { get; }
 
     /// <summary>
-    /// <paramref name="options"/> with the retry settings the environment overrides: <c>KO_REGISTRY_RETRY_ATTEMPTS</c>
-    /// (attempts per request, first try included) and <c>KO_REGISTRY_RETRY_INITIAL_MS</c> (the first retry's delay in
-    /// milliseconds). Meant for tests and for impatient CI; values that are not non-negative integers are ignored.
+    /// <paramref name="options"/> with the settings the environment overrides: <c>KO_REGISTRY_RETRY_ATTEMPTS</c>
+    /// (attempts per request, first try included), <c>KO_REGISTRY_RETRY_INITIAL_MS</c> (the first retry's delay in
+    /// milliseconds), and the timeouts <c>KO_REGISTRY_CONNECT_TIMEOUT_MS</c>, <c>KO_REGISTRY_RESPONSE_TIMEOUT_MS</c> and
+    /// <c>KO_REGISTRY_IDLE_TIMEOUT_MS</c> (milliseconds, 1 to 3,600,000). Values that are not non-negative integers
+    /// (or a timeout of 0) are ignored.
     /// </summary>
     internal static RegistryOptions FromEnvironment(RegistryOptions options)
     {
@@ -55,7 +57,25 @@ internal sealed class RetryHandler : DelegatingHandler
             options = options with { InitialDelay = TimeSpan.FromMilliseconds(Math.Min(initial, 600_000)) };
         }
 
+        if (Timeout(options.Environment, RegistryOptions.ConnectTimeoutVariable) is { } connect)
+        {
+            options = options with { ConnectTimeout = connect };
+        }
+
+        if (Timeout(options.Environment, RegistryOptions.ResponseTimeoutVariable) is { } response)
+        {
+            options = options with { ResponseTimeout = response };
+        }
+
+        if (Timeout(options.Environment, RegistryOptions.IdleTimeoutVariable) is { } idle)
+        {
+            options = options with { IdleTimeout = idle };
+        }
+
         return options;
+
+        static TimeSpan? Timeout(IReadOnlyDictionary<string, string?> env, string name) =>
+            Number(env, name) is { } ms && ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, 3_600_000)) : null;
 
         static long? Number(IReadOnlyDictionary<string, string?> env, string name) =>
             env.TryGetValue(name, out var text) && long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
@@ -181,6 +201,7 @@ internal sealed class RetryHandler : DelegatingHandler
     {
         // The caller's own cancellation is never retried; a timeout inside the stack is.
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        RegistryTimeoutException => true,
         HttpRequestException http => http.HttpRequestError is not (HttpRequestError.SecureConnectionError or HttpRequestError.UserAuthenticationError or HttpRequestError.ConfigurationLimitExceeded),
         IOException => true,
         _ => false,

@@ -10,7 +10,9 @@ namespace Ko.Engine.Registry.Auth;
 /// Gets Bearer tokens from a registry's token service (the Docker token flow): a GET with Basic credentials (or
 /// anonymous), or the OAuth2 POST with <c>grant_type=refresh_token</c> when the credential is an identity token.
 /// Tokens are cached by (realm, service, scopes) until shortly before they expire. The token service is called with
-/// its own <see cref="HttpClient"/>, outside the registry pipeline.
+/// its own <see cref="HttpClient"/>, outside the registry pipeline, with the run's connect, response and idle
+/// timeouts; its answer is read into memory up to <see cref="ResponseBody.MaxTokenBytes"/>. Redirects are followed
+/// within the token service's own origin only (a refresh token in a POST body must not follow one elsewhere).
 /// </summary>
 internal sealed class TokenClient : IDisposable
 {
@@ -20,17 +22,16 @@ internal sealed class TokenClient : IDisposable
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Expires)> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<string>> _inFlight = new(StringComparer.Ordinal);
+    private const int MaxRedirects = 5;
+
     private readonly TimeProvider _time;
+    private readonly RegistryOptions _options;
 
     public TokenClient(RegistryOptions options, TimeProvider? time = null)
     {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = TimeSpan.FromSeconds(30),
-            SslOptions = RegistryTransport.CreateSslOptions(options),
-            AllowAutoRedirect = true, // .NET drops Authorization when a redirect leaves the origin.
-        };
-        _http = new HttpClient(handler, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(60) };
+        _options = options;
+        var handler = new SameOriginRedirects { InnerHandler = new TimeoutHandler(options) { InnerHandler = RegistryTransport.CreateSockets(options) } };
+        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _time = time ?? TimeProvider.System;
     }
 
@@ -107,37 +108,56 @@ internal sealed class TokenClient : IDisposable
             ? RefreshTokenRequest(realm, challenge.Service, scopes, identityToken)
             : GetRequest(realm, challenge.Service, scopes, credential);
 
-        HttpResponseMessage response;
+        var service = $"registry {registryHost}: the token service {realm.Authority}";
+        using var response = await SendAsync(request, service, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            throw AuthHandler.Rejected(registryHost, credential, $"the token service {realm.Authority} answered {(int)response.StatusCode} {response.ReasonPhrase}");
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = await ResponseBody.ReadErrorTextAsync(response, _options, cancellationToken).ConfigureAwait(false);
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"{service} answered {(int)response.StatusCode} {response.ReasonPhrase}: {RegistryClient.DescribeErrorBody(error)}.");
+        }
+
+        byte[] body;
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            body = await ResponseBody.ReadAsync(response, ResponseBody.MaxTokenBytes, _options, "its token answer", cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"{service} broke off its answer: {ex.Message}.", ex);
+        }
+
+        var (token, expiresIn) = ParseTokenResponse(Encoding.UTF8.GetString(body))
+            ?? throw new KoException(KoErrorCodes.AuthenticationFailed, $"{service} answered without a token.");
+        _cache[Key(challenge, scopes)] = (token, _time.GetUtcNow() + expiresIn);
+        return token;
+    }
+
+    /// <summary>
+    /// Sends a token request, following redirects within the token service's origin only; network failures and
+    /// timeouts become sentences (<see cref="KoErrorCodes.AuthenticationFailed"/>, <see cref="KoErrorCodes.RegistryTimeout"/>).
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string service, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryTimeoutException ex)
+        {
+            throw new KoException(KoErrorCodes.RegistryTimeout, $"{service} did not answer: {ex.Message}.", ex);
         }
         catch (HttpRequestException ex)
         {
-            throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {registryHost}: the token service {realm.GetLeftPart(UriPartial.Authority)} could not be reached: {ex.Message}.", ex);
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"{service} could not be reached: {NetworkErrors.Describe(ex)}.", ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {registryHost}: the token service {realm.GetLeftPart(UriPartial.Authority)} did not answer in time.", ex);
-        }
-
-        using (response)
-        {
-            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            {
-                throw AuthHandler.Rejected(registryHost, credential, $"the token service {realm.GetLeftPart(UriPartial.Authority)} answered {(int)response.StatusCode} {response.ReasonPhrase}");
-            }
-
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {registryHost}: the token service {realm.GetLeftPart(UriPartial.Authority)} answered {(int)response.StatusCode} {response.ReasonPhrase}: {RegistryClient.DescribeErrorBody(body)}.");
-            }
-
-            var (token, expiresIn) = ParseTokenResponse(body)
-                ?? throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {registryHost}: the token service {realm.GetLeftPart(UriPartial.Authority)} answered without a token.");
-            _cache[Key(challenge, scopes)] = (token, _time.GetUtcNow() + expiresIn);
-            return token;
+            throw new KoException(KoErrorCodes.RegistryTimeout, $"{service} did not answer in time. Raise {RegistryOptions.ResponseTimeoutVariable} if it is just slow.", ex);
         }
     }
 
@@ -216,6 +236,46 @@ internal sealed class TokenClient : IDisposable
             new("scope", string.Join(' ', scopes)),
         };
         return new HttpRequestMessage(HttpMethod.Post, realm) { Content = new FormUrlEncodedContent(form) };
+    }
+
+    /// <summary>Follows a token service's redirects within its own origin; one elsewhere is an error.</summary>
+    private sealed class SameOriginRedirects : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var origin = request.RequestUri!;
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            for (var hops = 0; hops < MaxRedirects && (int)response.StatusCode is 301 or 302 or 303 or 307 or 308; hops++)
+            {
+                Uri? target;
+                try
+                {
+                    target = RedirectHandler.Target(origin.Authority, request, response);
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
+
+                if (target is null)
+                {
+                    return response;
+                }
+
+                response.Dispose();
+                if (!RedirectHandler.SameOrigin(origin, target))
+                {
+                    throw new KoException(KoErrorCodes.AuthenticationFailed, $"the token service {origin.Authority} redirected to another host ({target.Authority}); ko does not follow a token request elsewhere.");
+                }
+
+                request.RequestUri = target;
+
+                response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+
+            return response;
+        }
     }
 
     private static string Key(AuthChallenge challenge, IReadOnlyList<string> scopes) =>

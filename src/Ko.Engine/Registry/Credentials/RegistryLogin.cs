@@ -35,21 +35,25 @@ internal static class RegistryLogin
     /// <summary>GET <c>/v2/</c> with the credential; a refusal is <see cref="KoErrorCodes.AuthenticationFailed"/>.</summary>
     internal static async Task VerifyAsync(string host, RegistryCredential credential, RegistryOptions options, CancellationToken cancellationToken)
     {
-        var verifying = options with { Credentials = new FixedCredentials(credential) };
-        using var http = new HttpClient(RegistryTransport.CreateHandler(host, verifying), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(60) };
+        var verifying = RetryHandler.FromEnvironment(options with { Credentials = new FixedCredentials(credential) });
+        using var http = new HttpClient(RegistryTransport.CreateHandler(host, verifying), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         var uri = new Uri(RegistryTransport.BaseAddress(host, verifying), "v2/");
         HttpResponseMessage response;
         try
         {
             response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
+        catch (RegistryTimeoutException ex)
+        {
+            throw new KoException(KoErrorCodes.RegistryTimeout, $"registry {host}: cannot log in: {ex.Message}.", ex);
+        }
         catch (HttpRequestException ex)
         {
-            throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {host}: cannot log in, the registry could not be reached: {ex.Message}.", ex);
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {host}: cannot log in, the registry could not be reached: {NetworkErrors.Describe(ex)}.", ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {host}: cannot log in, the registry did not answer in time.", ex);
+            throw new KoException(KoErrorCodes.RegistryTimeout, $"registry {host}: cannot log in, the registry did not answer in time. Raise {RegistryOptions.ResponseTimeoutVariable} if it is just slow.", ex);
         }
 
         using (response)
