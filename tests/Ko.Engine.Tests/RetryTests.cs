@@ -350,6 +350,29 @@ public class RetryTests
         Assert.Equal(new RegistryOptions().InitialDelay, untouched.InitialDelay);
     }
 
+    [Fact]
+    public void The_environment_sets_the_connect_response_and_idle_timeouts_and_bad_values_keep_the_defaults()
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["KO_REGISTRY_CONNECT_TIMEOUT_MS"] = "1500",
+            ["KO_REGISTRY_RESPONSE_TIMEOUT_MS"] = "2500",
+            ["KO_REGISTRY_IDLE_TIMEOUT_MS"] = "99999999999",
+        };
+        var options = RetryHandler.FromEnvironment(new RegistryOptions { Environment = env });
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), options.ConnectTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), options.ResponseTimeout);
+        Assert.Equal(TimeSpan.FromHours(1), options.IdleTimeout);
+
+        var defaults = new RegistryOptions();
+        Assert.Equal((TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(60)), (defaults.ConnectTimeout, defaults.ResponseTimeout, defaults.IdleTimeout));
+        var untouched = RetryHandler.FromEnvironment(new RegistryOptions
+        {
+            Environment = new Dictionary<string, string?> { ["KO_REGISTRY_CONNECT_TIMEOUT_MS"] = "0", ["KO_REGISTRY_RESPONSE_TIMEOUT_MS"] = "-5", ["KO_REGISTRY_IDLE_TIMEOUT_MS"] = "1m" },
+        });
+        Assert.Equal((defaults.ConnectTimeout, defaults.ResponseTimeout, defaults.IdleTimeout), (untouched.ConnectTimeout, untouched.ResponseTimeout, untouched.IdleTimeout));
+    }
+
     /// <summary>An inner handler that answers from a script, one entry per call, and records what it returned.</summary>
     private sealed class FakeInnerHandler(Func<HttpRequestMessage, Task<HttpResponseMessage>>[] answers) : HttpMessageHandler
     {

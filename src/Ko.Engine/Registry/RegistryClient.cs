@@ -355,7 +355,7 @@ internal sealed class RegistryClient : IDisposable
         }
         catch (JsonException ex)
         {
-            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"{where}: the manifest is not valid JSON: {ex.Message}", ex);
+            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"{where}: the manifest is not valid JSON (at {JsonPosition(ex)}); the registry served something else.", ex);
         }
     }
 
@@ -486,9 +486,13 @@ internal sealed class RegistryClient : IDisposable
         }
         catch (JsonException ex)
         {
-            throw new KoException(KoErrorCodes.PushFailed, $"{where}: the answer is not valid JSON ({ex.Message}); the registry is broken.", ex);
+            throw new KoException(KoErrorCodes.PushFailed, $"{where}: the answer is not valid JSON (at {JsonPosition(ex)}); the registry is broken.", ex);
         }
     }
+
+    /// <summary>Where a JSON error is, in words (the runtime's message may be a resource key).</summary>
+    internal static string JsonPosition(JsonException ex) =>
+        $"line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}";
 
     /// <summary>
     /// The <c>rel="next"</c> target of a <c>Link</c> header, resolved against the request, or null (also when the

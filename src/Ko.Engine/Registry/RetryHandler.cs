@@ -207,12 +207,9 @@ internal sealed class RetryHandler : DelegatingHandler
         _ => false,
     };
 
-    // The exception's kind and message; never headers (the message of an HttpRequestException does not carry them).
-    private static string Describe(Exception ex)
-    {
-        var inner = ex.InnerException is { } i && i.Message != ex.Message ? $" ({i.Message})" : string.Empty;
-        return $"{ex.GetType().Name}: {ex.Message}{inner}";
-    }
+    // The exception's kind, what went wrong in our words, and the runtime's own text for a debug log (that text never
+    // carries headers).
+    private static string Describe(Exception ex) => $"{ex.GetType().Name}: {NetworkErrors.Describe(ex)} ({ex.Message})";
 }
 
 internal static class RetryLog
