@@ -313,6 +313,62 @@ public sealed class HostileRegistryTests : IClassFixture<RegistryFixture>, IDisp
     }
 
     [Fact]
+    public async Task A_build_whose_base_blobs_are_redirected_to_another_host_sends_the_config_json_secret_only_to_the_registry()
+    {
+        // A base image in the real registry, pushed there by ko itself.
+        var src = Repo.CopyHello(_dir.Combine("hello"));
+        var seed = await Repo.KoAsync(Repo.Environment(_dir.Combine("cache-seed"), new Dictionary<string, string?> { ["KO_DOCKER_REPO"] = $"{_registry.Host}/seed" }), "build", "-C", src, "--platform", "linux/amd64", ".");
+        Assert.True(seed.ExitCode == 0, seed.ToString());
+        var baseImage = Assert.Single(seed.References);
+
+        var deny = false;
+        await using var other = new FaultProxy(_registry.Port, r => r.Target.Contains("deny=1", StringComparison.Ordinal)
+            ? FaultAction.Respond(401, ("WWW-Authenticate", "Basic realm=\"storage\""))
+            : FaultAction.Forward);
+        await using var front = BasicFront(r => r.Method == "GET" && r.Path.Contains("/blobs/", StringComparison.Ordinal)
+            ? FaultAction.Respond(307, ("Location", $"http://{other.Host}{r.Path}{(deny ? "?deny=1" : string.Empty)}"))
+            : FaultAction.Forward);
+        var docker = _dir.Combine("docker");
+        Directory.CreateDirectory(docker);
+        await File.WriteAllTextAsync(Path.Combine(docker, "config.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            auths = new Dictionary<string, object> { [front.Host] = new { auth = BasicValue } },
+        }));
+        Dictionary<string, string?> Env(string cache) => Repo.Environment(_dir.Combine(cache), new Dictionary<string, string?>
+        {
+            ["KO_DOCKER_REPO"] = $"{front.Host}/app",
+            ["KO_DEFAULTBASEIMAGE"] = baseImage.Replace(_registry.Host, front.Host, StringComparison.Ordinal),
+            ["DOCKER_CONFIG"] = docker,
+            ["REGISTRY_AUTH_FILE"] = null,
+            ["XDG_RUNTIME_DIR"] = null,
+            ["KO_REGISTRY_RETRY_ATTEMPTS"] = "2",
+            ["KO_REGISTRY_RETRY_INITIAL_MS"] = "10",
+        });
+
+        // Storage that serves anonymously: the build works, and the storage host never saw the secret.
+        var run = await Repo.KoAsync(Env("cache-ok"), "build", "-C", src, "--platform", "linux/amd64", ".");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains(other.Records, r => r.Method == "GET" && r.Path.Contains("/blobs/", StringComparison.Ordinal) && r.Status == 200);
+
+        // Storage that asks for credentials: refused them, and the build says which host asked.
+        deny = true;
+        var denied = await Repo.KoAsync(Env("cache-deny"), "build", "-C", src, "--platform", "linux/amd64", ".");
+        Assert.True(denied.ExitCode == 1, denied.ToString());
+        Assert.Contains("KO3009", denied.Stderr, StringComparison.Ordinal);
+        Assert.Contains(other.Host, denied.Stderr, StringComparison.Ordinal);
+        Assert.Contains(other.Records, r => r.Target.Contains("deny=1", StringComparison.Ordinal));
+
+        // On the wire: the registry got the secret, the other host never did, and no output shows it.
+        Assert.Contains(front.Records, r => r.Headers.TryGetValue("Authorization", out var value) && value == "Basic " + BasicValue);
+        AssertNoSecretReached(other);
+        foreach (var output in new[] { run.Stdout, run.Stderr, denied.Stdout, denied.Stderr })
+        {
+            Assert.DoesNotContain(Password, output, StringComparison.Ordinal);
+            Assert.DoesNotContain(BasicValue, output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_refused_connection_is_a_sentence_of_ours_not_the_runtimes_message()
     {
         var host = $"127.0.0.1:{RegistryFixture.FreePort()}";
