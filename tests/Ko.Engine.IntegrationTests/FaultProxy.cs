@@ -32,6 +32,9 @@ public abstract record FaultAction
     /// <summary>Read the request, then say nothing at all until the proxy is disposed (a registry that hangs).</summary>
     public static readonly FaultAction Hang = new HangAction();
 
+    /// <summary>Read the request's head but none of its body, and say nothing: a registry that stops taking an upload.</summary>
+    public static readonly FaultAction Stall = new StallAction();
+
     /// <summary>
     /// Answer with a status, headers and a body of <paramref name="length"/> bytes of <paramref name="fill"/> (its
     /// Content-Length announced), sent one byte every <paramref name="interval"/>: a registry that trickles.
@@ -52,6 +55,8 @@ public abstract record FaultAction
     public sealed record ResetAction(long Bytes, bool ToRegistry) : FaultAction;
 
     public sealed record HangAction : FaultAction;
+
+    public sealed record StallAction : FaultAction;
 
     public sealed record TrickleAction(int Status, long Length, TimeSpan Interval, byte Fill, (string Name, string Value)[] Headers) : FaultAction;
 
@@ -189,6 +194,11 @@ public sealed class FaultProxy : IAsyncDisposable
 
                         case FaultAction.HangAction:
                             await reader.DrainAsync(request.ContentLength, ct);
+                            Record(request, action, 0);
+                            await Task.Delay(Timeout.Infinite, ct);
+                            return;
+
+                        case FaultAction.StallAction:
                             Record(request, action, 0);
                             await Task.Delay(Timeout.Infinite, ct);
                             return;

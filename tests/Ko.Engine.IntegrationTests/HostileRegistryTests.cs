@@ -232,6 +232,26 @@ public sealed class HostileRegistryTests : IClassFixture<RegistryFixture>, IDisp
     }
 
     [Fact]
+    public async Task A_registry_that_stops_taking_an_upload_ends_in_KO3006_after_the_idle_timeout()
+    {
+        await using var front = new FaultProxy(0, r => r.Method == "POST"
+            ? FaultAction.Respond(202, ("Location", "/v2/hostile/stall/blobs/uploads/s1"))
+            : FaultAction.Stall, TimeSpan.FromSeconds(30));
+        using var client = new RegistryClient(front.Host, Options(null, new Dictionary<string, string?>
+        {
+            ["KO_REGISTRY_IDLE_TIMEOUT_MS"] = "500",
+            ["KO_REGISTRY_RESPONSE_TIMEOUT_MS"] = "600000",
+        }));
+
+        // More than the loopback socket buffers hold, so the writes block once the server stops reading.
+        var payload = new byte[64 << 20];
+        var ko = await FailsAsync(ct => client.UploadBlobAsync("hostile/stall", Digest.Sha256(payload), payload.Length, _ => ValueTask.FromResult<Stream>(new MemoryStream(payload)), ct));
+        Assert.Equal("KO3006", ko.Code);
+        Assert.Contains(front.Host, ko.Message, StringComparison.Ordinal);
+        Assert.Contains("KO_REGISTRY_IDLE_TIMEOUT_MS", ko.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_blob_that_stops_arriving_ends_in_KO3006_after_the_idle_timeout()
     {
         await using var front = new FaultProxy(0, _ => FaultAction.Trickle(200, 100, TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(30));

@@ -22,6 +22,7 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
     {
         var target = request.RequestUri!.Authority;
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var writing = false;
         var original = request.Content;
         if (original is null)
         {
@@ -29,7 +30,20 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
         }
         else
         {
-            request.Content = new TimedRequestContent(original, options.IdleTimeout, target, () => timer.CancelAfter(options.ResponseTimeout));
+            // The sockets handler ignores the token of a body write; only the request's token aborts one. So each
+            // write arms the request's timer with the idle timeout, and the end of the body with the response timeout.
+            request.Content = new TimedRequestContent(original, new IdleWriteStream.Watch(
+                () =>
+                {
+                    writing = true;
+                    timer.CancelAfter(options.IdleTimeout);
+                },
+                () => timer.CancelAfter(Timeout.InfiniteTimeSpan),
+                () =>
+                {
+                    writing = false;
+                    timer.CancelAfter(options.ResponseTimeout);
+                }));
         }
 
         try
@@ -38,15 +52,15 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
             response.Content = new IdleTimeoutContent(response.Content, options.IdleTimeout, target);
             return response;
         }
-        catch (OperationCanceledException ex) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or IOException && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new RegistryTimeoutException(
+            throw writing
+                ? new RegistryTimeoutException(
+                    $"{target} took nothing of the request body for {Ms(options.IdleTimeout)} ms. Check that it is up and reachable, or raise {RegistryOptions.IdleTimeoutVariable} if it is just slow",
+                    ex)
+                : new RegistryTimeoutException(
                 $"{target} did not answer {request.Method} {request.RequestUri.AbsolutePath} within {Ms(options.ResponseTimeout)} ms. Check that it is up and reachable, or raise {RegistryOptions.ResponseTimeoutVariable} if it is just slow",
                 ex);
-        }
-        catch (HttpRequestException ex) when (ex.InnerException is RegistryTimeoutException timeout)
-        {
-            throw new RegistryTimeoutException(timeout.Message, ex);
         }
         finally
         {
@@ -60,16 +74,12 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
     private sealed class TimedRequestContent : HttpContent
     {
         private readonly HttpContent _inner;
-        private readonly TimeSpan _idle;
-        private readonly string _target;
-        private readonly Action _sent;
+        private readonly IdleWriteStream.Watch _watch;
 
-        public TimedRequestContent(HttpContent inner, TimeSpan idle, string target, Action sent)
+        public TimedRequestContent(HttpContent inner, IdleWriteStream.Watch watch)
         {
             _inner = inner;
-            _idle = idle;
-            _target = target;
-            _sent = sent;
+            _watch = watch;
             foreach (var header in inner.Headers.Where(h => !h.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)))
             {
                 Headers.TryAddWithoutValidation(header.Key, header.Value);
@@ -81,8 +91,8 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
-            await _inner.CopyToAsync(new IdleWriteStream(stream, _idle, _target), context, cancellationToken).ConfigureAwait(false);
-            _sent();
+            await _inner.CopyToAsync(new IdleWriteStream(stream, _watch), context, cancellationToken).ConfigureAwait(false);
+            _watch.Sent();
         }
 
         protected override bool TryComputeLength(out long length)
@@ -93,9 +103,12 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
         }
     }
 
-    /// <summary>Writes through to the connection; a write that does not complete within the idle timeout fails.</summary>
-    private sealed class IdleWriteStream(Stream inner, TimeSpan idle, string target) : Stream
+    /// <summary>Writes through to the connection, telling the watch when each write starts and ends.</summary>
+    private sealed class IdleWriteStream(Stream inner, IdleWriteStream.Watch watch) : Stream
     {
+        /// <summary>What a write starting, a write done and the whole body sent do to the request's timer.</summary>
+        public sealed record Watch(Action Writing, Action Wrote, Action Sent);
+
         public override bool CanRead => false;
 
         public override bool CanSeek => false;
@@ -116,26 +129,28 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
 
         public override void SetLength(long value) => throw new NotSupportedException();
 
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            watch.Writing();
+            inner.Write(buffer, offset, count);
+            watch.Wrote();
+        }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timer.CancelAfter(idle);
-            try
+            // Large writes go in slices, so "idle" means no progress for that long, not a slow 64 MB write.
+            for (var at = 0; at < buffer.Length; at += Slice)
             {
-                await inner.WriteAsync(buffer, timer.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new RegistryTimeoutException(
-                    $"{target} took nothing of the request body for {Ms(idle)} ms. Check that it is up and reachable, or raise {RegistryOptions.IdleTimeoutVariable} if it is just slow",
-                    ex);
+                watch.Writing();
+                await inner.WriteAsync(buffer.Slice(at, Math.Min(Slice, buffer.Length - at)), cancellationToken).ConfigureAwait(false);
+                watch.Wrote();
             }
         }
+
+        private const int Slice = 1 << 16;
     }
 
     /// <summary>The response body, read through an <see cref="IdleTimeoutStream"/>.</summary>
