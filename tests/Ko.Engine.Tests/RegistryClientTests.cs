@@ -79,6 +79,16 @@ public class RegistryClientTests
         Assert.Equal(expected, RegistryClient.NextPage(response, new Uri("http://r:5000/v2/a/tags/list"))?.ToString());
     }
 
+    [Theory]
+    [InlineData("{\"errors\":[{\"code\":\"DENIED\",\"message\":\"no\\u001b[2J\\u001b]0;pwned\\u0007 way\\r\\nError: fake\"}]}", "DENIED: no [2J ]0;pwned  way  Error: fake")]
+    [InlineData("plain\u001b[31mred\u009b text", "plain [31mred  text")]
+    public void Error_text_from_a_registry_cannot_carry_terminal_escapes_or_new_lines(string body, string expected) =>
+        Assert.Equal(expected, RegistryClient.DescribeErrorBody(body));
+
+    [Fact]
+    public void Error_text_from_a_registry_is_cut_at_500_characters() =>
+        Assert.Equal(new string('x', 500) + "…", RegistryClient.DescribeErrorBody(new string('x', 5000)));
+
     [Fact]
     public void A_tag_list_that_is_not_JSON_is_a_KoException_with_a_position_not_the_runtimes_text()
     {

@@ -533,7 +533,29 @@ internal sealed class RegistryClient : IDisposable
     }
 
     /// <summary>The registry's error text: the OCI error JSON's <c>errors[].message</c> when present, else the body.</summary>
+    /// <remarks>
+    /// The text comes from the server: control characters (terminal escapes, new lines) become spaces, and it is cut
+    /// at 500 characters, so a hostile registry cannot rewrite the user's terminal or flood the message.
+    /// </remarks>
     internal static string DescribeErrorBody(string body)
+    {
+        var text = DescribeErrorBodyCore(body);
+        var printable = new System.Text.StringBuilder(Math.Min(text.Length, 501));
+        foreach (var ch in text)
+        {
+            if (printable.Length == 500)
+            {
+                printable.Append('…');
+                break;
+            }
+
+            printable.Append(char.IsControl(ch) || ch is '\u2028' or '\u2029' ? ' ' : ch);
+        }
+
+        return printable.ToString().Trim();
+    }
+
+    private static string DescribeErrorBodyCore(string body)
     {
         body = body.Trim();
         if (body.Length == 0)
@@ -575,7 +597,7 @@ internal sealed class RegistryClient : IDisposable
             // Not JSON: the text itself is the best description there is.
         }
 
-        return body.Length > 500 ? body[..500] + "…" : body;
+        return body;
     }
 
     private Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string operation, CancellationToken cancellationToken) =>

@@ -20,7 +20,7 @@ internal static class RegistryTransport
         HttpMessageHandler inner = new TimeoutHandler(options) { InnerHandler = CreateSockets(options) };
         if (probe is not null)
         {
-            inner = new LoopbackTlsHandler(probe, BaseAddress(host, options).Authority) { InnerHandler = inner };
+            inner = new LoopbackTlsHandler(probe, BaseAddress(host, options).Authority, options) { InnerHandler = inner };
         }
 
         return new RetryHandler(options)
@@ -150,9 +150,9 @@ internal static class RegistryTransport
     /// HTTP request was sent to HTTPS port" (nginx) switches this host to <c>https</c>, verified as any other, and
     /// the request is sent again. A plain server never receives TLS bytes, so nothing hangs on a handshake.
     /// </summary>
-    private sealed class LoopbackTlsHandler(LoopbackTlsProbe probe, string authority) : DelegatingHandler
+    private sealed class LoopbackTlsHandler(LoopbackTlsProbe probe, string authority, RegistryOptions options) : DelegatingHandler
     {
-        private const long MaxProbeBody = 64 * 1024;
+        private const int MaxProbeBody = 64 * 1024;
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -200,8 +200,7 @@ internal static class RegistryTransport
                     return false;
                 }
 
-                await answer.Content.LoadIntoBufferAsync(MaxProbeBody, cancellationToken).ConfigureAwait(false);
-                var body = await answer.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                var body = System.Text.Encoding.UTF8.GetString(await ResponseBody.ReadAsync(answer, MaxProbeBody, options, "an answer to a plain-HTTP probe", cancellationToken).ConfigureAwait(false));
                 return body.Contains("HTTPS", StringComparison.OrdinalIgnoreCase);
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or RegistryTimeoutException or KoException)
