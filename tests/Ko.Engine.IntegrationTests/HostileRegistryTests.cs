@@ -389,6 +389,20 @@ public sealed class HostileRegistryTests : IClassFixture<RegistryFixture>, IDisp
     }
 
     [Fact]
+    public async Task A_registry_whose_certificate_is_not_trusted_is_a_sentence_that_says_what_to_set()
+    {
+        using var pki = new AuthPki(_dir.Combine("pki-untrusted"));
+        await using var registry = await RegistryServer.StartAsync(pki.ServerCertFile, pki.ServerKeyFile);
+        using var client = new RegistryClient(registry.Host, Options(null));
+
+        var ko = await FailsAsync(ct => client.BlobExistsAsync("hostile/tls", Digest.Sha256("x"u8.ToArray()), ct));
+        Assert.Equal("KO3002", ko.Code);
+        Assert.Contains(registry.Host, ko.Message, StringComparison.Ordinal);
+        Assert.Contains("TLS handshake failed", ko.Message, StringComparison.Ordinal);
+        Assert.Contains("SSL_CERT_FILE", ko.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_refused_connection_is_a_sentence_of_ours_not_the_runtimes_message()
     {
         var host = $"127.0.0.1:{RegistryFixture.FreePort()}";
