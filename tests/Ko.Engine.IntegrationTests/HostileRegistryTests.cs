@@ -228,6 +228,7 @@ public sealed class HostileRegistryTests : IClassFixture<RegistryFixture>, IDisp
         Assert.Equal("KO3006", ko.Code);
         Assert.Contains(front.Host, ko.Message, StringComparison.Ordinal);
         Assert.Contains("KO_REGISTRY_RESPONSE_TIMEOUT_MS", ko.Message, StringComparison.Ordinal);
+        Assert.Contains("tried 2 times", ko.Message, StringComparison.Ordinal);
         Assert.Equal(2, front.Records.Count(r => r.Method == "GET" && r.Path.EndsWith("/manifests/latest", StringComparison.Ordinal)));
     }
 

@@ -157,7 +157,7 @@ internal sealed class RetryHandler : DelegatingHandler
             var remaining = Options.RetryBudget - clock.Elapsed;
             if (attempt >= maxAttempts || remaining <= TimeSpan.Zero || lastTry)
             {
-                return GiveUp(response, error);
+                return GiveUp(response, error, attempt);
             }
 
             var wait = TimeSpan.FromMilliseconds(Ceiling(Options, attempt).TotalMilliseconds * _random());
@@ -186,11 +186,16 @@ internal sealed class RetryHandler : DelegatingHandler
         }
     }
 
-    private static HttpResponseMessage GiveUp(HttpResponseMessage? response, ExceptionDispatchInfo? error)
+    private static HttpResponseMessage GiveUp(HttpResponseMessage? response, ExceptionDispatchInfo? error, int attempts)
     {
         if (response is not null)
         {
             return response;
+        }
+
+        if (error!.SourceException is RegistryTimeoutException timeout && attempts > 1)
+        {
+            throw new RegistryTimeoutException($"{timeout.Message} (tried {attempts} times)", timeout);
         }
 
         error!.Throw();

@@ -298,7 +298,7 @@ internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string targ
 
     private KoException Silence() => new(
         KoErrorCodes.RegistryTimeout,
-        $"{target} sent nothing for {TimeoutHandler.Ms(idle)} ms in the middle of a response body (after {_read} bytes). Check that it is up and reachable, or raise {RegistryOptions.IdleTimeoutVariable} if it is just slow.");
+        $"the connection to {target} went silent: nothing arrived for {TimeoutHandler.Ms(idle)} ms in the middle of a response body (after {_read} bytes). Check that it is up and reachable, or raise {RegistryOptions.IdleTimeoutVariable} if it is just slow.");
 
     private IOException Broken(Exception ex) =>
         new($"the connection to {target} broke after {_read} bytes of a response body: {NetworkErrors.Describe(ex)}", ex);
