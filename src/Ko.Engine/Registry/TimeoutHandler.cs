@@ -36,14 +36,26 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
                 () =>
                 {
                     writing = true;
-                    timer.CancelAfter(options.IdleTimeout);
+                    Arm(options.IdleTimeout);
                 },
-                () => timer.CancelAfter(Timeout.InfiniteTimeSpan),
+                () => Arm(Timeout.InfiniteTimeSpan),
                 () =>
                 {
                     writing = false;
-                    timer.CancelAfter(options.ResponseTimeout);
+                    Arm(options.ResponseTimeout);
                 }));
+        }
+
+        // A body still being written when an early answer ends the exchange must not fail on the disposed timer.
+        void Arm(TimeSpan delay)
+        {
+            try
+            {
+                timer.CancelAfter(delay);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
         }
 
         try
