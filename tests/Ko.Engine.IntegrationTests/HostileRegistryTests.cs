@@ -285,6 +285,28 @@ public sealed class HostileRegistryTests : IClassFixture<RegistryFixture>, IDisp
     }
 
     [Fact]
+    public async Task A_config_blob_trickled_within_the_idle_timeout_ends_in_KO3006_and_a_negative_size_is_refused_before_asking()
+    {
+        await using var front = new FaultProxy(0, _ => FaultAction.Trickle(200, 5_000, TimeSpan.FromMilliseconds(100)), TimeSpan.FromSeconds(30));
+        using var client = new RegistryClient(front.Host, Options(null, new Dictionary<string, string?>
+        {
+            ["KO_REGISTRY_IDLE_TIMEOUT_MS"] = "1000",
+            ["KO_REGISTRY_RESPONSE_TIMEOUT_MS"] = "1000",
+        }));
+        var digest = Digest.Sha256("x"u8.ToArray());
+
+        var ko = await FailsAsync(ct => client.ReadSmallBlobAsync("hostile/config", digest, 5_000, 1 << 20, ct));
+        Assert.Equal("KO3006", ko.Code);
+        Assert.Contains(front.Host, ko.Message, StringComparison.Ordinal);
+        Assert.Contains("KO_REGISTRY_RESPONSE_TIMEOUT_MS", ko.Message, StringComparison.Ordinal);
+
+        var count = front.Records.Count;
+        var negative = await FailsAsync(ct => client.ReadSmallBlobAsync("hostile/config", digest, -1, 1 << 20, ct));
+        Assert.Equal("KO3003", negative.Code);
+        Assert.Equal(count, front.Records.Count);
+    }
+
+    [Fact]
     public async Task A_token_service_that_never_answers_ends_in_KO3006_naming_it()
     {
         await using var tokens = new FaultProxy(0, _ => FaultAction.Hang, TimeSpan.FromSeconds(30));

@@ -180,27 +180,7 @@ internal sealed class RegistryBase : BaseImage
             return cached;
         }
 
-        if (descriptor.Size > MaxConfigBytes)
-        {
-            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"registry {client.Host}: the config {descriptor.Digest} in {repository} claims {descriptor.Size} bytes, more than a config may have.");
-        }
-
-        byte[] bytes;
-        try
-        {
-            var stream = await client.GetBlobAsync(repository, descriptor.Digest, descriptor.Size, cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                using var buffer = new MemoryStream((int)descriptor.Size);
-                await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-                bytes = buffer.ToArray();
-            }
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
-        {
-            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"registry {client.Host}: reading config {descriptor.Digest} from {repository} failed: {NetworkErrors.Describe(ex)}.", ex);
-        }
-
+        var bytes = await client.ReadSmallBlobAsync(repository, descriptor.Digest, descriptor.Size, MaxConfigBytes, cancellationToken).ConfigureAwait(false);
         await store.PutAsync(bytes, descriptor.Digest, cancellationToken).ConfigureAwait(false);
         logger.LogDebug("Base config {Digest} fetched from {Host}/{Repository}", descriptor.Digest, client.Host, repository);
         return bytes;

@@ -389,6 +389,44 @@ internal sealed class RegistryClient : IDisposable
     }
 
     /// <summary>
+    /// A small blob (an image config) read whole into memory: streamed and verified as by
+    /// <see cref="GetBlobAsync"/>, at most <paramref name="limit"/> bytes, and all of it within the response timeout
+    /// (<see cref="KoErrorCodes.RegistryTimeout"/>), so a trickling registry cannot hold the run.
+    /// </summary>
+    public async Task<byte[]> ReadSmallBlobAsync(string repository, Digest digest, long size, int limit, CancellationToken cancellationToken)
+    {
+        var operation = $"reading blob {digest} from {repository}";
+        if (size < 0 || size > limit)
+        {
+            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"registry {Host}: {operation}: the descriptor claims {size} bytes, not between 0 and the {limit} such a blob may have.");
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.ResponseTimeout);
+        try
+        {
+            var stream = await GetBlobAsync(repository, digest, size, deadline.Token).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                using var buffer = new MemoryStream((int)size);
+                await stream.CopyToAsync(buffer, deadline.Token).ConfigureAwait(false);
+                return buffer.ToArray();
+            }
+        }
+        catch (OperationCanceledException ex) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new KoException(
+                KoErrorCodes.RegistryTimeout,
+                $"registry {Host}: {operation}: the {size} bytes did not all arrive within {TimeoutHandler.Ms(_options.ResponseTimeout)} ms. Check that it is up and reachable, or raise {RegistryOptions.ResponseTimeoutVariable} if it is just slow.",
+                ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"registry {Host}: {operation} failed: {NetworkErrors.Describe(ex)}.", ex);
+        }
+    }
+
+    /// <summary>
     /// Cross-repository mount: POST <c>/v2/REPO/blobs/uploads/?mount=DIGEST&amp;from=FROM</c>. True on 201 (the blob is
     /// now in <paramref name="repository"/>); false on 202, when the registry opened an upload session instead (that
     /// session is cancelled with a DELETE, best effort) and the caller must upload.
