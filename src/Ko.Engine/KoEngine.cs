@@ -41,6 +41,7 @@ public sealed partial class KoEngine
     {
         ArgumentNullException.ThrowIfNull(options);
         var plan = BuildPlan.Create(options);
+        ImportPaths.Validate(plan.ImportPaths); // data from YAML and command lines, before anything runs
         foreach (var warning in plan.Warnings)
         {
             _logger.LogWarning("{Warning}", warning);

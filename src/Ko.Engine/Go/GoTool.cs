@@ -50,7 +50,7 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
     private async Task<List<JsonElement>?> ListRawAsync(string workingDirectory, IReadOnlyList<string> patterns, CancellationToken cancellationToken)
     {
         // -find: identify the packages without loading their dependencies (the expensive part of go list).
-        var args = new List<string> { "list", "-find", "-e", "-json=ImportPath,Name,Dir,Error" };
+        var args = new List<string> { "list", "-find", "-e", "-json=ImportPath,Name,Dir,Error", "--" };
         args.AddRange(patterns);
         var result = await RunAsync(workingDirectory, args, environment, cancellationToken).ConfigureAwait(false);
         var packages = new List<JsonElement>();
@@ -111,6 +111,7 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
         args.AddRange(flags);
         args.Add("-o");
         args.Add(output);
+        args.Add("--"); // the package is data, never a flag (go 1.19+ reads everything after -- as packages)
         args.Add(importPath);
         logger.LogDebug("go {Arguments} ({Platform})", string.Join(' ', args), platform);
         var result = await RunAsync(workingDirectory, args, env, cancellationToken).ConfigureAwait(false);
@@ -134,7 +135,7 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             return patterns;
         }
 
-        var args = new List<string> { "list", "-find", "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}{{end}}" };
+        var args = new List<string> { "list", "-find", "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}{{end}}", "--" };
         args.AddRange(wildcards);
         var result = await RunAsync(workingDirectory, args, environment, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
