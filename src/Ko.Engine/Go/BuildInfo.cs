@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using CliWrap;
-using CliWrap.Buffered;
 
 namespace Ko.Engine.Go;
 
@@ -135,12 +133,7 @@ internal static class BuildInfoReader
             return direct;
         }
 
-        var result = await Cli.Wrap(goPath())
-            .WithArguments(["version", "-m", binary])
-            .WithEnvironmentVariables(Util.ChildProcesses.ExactEnvironment(environment))
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
-            .ConfigureAwait(false);
+        var result = await Util.ExternalProgram.RunAsync(GoTool.Start(goPath(), ["version", "-m", "--", binary], environment), cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new KoException(KoErrorCodes.BuildFailed, $"go version -m {binary} failed, so no SBOM can be made: {result.StandardError.Trim()}. Build with Go 1.18 or later, or pass --sbom=none.");

@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using CliWrap;
-using CliWrap.Buffered;
 using Ko.Engine.Oci;
+using Ko.Engine.Util;
 using Microsoft.Extensions.Logging;
 
 namespace Ko.Engine.Go;
@@ -188,26 +187,15 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
         return env;
     }
 
-    private async Task<BufferedCommandResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> env, CancellationToken cancellationToken)
-    {
+    private Task<ProgramResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> env, CancellationToken cancellationToken) =>
         // The process gets exactly the given environment, so a host (Cake, NUKE) decides what Go sees.
-        var effective = Util.ChildProcesses.ExactEnvironment(env);
+        ExternalProgram.RunAsync(Start(goPath, args, env) with { WorkingDirectory = workingDirectory }, cancellationToken);
 
-        try
-        {
-            return await Cli.Wrap(goPath)
-                .WithArguments(args)
-                .WithWorkingDirectory(workingDirectory)
-                .WithEnvironmentVariables(effective)
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync(cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new KoException(KoErrorCodes.GoNotFound, $"could not run '{goPath}': {ex.Message}. Install Go (on Debian: apt-get install golang-go) or point KO_GO_PATH at the go binary.", ex);
-        }
-    }
+    /// <summary>How to start go: exactly the given environment; a missing go is KO2001 with how to install it.</summary>
+    public static ProgramStart Start(string goPath, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> env) =>
+        new("go", goPath, args, ChildProcesses.ExactEnvironment(env), KoErrorCodes.GoNotFound, InstallAdvice);
+
+    private const string InstallAdvice = "Install Go (on Debian: apt-get install golang-go) or point KO_GO_PATH at the go binary.";
 
     /// <summary>Finds the go binary: <c>KO_GO_PATH</c>, else <c>go</c> on the PATH.</summary>
     public static string Locate(IReadOnlyDictionary<string, string?> environment)
@@ -227,6 +215,6 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             }
         }
 
-        throw new KoException(KoErrorCodes.GoNotFound, "go was not found on the PATH. Install Go (on Debian: apt-get install golang-go) or point KO_GO_PATH at the go binary.");
+        throw new KoException(KoErrorCodes.GoNotFound, "go was not found on the PATH. " + InstallAdvice);
     }
 }

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using Ko.Engine.Registry.Credentials;
+using Ko.Engine.Util;
+
+namespace Ko.Engine.Tests;
+
+/// <summary>The one runner for external programs, with /bin/sh as the program, and the names config.json may give to run.</summary>
+public sealed class ExternalProgramTests : IDisposable
+{
+    private readonly TempDir _dir = new("ko-program");
+
+    public void Dispose() => _dir.Dispose();
+
+    private static ProgramStart Sh(string script, IReadOnlyDictionary<string, string?>? env = null) =>
+        new("sh", "/bin/sh", ["-c", script], env ?? new Dictionary<string, string?>(), KoErrorCodes.GoNotFound, "Install sh.");
+
+    private string Executable(string relative, string content)
+    {
+        var path = _dir.WriteFile(relative, content);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    [Fact]
+    public async Task Output_error_exit_code_and_input_come_back()
+    {
+        var result = await ExternalProgram.RunAsync(Sh("read line; echo \"out $line\"; echo err >&2; exit 3") with { StandardInput = "hello\n" }, CancellationToken.None);
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal("out hello\n", result.StandardOutput);
+        Assert.Equal("err\n", result.StandardError);
+    }
+
+    [Fact]
+    public async Task Endless_output_stops_the_program_with_a_sentence_and_endless_errors_are_cut()
+    {
+        var ex = await Assert.ThrowsAsync<KoException>(() => ExternalProgram.RunAsync(Sh("yes") with { MaxOutputBytes = 1 << 20 }, CancellationToken.None));
+        Assert.Equal(KoErrorCodes.ProgramOutputTooLarge, ex.Code);
+        Assert.Contains("more than 1 MiB", ex.Message);
+
+        var result = await ExternalProgram.RunAsync(Sh("head -c 3000000 /dev/zero | tr '\\0' e >&2; echo done") with { MaxErrorBytes = 1000 }, CancellationToken.None);
+        Assert.Equal("done\n", result.StandardOutput);
+        Assert.StartsWith(new string('e', 1000), result.StandardError);
+        Assert.Contains("dropped", result.StandardError);
+    }
+
+    [Fact]
+    public async Task A_start_failure_is_reported_by_its_cause()
+    {
+        var missing = await Assert.ThrowsAsync<KoException>(() => ExternalProgram.RunAsync(Sh("true") with { Path = _dir.Combine("nope") }, CancellationToken.None));
+        Assert.Equal(KoErrorCodes.GoNotFound, missing.Code);
+        Assert.Contains("No such file or directory", missing.Message);
+        Assert.Contains("Install sh.", missing.Message);
+
+        var tooBig = await Assert.ThrowsAsync<KoException>(() => ExternalProgram.RunAsync(Sh("true", new Dictionary<string, string?> { ["BIG"] = new string('s', 200_000) }), CancellationToken.None));
+        Assert.Equal(KoErrorCodes.CommandLineTooLong, tooBig.Code);
+        Assert.Contains("variable BIG (200000 bytes)", tooBig.Message);
+        Assert.DoesNotContain("sssss", tooBig.Message);
+
+        var manyArgs = Enumerable.Range(0, 200_000).Select(i => "example.com/app/cmd/" + i).ToList();
+        var tooMany = await Assert.ThrowsAsync<KoException>(() => ExternalProgram.RunAsync(Sh("true") with { Arguments = ["-c", "true", .. manyArgs] }, CancellationToken.None));
+        Assert.Equal(KoErrorCodes.CommandLineTooLong, tooMany.Code);
+        Assert.Contains("200002 argument(s)", tooMany.Message);
+        Assert.Contains("fewer import paths", tooMany.Message);
+
+        var noDir = await Assert.ThrowsAsync<KoException>(() => ExternalProgram.RunAsync(Sh("true") with { WorkingDirectory = _dir.Combine("no-dir") }, CancellationToken.None));
+        Assert.Contains("working directory", noDir.Message);
+    }
+
+    [Fact]
+    public async Task Cancellation_kills_the_whole_tree_before_returning()
+    {
+        var pidFile = _dir.Combine("sleep.pid");
+        using var cts = new CancellationTokenSource();
+        var run = ExternalProgram.RunAsync(Sh($"sleep 300 & echo $! > '{pidFile}'; wait"), cts.Token);
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(pidFile) || new FileInfo(pidFile).Length == 0)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20));
+            await Task.Delay(20);
+        }
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.False(Running(pid), $"sleep {pid} outlived the cancelled run");
+    }
+
+    [Theory]
+    [InlineData("../../evil/run")]
+    [InlineData("/../../evil/run")]
+    [InlineData("x/../../../evil/run")]
+    [InlineData("..")]
+    [InlineData("-h")]
+    [InlineData("pass\nword")]
+    public async Task A_credential_helper_name_that_is_a_path_is_refused_and_nothing_runs(string name)
+    {
+        var marker = _dir.Combine("marker");
+        Directory.CreateDirectory(_dir.Combine("bin", "docker-credential-x"));
+        Directory.CreateDirectory(_dir.Combine("bin", "docker-credential-"));
+        Executable("evil/run", $"#!/bin/sh\necho ran > '{marker}'\n");
+        Executable("bin/docker-credential-..", $"#!/bin/sh\necho ran > '{marker}'\n");
+        _dir.WriteFile("docker/config.json", $$"""{ "credsStore": {{System.Text.Json.JsonSerializer.Serialize(name)}} }""");
+        var creds = new DockerCredentials(new Dictionary<string, string?> { ["DOCKER_CONFIG"] = _dir.Combine("docker"), ["PATH"] = _dir.Combine("bin") });
+        var ex = await Assert.ThrowsAsync<KoException>(async () => await creds.GetAsync("a.example", default));
+        Assert.Equal(KoErrorCodes.AuthenticationFailed, ex.Code);
+        Assert.Contains("not a credential helper name", ex.Message);
+        Assert.False(File.Exists(marker), $"credsStore '{name}' ran a program outside docker-credential-NAME on PATH");
+    }
+
+    [Fact]
+    public void Helper_names_docker_uses_are_accepted()
+    {
+        foreach (var name in new[] { "desktop", "osxkeychain", "ecr-login", "gcloud", "pass", "secretservice", "acr-env", "my_helper.v2" })
+        {
+            Assert.Null(CredentialHelper.Locate(name, new Dictionary<string, string?> { ["PATH"] = _dir.Path }));
+        }
+    }
+
+    private static bool Running(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}
