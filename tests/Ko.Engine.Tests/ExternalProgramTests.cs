@@ -129,3 +129,54 @@ public sealed class ExternalProgramTests : IDisposable
         }
     }
 }
+
+/// <summary>go's own output is read as data too: a fake go (a shell script) that answers with the wrong JSON gets a sentence, not a crash.</summary>
+public sealed class GoOutputTests : IDisposable
+{
+    private readonly TempDir _dir = new("ko-fakego");
+
+    public void Dispose() => _dir.Dispose();
+
+    private Go.GoTool FakeGo(string stdout)
+    {
+        _dir.WriteFile("out.txt", stdout);
+        var path = _dir.WriteFile("go", $"#!/bin/sh\ncat '{_dir.Combine("out.txt")}'\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new Go.GoTool(path, new Dictionary<string, string?> { ["PATH"] = "/usr/bin:/bin" }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    }
+
+    [Theory]
+    [InlineData("[1,2]")]
+    [InlineData("\"text\"")]
+    [InlineData("{\"ImportPath\": 5, \"Error\": \"not an object\"}")]
+    [InlineData("{\"ImportPath\": \"a\", \"Error\": {\"Err\": 7}}")]
+    [InlineData("{\"ImportPath\": \"a\"")]
+    [InlineData("not json")]
+    public async Task Go_list_output_of_the_wrong_shape_is_a_sentence(string output)
+    {
+        var ex = await Record.ExceptionAsync(() => FakeGo(output).ListAsync(_dir.Path, ["./x"], CancellationToken.None));
+        if (ex is not null)
+        {
+            Assert.IsType<KoException>(ex);
+        }
+    }
+
+    [Theory]
+    [InlineData("[1,2]")]
+    [InlineData("\"text\"")]
+    [InlineData("not json")]
+    [InlineData("{\"GOOS\": ")]
+    public async Task Go_env_output_of_the_wrong_shape_is_a_sentence(string output)
+    {
+        var ex = await Assert.ThrowsAsync<KoException>(() => FakeGo(output).EnvAsync(_dir.Path, CancellationToken.None));
+        Assert.Contains("go env -json", ex.Message);
+    }
+
+    [Fact]
+    public async Task Go_env_with_good_output_is_read()
+    {
+        var env = await FakeGo("{\"GOOS\": \"linux\", \"N\": 3}").EnvAsync(_dir.Path, CancellationToken.None);
+        Assert.Equal("linux", env["GOOS"]);
+        Assert.Equal("3", env["N"]);
+    }
+}

@@ -38,9 +38,9 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
         for (var i = 0; i < patterns.Count; i++)
         {
             var p = packages[i];
-            string Str(string name) => p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
-            string? error = p.TryGetProperty("Error", out var e) && e.TryGetProperty("Err", out var err) ? err.GetString() : null;
-            list.Add(new GoPackage(patterns[i], Str("ImportPath"), Str("Name"), Str("Dir"), error));
+            string Str(JsonElement o, string name) => o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
+            var error = p.TryGetProperty("Error", out var e) ? (e.ValueKind == JsonValueKind.Object ? Str(e, "Err") : e.GetRawText()) : null;
+            list.Add(new GoPackage(patterns[i], Str(p, "ImportPath"), Str(p, "Name"), Str(p, "Dir"), error));
         }
 
         return list;
@@ -59,6 +59,11 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             while (reader.Read())
             {
                 using var doc = JsonDocument.ParseValue(ref reader);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new JsonException($"a {doc.RootElement.ValueKind} where a package object belongs");
+                }
+
                 packages.Add(doc.RootElement.Clone());
             }
         }
@@ -162,8 +167,26 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             throw new KoException(KoErrorCodes.GoNotFound, $"go env -json failed in {workingDirectory}:\n{result.StandardError.Trim()}");
         }
 
-        using var doc = JsonDocument.Parse(result.StandardOutput);
-        return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText(), StringComparer.Ordinal);
+        try
+        {
+            using var doc = JsonDocument.Parse(result.StandardOutput);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new JsonException($"a {doc.RootElement.ValueKind} where an object belongs");
+            }
+
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                values[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+            }
+
+            return values;
+        }
+        catch (JsonException ex)
+        {
+            throw new KoException(KoErrorCodes.GoNotFound, $"go env -json in {workingDirectory} returned output that is not a JSON object ({ex.Message}). Check that KO_GO_PATH or PATH names a real go.", ex);
+        }
     }
 
     /// <summary>The GOOS/GOARCH/GOARM/GOAMD64 variables for a platform.</summary>
