@@ -180,3 +180,45 @@ public sealed class GoOutputTests : IDisposable
         Assert.Equal("3", env["N"]);
     }
 }
+
+/// <summary>The Go build ID note is read from binaries in the cache: a malformed note gives no ID, never an exception.</summary>
+public sealed class BuildIdNoteTests
+{
+    private static byte[] Note(uint nameSize, uint descSize, uint type, string name, string desc, bool little = true)
+    {
+        var bytes = new List<byte>();
+        foreach (var v in new[] { nameSize, descSize, type })
+        {
+            var b = BitConverter.GetBytes(v);
+            if (!little)
+            {
+                Array.Reverse(b);
+            }
+
+            bytes.AddRange(b);
+        }
+
+        bytes.AddRange(System.Text.Encoding.ASCII.GetBytes(name));
+        bytes.AddRange(System.Text.Encoding.ASCII.GetBytes(desc));
+        return [.. bytes];
+    }
+
+    [Fact]
+    public void A_note_in_either_byte_order_gives_the_id()
+    {
+        Assert.Equal("abc/def", Go.BuildInfoReader.DecodeBuildIdNote(Note(4, 7, 4, "Go\0\0", "abc/def")));
+        Assert.Equal("abc/def", Go.BuildInfoReader.DecodeBuildIdNote(Note(4, 7, 4, "Go\0\0", "abc/def", little: false)));
+    }
+
+    [Theory]
+    [InlineData(4u, 70u, "Go\0\0", "short")]
+    [InlineData(4u, 0u, "Go\0\0", "")]
+    [InlineData(4u, 0xffffffffu, "Go\0\0", "x")]
+    [InlineData(4u, 3u, "GNU\0", "abc")]
+    public void A_malformed_note_gives_no_id(uint nameSize, uint descSize, string name, string desc)
+    {
+        Assert.Null(Go.BuildInfoReader.DecodeBuildIdNote(Note(nameSize, descSize, 4, name, desc)));
+        Assert.Null(Go.BuildInfoReader.DecodeBuildIdNote([1, 2, 3]));
+        Assert.Null(Go.BuildInfoReader.DecodeBuildIdNote([]));
+    }
+}
