@@ -56,7 +56,8 @@ public sealed partial class KoEngine
 
         var store = new ContentStore(plan.CacheDirectory);
         var cache = new LayerCache(store);
-        var go = new GoTool(GoTool.Locate(plan.Environment), plan.Environment, _logger);
+        // go runs are recorded in the cache, and those a killed run left behind are stopped first.
+        var go = new GoTool(GoTool.Locate(plan.Environment), plan.Environment, _logger, Util.ChildRegistry.Open(Path.Combine(store.Root, "go", "running"), _logger));
         var templates = new TemplateContext(plan.Environment, plan.WorkingDirectory, plan.TemplateTime, ct => go.EnvAsync(plan.WorkingDirectory, ct));
         var clock = System.Diagnostics.Stopwatch.StartNew();
 

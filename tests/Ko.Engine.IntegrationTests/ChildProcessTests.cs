@@ -59,7 +59,7 @@ public sealed class ChildProcessTests : IDisposable
     {
         // A stand-in for go whose work is done by a grandchild, as go build's compile and link steps are.
         var pids = Directory.CreateDirectory(_dir.Combine("pids")).FullName;
-        var fakeGo = _dir.WriteFile("fake-go", $"#!/bin/sh\necho $$ > '{pids}/$$.sh'\nsleep 300 &\necho $! > '{pids}/$$.sleep'\nwait\n");
+        var fakeGo = _dir.WriteFile("fake-go", $"#!/bin/sh\necho $$ > \"{pids}/$$.sh\"\nsleep 300 &\necho $! > \"{pids}/$$.sleep\"\nwait\n");
         File.SetUnixFileMode(fakeGo, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         using var cts = new CancellationTokenSource();
@@ -89,6 +89,90 @@ public sealed class ChildProcessTests : IDisposable
         finally
         {
             foreach (var pid in alive)
+            {
+                try
+                {
+                    Process.GetProcessById(pid).Kill();
+                }
+                catch (ArgumentException)
+                {
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_go_left_running_by_a_killed_run_is_stopped_by_the_next_run()
+    {
+        var pids = Directory.CreateDirectory(_dir.Combine("pids")).FullName;
+        var fakeGo = _dir.WriteFile("fake-go", $"#!/bin/sh\necho $$ > \"{pids}/$$.sh\"\nsleep 300 &\necho $! > \"{pids}/$$.sleep\"\nwait\n");
+        File.SetUnixFileMode(fakeGo, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        // dotnet ko in its own process, killed with SIGKILL while its go runs: it cannot stop its children.
+        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Ko.Cli")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "build", ".", "-C", _src, "--push=false", "--platform", "linux/amd64" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Clear();
+        foreach (var (k, v) in Repo.Environment(_dir.Combine("cache"), new Dictionary<string, string?> { ["KO_GO_PATH"] = fakeGo }))
+        {
+            info.Environment[k] = v;
+        }
+
+        var orphans = new List<int>();
+        try
+        {
+            using (var ko = Process.Start(info)!)
+            {
+                // Killed once every go it started (list and build) is running and recorded, and nothing new started
+                // for half a second (a go started in the instant before the kill is the documented residual risk).
+                var clock = Stopwatch.StartNew();
+                var stableSince = TimeSpan.MaxValue;
+                var last = -1;
+                while (true)
+                {
+                    Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the fake go never started: " + (ko.HasExited ? await ko.StandardError.ReadToEndAsync() : "still running"));
+                    var started = Directory.GetFiles(pids, "*.sleep").Count(f => new FileInfo(f).Length > 0);
+                    var running = Path.Combine(_dir.Combine("cache"), "go", "running");
+                    var recorded = Directory.Exists(running) ? Directory.GetFiles(running, "*", SearchOption.AllDirectories).Length : 0;
+                    var settled = started > 0 && started == recorded;
+                    if (!settled || started != last)
+                    {
+                        stableSince = settled ? clock.Elapsed : TimeSpan.MaxValue;
+                        last = started;
+                    }
+                    else if (clock.Elapsed - stableSince > TimeSpan.FromMilliseconds(500))
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(50);
+                }
+
+                ko.Kill(entireProcessTree: false);
+                await ko.WaitForExitAsync();
+            }
+
+            orphans.AddRange(Directory.GetFiles(pids).Select(f => int.Parse(File.ReadAllText(f).Trim(), System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.Contains(orphans, IsRunning); // what SIGKILL leaves: go (here its stand-in) keeps running
+
+            // The next run, with the real go and the same cache, stops them before it builds.
+            var next = await new KoEngine().BuildAsync(Options(new Dictionary<string, string?>()));
+            Assert.Single(next.Images);
+            var clockAfter = Stopwatch.StartNew();
+            while (orphans.Any(IsRunning) && clockAfter.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(50); // SIGKILL is delivered asynchronously
+            }
+
+            Assert.True(!orphans.Any(IsRunning), $"still running after the next run: {string.Join(", ", orphans.Where(IsRunning).Select(Describe))}");
+            Assert.Empty(Directory.GetDirectories(_dir.Combine("cache", "go", "running")).Where(d => !Path.GetFileName(d).StartsWith(Environment.ProcessId + "-", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            foreach (var pid in orphans.Where(IsRunning))
             {
                 try
                 {

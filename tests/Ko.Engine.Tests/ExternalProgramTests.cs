@@ -222,3 +222,42 @@ public sealed class BuildIdNoteTests
         Assert.Null(Go.BuildInfoReader.DecodeBuildIdNote([]));
     }
 }
+
+/// <summary>The record of running children lives in the cache, which other tools and runs may have touched.</summary>
+public sealed class ChildRegistryTests : IDisposable
+{
+    private readonly TempDir _dir = new("ko-registry");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Garbage_and_dead_runs_are_handled_without_killing_anything_alive()
+    {
+        var running = _dir.Combine("running");
+        Directory.CreateDirectory(Path.Combine(running, "garbage"));
+        Directory.CreateDirectory(Path.Combine(running, "-1-x"));
+        _dir.WriteFile("running/not-a-dir", "x");
+        // A dead run (pid 2^22-1 is above Linux's pid limit) that recorded this very test process as its child:
+        // the identity differs (no such start time), so nothing is killed, and the run's directory is removed.
+        var dead = Path.Combine(running, "4194303-1-x");
+        Directory.CreateDirectory(dead);
+        File.WriteAllBytes(Path.Combine(dead, $"{Environment.ProcessId}-1-x"), []);
+        ChildRegistry.Sweep(running, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.False(Directory.Exists(dead));
+        Assert.True(Directory.Exists(Path.Combine(running, "garbage")));
+
+        // A live run's own directory stays; its child entry goes when the child is done.
+        var registry = ChildRegistry.Open(running, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using (var child = Process.Start(new ProcessStartInfo("/bin/sleep", "5"))!)
+        {
+            var entry = registry.Register(child.Id);
+            var own = Path.Combine(running, ChildRegistry.Identity(Environment.ProcessId)!);
+            Assert.Single(Directory.GetFiles(own));
+            ChildRegistry.Sweep(running, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            Assert.False(child.HasExited, "a live run's child was killed");
+            entry.Dispose();
+            Assert.Empty(Directory.GetFiles(own));
+            child.Kill();
+        }
+    }
+}

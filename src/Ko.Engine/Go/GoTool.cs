@@ -15,7 +15,7 @@ namespace Ko.Engine.Go;
 internal sealed record GoPackage(string Pattern, string ImportPath, string Name, string Dir, string? Error);
 
 /// <summary>Runs the <c>go</c> tool: one <c>go list</c> for all import paths, and <c>go build</c> per platform.</summary>
-internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?> environment, ILogger logger)
+internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?> environment, ILogger logger, ChildRegistry? registry = null)
 {
     /// <summary>Resolves every pattern with one <c>go list -e -json</c> call, in the order given.</summary>
     public async Task<IReadOnlyList<GoPackage>> ListAsync(string workingDirectory, IReadOnlyList<string> patterns, CancellationToken cancellationToken)
@@ -212,7 +212,7 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
 
     private Task<ProgramResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> env, CancellationToken cancellationToken) =>
         // The process gets exactly the given environment, so a host (Cake, NUKE) decides what Go sees.
-        ExternalProgram.RunAsync(Start(goPath, args, env) with { WorkingDirectory = workingDirectory }, cancellationToken);
+        ExternalProgram.RunAsync(Start(goPath, args, env) with { WorkingDirectory = workingDirectory, Registry = registry }, cancellationToken);
 
     /// <summary>How to start go: exactly the given environment; a missing go is KO2001 with how to install it.</summary>
     public static ProgramStart Start(string goPath, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> env) =>

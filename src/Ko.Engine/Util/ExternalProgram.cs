@@ -25,6 +25,9 @@ internal sealed record ProgramStart(string Name, string Path, IReadOnlyList<stri
 
     /// <summary>The most standard error kept; the rest is read and dropped.</summary>
     public int MaxErrorBytes { get; init; } = 1 << 20;
+
+    /// <summary>Where the started process is recorded until it ends (so a later run can stop it if this one is killed).</summary>
+    public ChildRegistry? Registry { get; init; }
 }
 
 /// <summary>What a program did: its exit code and its (bounded) output.</summary>
@@ -65,8 +68,12 @@ internal static class ExternalProgram
 
         try
         {
-            var result = await command.ExecuteAsync(stop.Token).ConfigureAwait(false);
-            return new ProgramResult(result.ExitCode, stdout.Text(), stderr.Text());
+            var running = command.ExecuteAsync(stop.Token);
+            using (start.Registry?.Register(running.ProcessId))
+            {
+                var result = await running.ConfigureAwait(false);
+                return new ProgramResult(result.ExitCode, stdout.Text(), stderr.Text());
+            }
         }
         catch (OperationCanceledException) when (stdout.Overflowed && !cancellationToken.IsCancellationRequested)
         {
