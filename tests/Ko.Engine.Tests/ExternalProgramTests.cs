@@ -261,3 +261,33 @@ public sealed class ChildRegistryTests : IDisposable
         }
     }
 }
+
+/// <summary>The stamp beside a cached go binary is read from the cache: anything unexpected there means "no stamp".</summary>
+public sealed class GoBinaryStampTests : IDisposable
+{
+    private readonly TempDir _dir = new("ko-stamp");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void A_stamp_round_trips_and_a_bad_one_reads_as_none()
+    {
+        var binary = _dir.WriteFile("app", "bin");
+        var stamp = new Go.GoBinaryStamp("aa/bb", "hello\n0\n", "sha256:" + new string('0', 64));
+        Go.GoBinaryStamp.Write(binary, stamp);
+        Assert.Equal(stamp, Go.GoBinaryStamp.Read(binary));
+
+        foreach (var bad in new[] { string.Empty, "garbage", "ko-go-binary-stamp-v2\nonly", new string('x', 100_000), "ko-go-binary-stamp-v1\n1\n2\nx\ny\n" })
+        {
+            File.WriteAllText(Go.GoBinaryStamp.PathOf(binary), bad);
+            Assert.Null(Go.GoBinaryStamp.Read(binary));
+        }
+
+        File.Delete(Go.GoBinaryStamp.PathOf(binary));
+        Directory.CreateDirectory(Go.GoBinaryStamp.PathOf(binary));
+        Assert.Null(Go.GoBinaryStamp.Read(binary));
+        Go.GoBinaryStamp.Write(binary, stamp); // cannot replace a directory: no exception, no stamp
+        Assert.Null(Go.GoBinaryStamp.Read(binary));
+        Assert.Single(Directory.GetFiles(_dir.Path)); // no temporary left beside it
+    }
+}

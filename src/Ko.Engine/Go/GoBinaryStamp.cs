@@ -30,7 +30,7 @@ internal sealed record GoBinaryStamp(string BuildId, string LayerInputs, string 
     public static async Task<T> LayerVerifiedAsync<T>(string binary, string layerInputs, Func<Task<T>> layer, Func<T, string> diffIdOf, Func<Task> relink, ILogger logger, CancellationToken cancellationToken)
     {
         var stamp = Read(binary);
-        var buildId = await BuildInfoReader.ReadBuildIdAsync(binary, cancellationToken).ConfigureAwait(false);
+        var buildId = await TryReadBuildIdAsync(binary, cancellationToken).ConfigureAwait(false);
         var result = await layer().ConfigureAwait(false);
         var diffId = diffIdOf(result);
         if (buildId is not null && stamp is not null && stamp.BuildId == buildId && stamp.LayerInputs == layerInputs && stamp.DiffId != diffId)
@@ -38,7 +38,7 @@ internal sealed record GoBinaryStamp(string BuildId, string LayerInputs, string 
             logger.LogWarning("The cached go binary {Binary} no longer holds the bytes go wrote (its layer is {Actual}, it was {Recorded}); deleting it so that go relinks the program", binary, diffId, stamp.DiffId);
             Delete(binary);
             await relink().ConfigureAwait(false);
-            buildId = await BuildInfoReader.ReadBuildIdAsync(binary, cancellationToken).ConfigureAwait(false);
+            buildId = await TryReadBuildIdAsync(binary, cancellationToken).ConfigureAwait(false);
             result = await layer().ConfigureAwait(false);
             diffId = diffIdOf(result);
         }
@@ -55,6 +55,19 @@ internal sealed record GoBinaryStamp(string BuildId, string LayerInputs, string 
         }
 
         return result;
+    }
+
+    /// <summary>The binary's build ID, or null when it cannot be read (the layer step then reports the unreadable binary).</summary>
+    private static async Task<string?> TryReadBuildIdAsync(string binary, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await BuildInfoReader.ReadBuildIdAsync(binary, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The stamp beside <paramref name="binary"/>, or null when there is none or it cannot be read.</summary>
