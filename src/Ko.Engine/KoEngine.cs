@@ -221,7 +221,7 @@ public sealed partial class KoEngine
             var mtime = plan.CreationTime?.ToUnixTimeSeconds() ?? 0;
             var binary = await GoBinaryStamp.LayerVerifiedAsync(
                 output,
-                string.Join('\n', appName, mtime, string.Join(',', s.Capabilities ?? [])),
+                string.Join('\n', appName, mtime, string.Join(',', s.Capabilities)),
                 () => AppLayers.BinaryLayerAsync(store, cache, output, appName, mtime, ct, s.Capabilities),
                 b => b.Layer.DiffId.ToString(),
                 () => GoBuildAsync(index, platform),

@@ -168,7 +168,7 @@ public sealed class ChildProcessTests : IDisposable
             }
 
             Assert.True(!orphans.Any(IsRunning), $"still running after the next run: {string.Join(", ", orphans.Where(IsRunning).Select(Describe))}");
-            Assert.Empty(Directory.GetDirectories(_dir.Combine("cache", "go", "running")).Where(d => !Path.GetFileName(d).StartsWith(Environment.ProcessId + "-", StringComparison.Ordinal)));
+            Assert.DoesNotContain(Directory.GetDirectories(_dir.Combine("cache", "go", "running")), d => !Path.GetFileName(d).StartsWith(Environment.ProcessId + "-", StringComparison.Ordinal));
         }
         finally
         {

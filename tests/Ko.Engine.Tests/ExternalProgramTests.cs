@@ -5,6 +5,7 @@ using Ko.Engine.Util;
 namespace Ko.Engine.Tests;
 
 /// <summary>The one runner for external programs, with /bin/sh as the program, and the names config.json may give to run.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ExternalProgramTests : IDisposable
 {
     private readonly TempDir _dir = new("ko-program");
@@ -131,6 +132,7 @@ public sealed class ExternalProgramTests : IDisposable
 }
 
 /// <summary>go's own output is read as data too: a fake go (a shell script) that answers with the wrong JSON gets a sentence, not a crash.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class GoOutputTests : IDisposable
 {
     private readonly TempDir _dir = new("ko-fakego");
