@@ -241,11 +241,16 @@ public sealed class ChildRegistryTests : IDisposable
         _dir.WriteFile("running/not-a-dir", "x");
         // A dead run (pid 2^22-1 is above Linux's pid limit) that recorded this very test process as its child:
         // the identity differs (no such start time), so nothing is killed, and the run's directory is removed.
-        var dead = Path.Combine(running, "4194303-1-x");
+        var scope = ChildRegistry.Identity(Environment.ProcessId)!.Split('-', 3)[2];
+        var dead = Path.Combine(running, $"4194303-1-{scope}");
         Directory.CreateDirectory(dead);
-        File.WriteAllBytes(Path.Combine(dead, $"{Environment.ProcessId}-1-x"), []);
+        File.WriteAllBytes(Path.Combine(dead, $"{Environment.ProcessId}-1-{scope}"), []);
+        // A run in another PID namespace (a container sharing the cache) cannot be judged from here: it stays.
+        var foreign = Path.Combine(running, "4194303-1-0-1");
+        Directory.CreateDirectory(foreign);
         ChildRegistry.Sweep(running, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         Assert.False(Directory.Exists(dead));
+        Assert.True(Directory.Exists(foreign));
         Assert.True(Directory.Exists(Path.Combine(running, "garbage")));
 
         // A live run's own directory stays; its child entry goes when the child is done.

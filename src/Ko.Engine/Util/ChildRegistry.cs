@@ -10,7 +10,8 @@ namespace Ko.Engine.Util;
 /// <c>go build</c> keeps compiling and writing into the cache. Each run has a directory named by its pid, its start
 /// time and the boot ID; each child a file named by its pid and start time, removed when the child has ended. A run
 /// that finds a directory whose owner is gone kills the tree of every listed child that is still the same process
-/// (same pid, start time and boot) and removes the directory. Linux only (it reads <c>/proc</c>); elsewhere nothing
+/// (same pid, start time, boot and PID namespace) and removes the directory; runs in other PID namespaces (containers
+/// sharing the cache) are left alone. Linux only (it reads <c>/proc</c>); elsewhere nothing
 /// is recorded.
 /// </summary>
 internal sealed class ChildRegistry
@@ -69,9 +70,9 @@ internal sealed class ChildRegistry
         foreach (var owner in owners)
         {
             var name = Path.GetFileName(owner);
-            if (!TryParse(name, out var ownerPid) || Identity(ownerPid) == name)
+            if (!TryParse(name, out var ownerPid) || !name.EndsWith(Scope.Value, StringComparison.Ordinal) || Identity(ownerPid) == name)
             {
-                continue; // not ours, or a live run
+                continue; // not ours, a run on another boot or in another PID namespace (a container sharing the cache), or a live run
             }
 
             foreach (var childFile in SafeFiles(owner))
@@ -97,7 +98,7 @@ internal sealed class ChildRegistry
         }
     }
 
-    /// <summary>pid-starttime-bootid of a live process, or null when it does not exist (or has ended).</summary>
+    /// <summary>pid-starttime-bootid-pidns of a live process, or null when it does not exist (or has ended).</summary>
     internal static string? Identity(int pid)
     {
         try
@@ -109,7 +110,7 @@ internal sealed class ChildRegistry
                 return null;
             }
 
-            return $"{pid}-{fields[19]}-{BootId.Value}";
+            return $"{pid}-{fields[19]}{Scope.Value}";
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
         {
@@ -117,15 +118,18 @@ internal sealed class ChildRegistry
         }
     }
 
-    private static readonly Lazy<string> BootId = new(() =>
+    /// <summary>"-BOOTID-PIDNS": pids and start times mean something only on this boot and in this PID namespace.</summary>
+    private static readonly Lazy<string> Scope = new(() =>
     {
         try
         {
-            return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim().Replace("-", string.Empty, StringComparison.Ordinal);
+            var boot = File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim().Replace("-", string.Empty, StringComparison.Ordinal);
+            var ns = new FileInfo("/proc/self/ns/pid").LinkTarget ?? "none";
+            return $"-{boot}-{new string(ns.Where(char.IsAsciiDigit).ToArray())}";
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return "noboot";
+            return "-unknown-unknown";
         }
     });
 
