@@ -1,6 +1,4 @@
 using System.Text;
-using CliWrap;
-using CliWrap.Buffered;
 using Ko.Engine.Configuration;
 using Ko.Engine.Kubernetes;
 using Ko.Engine.Manifests;
@@ -236,21 +234,11 @@ public sealed partial class KoEngine
         }
 
         _logger.LogInformation("Running kubectl {Arguments}", string.Join(' ', args));
-        BufferedCommandResult run;
-        try
+        var start = new Util.ProgramStart("kubectl", kubectl, args, Util.ChildProcesses.ExactEnvironment(environment), KoErrorCodes.KubectlFailed, "Check that kubectl is installed and executable, or leave out --kubectl to use the built-in client.")
         {
-            run = await Cli.Wrap(kubectl)
-                .WithArguments(args)
-                .WithEnvironmentVariables(Util.ChildProcesses.ExactEnvironment(environment))
-                .WithStandardInputPipe(PipeSource.FromString(text))
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync(cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new KoException(KoErrorCodes.KubectlFailed, $"cannot run {kubectl}: {ex.Message}.", ex);
-        }
+            StandardInput = text,
+        };
+        var run = await Util.ExternalProgram.RunAsync(start, cancellationToken).ConfigureAwait(false);
 
         if (run.ExitCode != 0)
         {

@@ -41,6 +41,7 @@ public sealed partial class KoEngine
     {
         ArgumentNullException.ThrowIfNull(options);
         var plan = BuildPlan.Create(options);
+        ImportPaths.Validate(plan.ImportPaths); // data from YAML and command lines, before anything runs
         foreach (var warning in plan.Warnings)
         {
             _logger.LogWarning("{Warning}", warning);
@@ -55,7 +56,8 @@ public sealed partial class KoEngine
 
         var store = new ContentStore(plan.CacheDirectory);
         var cache = new LayerCache(store);
-        var go = new GoTool(GoTool.Locate(plan.Environment), plan.Environment, _logger);
+        // go runs are recorded in the cache, and those a killed run left behind are stopped first.
+        var go = new GoTool(GoTool.Locate(plan.Environment), plan.Environment, _logger, Util.ChildRegistry.Open(Path.Combine(store.Root, "go", "running"), _logger));
         var templates = new TemplateContext(plan.Environment, plan.WorkingDirectory, plan.TemplateTime, ct => go.EnvAsync(plan.WorkingDirectory, ct));
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -206,8 +208,6 @@ public sealed partial class KoEngine
             var s = settings[index];
             var resolvedBase = bases[s.BaseImage];
             var output = await goBuild.ConfigureAwait(false);
-            // The SBOM's build info is read from the binary while its layer is made (a few small reads; no go process).
-            var buildInfo = plan.Sbom == SbomFormat.None ? null : BuildInfoReader.ReadAsync(output, () => GoTool.Locate(plan.Environment), plan.Environment, ct);
             var appName = package.ImportPath.TrimEnd('/').Split('/')[^1];
             var baseTask = baseImages.GetOrAdd((s.BaseImage, platform), p => new Lazy<Task<IImage>>(() => resolvedBase.GetImageAsync(p.Item2, ct))).Value;
             var kodataTask = kodata.GetOrAdd(package.ImportPath, _ => new Lazy<Task<FileLayer>>(async () =>
@@ -217,8 +217,19 @@ public sealed partial class KoEngine
                 Count(r, $"kodata of {package.ImportPath}", stats);
                 return r.Layer;
             })).Value;
-            var binary = await AppLayers.BinaryLayerAsync(store, cache, output, appName, plan.CreationTime?.ToUnixTimeSeconds() ?? 0, ct, s.Capabilities).ConfigureAwait(false);
+            // The cached binary is reused only while its layer matches the stamp go's last build left (no second hash).
+            var mtime = plan.CreationTime?.ToUnixTimeSeconds() ?? 0;
+            var binary = await GoBinaryStamp.LayerVerifiedAsync(
+                output,
+                string.Join('\n', appName, mtime, string.Join(',', s.Capabilities)),
+                () => AppLayers.BinaryLayerAsync(store, cache, output, appName, mtime, ct, s.Capabilities),
+                b => b.Layer.DiffId.ToString(),
+                () => GoBuildAsync(index, platform),
+                _logger,
+                ct).ConfigureAwait(false);
             Count(binary, $"{AppLayers.AppDirectory}/{appName} ({platform})", stats);
+            // The SBOM's build info is read from the verified binary (a few small reads; no go process).
+            var buildInfo = plan.Sbom == SbomFormat.None ? null : BuildInfoReader.ReadAsync(output, () => GoTool.Locate(plan.Environment), plan.Environment, ct);
 
             var spec = new AppImageSpec
             {

@@ -55,6 +55,12 @@ public static class KoErrorCodes
     public const string BuildFailed = "KO2004";
     /// <summary>A file under <c>kodata/</c> cannot be read or is not allowed.</summary>
     public const string KodataUnreadable = "KO2005";
+    /// <summary>An import path or pattern is not a Go import path or relative package path (for example it starts with <c>-</c>, so go would read it as a flag); the message names it, and for <c>resolve</c> the file:line:column of the reference.</summary>
+    public const string InvalidImportPath = "KO2006";
+    /// <summary>An external program (go, kubectl, podman, docker, git, a credential helper) could not be started because its command line or environment is larger than the system allows (E2BIG); the message gives the sizes and what to do.</summary>
+    public const string CommandLineTooLong = "KO2007";
+    /// <summary>An external program wrote more output than the engine reads into memory; the message names the program and the limit.</summary>
+    public const string ProgramOutputTooLarge = "KO2008";
     /// <summary>An output (layout, archive, file) cannot be written.</summary>
     public const string OutputNotWritable = "KO3001";
     /// <summary>Pushing to a registry failed.</summary>

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using CliWrap;
-using CliWrap.Buffered;
 
 namespace Ko.Engine.Configuration;
 
@@ -113,16 +111,16 @@ internal sealed partial class TemplateContext
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         async Task<string?> Git(params string[] args)
         {
+            var env = environment.Where(kv => kv.Key.StartsWith("GIT_", StringComparison.Ordinal) || kv.Key is "HOME" or "PATH").ToDictionary(kv => kv.Key, kv => kv.Value);
             try
             {
-                var r = await Cli.Wrap(gitPath).WithArguments(args).WithWorkingDirectory(workingDirectory)
-                    .WithEnvironmentVariables(environment.Where(kv => kv.Key.StartsWith("GIT_", StringComparison.Ordinal) || kv.Key is "HOME" or "PATH").ToDictionary(kv => kv.Key, kv => kv.Value))
-                    .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(timeout.Token).ConfigureAwait(false);
+                var start = new Util.ProgramStart("git", gitPath, args, env, KoErrorCodes.ConfigTemplate, "Install git or leave out the .Git template fields.") { WorkingDirectory = workingDirectory };
+                var r = await Util.ExternalProgram.RunAsync(start, timeout.Token).ConfigureAwait(false);
                 return r.ExitCode == 0 ? r.StandardOutput.Trim() : null;
             }
-            catch (System.ComponentModel.Win32Exception)
+            catch (KoException ex) when (ex.Code == KoErrorCodes.ConfigTemplate)
             {
-                return null;
+                return null; // no git: the fields are empty, as ko leaves them outside a work tree
             }
         }
 

@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using CliWrap;
-using CliWrap.Buffered;
 
 namespace Ko.Engine.Go;
 
@@ -135,12 +133,7 @@ internal static class BuildInfoReader
             return direct;
         }
 
-        var result = await Cli.Wrap(goPath())
-            .WithArguments(["version", "-m", binary])
-            .WithEnvironmentVariables(Util.ChildProcesses.ExactEnvironment(environment))
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
-            .ConfigureAwait(false);
+        var result = await Util.ExternalProgram.RunAsync(GoTool.Start(goPath(), ["version", "-m", "--", binary], environment), cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new KoException(KoErrorCodes.BuildFailed, $"go version -m {binary} failed, so no SBOM can be made: {result.StandardError.Trim()}. Build with Go 1.18 or later, or pass --sbom=none.");
@@ -165,6 +158,53 @@ internal static class BuildInfoReader
 
             return await ScanAsync(file, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private static readonly byte[] BuildIdMagic = [0xff, .. " Go build ID: \""u8];
+
+    /// <summary>
+    /// The Go build ID of <paramref name="binary"/> (what go compares to decide whether to relink): the ELF
+    /// <c>.note.go.buildid</c> note, else the quoted string go writes near the start of other formats; null when neither
+    /// is found. A few small reads.
+    /// </summary>
+    public static async Task<string?> ReadBuildIdAsync(string binary, CancellationToken cancellationToken)
+    {
+        var file = new FileStream(binary, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.RandomAccess);
+        await using (file.ConfigureAwait(false))
+        {
+            if (await ElfSectionAsync(file, ".note.go.buildid", cancellationToken).ConfigureAwait(false) is { } note)
+            {
+                var bytes = new byte[Math.Min(note.Size, 4096)];
+                var read = await RandomAccess.ReadAsync(file.SafeFileHandle, bytes, note.Offset, cancellationToken).ConfigureAwait(false);
+                return DecodeBuildIdNote(bytes.AsSpan(0, read));
+            }
+
+            var head = new byte[32 * 1024];
+            var n = await RandomAccess.ReadAsync(file.SafeFileHandle, head, 0, cancellationToken).ConfigureAwait(false);
+            var span = head.AsSpan(0, n);
+            var at = span.IndexOf(BuildIdMagic);
+            if (at < 0)
+            {
+                return null;
+            }
+
+            var rest = span[(at + BuildIdMagic.Length)..];
+            var end = rest.IndexOf((byte)'"');
+            return end > 0 ? Encoding.UTF8.GetString(rest[..end]) : null;
+        }
+    }
+
+    /// <summary>The description of an ELF note named "Go" of type 4 (namesz, descsz, type, name padded to 4, desc), either byte order.</summary>
+    internal static string? DecodeBuildIdNote(ReadOnlySpan<byte> note)
+    {
+        if (note.Length < 16 || !note[12..16].SequenceEqual("Go\0\0"u8))
+        {
+            return null;
+        }
+
+        var little = BinaryPrimitives.ReadUInt32LittleEndian(note) == 4;
+        var descSize = little ? BinaryPrimitives.ReadUInt32LittleEndian(note[4..]) : BinaryPrimitives.ReadUInt32BigEndian(note[4..]);
+        return descSize is > 0 and <= 1024 && 16 + descSize <= note.Length ? Encoding.UTF8.GetString(note.Slice(16, (int)descSize)) : null;
     }
 
     /// <summary>Decodes a buildinfo blob that starts with the magic; null when it is not the inline (Go 1.18+) form.</summary>

@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using CliWrap;
-using CliWrap.Buffered;
 using Ko.Engine.Oci;
+using Ko.Engine.Util;
 using Microsoft.Extensions.Logging;
 
 namespace Ko.Engine.Go;
@@ -16,7 +15,7 @@ namespace Ko.Engine.Go;
 internal sealed record GoPackage(string Pattern, string ImportPath, string Name, string Dir, string? Error);
 
 /// <summary>Runs the <c>go</c> tool: one <c>go list</c> for all import paths, and <c>go build</c> per platform.</summary>
-internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?> environment, ILogger logger)
+internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?> environment, ILogger logger, ChildRegistry? registry = null)
 {
     /// <summary>Resolves every pattern with one <c>go list -e -json</c> call, in the order given.</summary>
     public async Task<IReadOnlyList<GoPackage>> ListAsync(string workingDirectory, IReadOnlyList<string> patterns, CancellationToken cancellationToken)
@@ -39,9 +38,9 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
         for (var i = 0; i < patterns.Count; i++)
         {
             var p = packages[i];
-            string Str(string name) => p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
-            string? error = p.TryGetProperty("Error", out var e) && e.TryGetProperty("Err", out var err) ? err.GetString() : null;
-            list.Add(new GoPackage(patterns[i], Str("ImportPath"), Str("Name"), Str("Dir"), error));
+            string Str(JsonElement o, string name) => o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
+            var error = p.TryGetProperty("Error", out var e) ? (e.ValueKind == JsonValueKind.Object ? Str(e, "Err") : e.GetRawText()) : null;
+            list.Add(new GoPackage(patterns[i], Str(p, "ImportPath"), Str(p, "Name"), Str(p, "Dir"), error));
         }
 
         return list;
@@ -50,7 +49,7 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
     private async Task<List<JsonElement>?> ListRawAsync(string workingDirectory, IReadOnlyList<string> patterns, CancellationToken cancellationToken)
     {
         // -find: identify the packages without loading their dependencies (the expensive part of go list).
-        var args = new List<string> { "list", "-find", "-e", "-json=ImportPath,Name,Dir,Error" };
+        var args = new List<string> { "list", "-find", "-e", "-json=ImportPath,Name,Dir,Error", "--" };
         args.AddRange(patterns);
         var result = await RunAsync(workingDirectory, args, environment, cancellationToken).ConfigureAwait(false);
         var packages = new List<JsonElement>();
@@ -60,6 +59,11 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             while (reader.Read())
             {
                 using var doc = JsonDocument.ParseValue(ref reader);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new JsonException($"a {doc.RootElement.ValueKind} where a package object belongs");
+                }
+
                 packages.Add(doc.RootElement.Clone());
             }
         }
@@ -111,6 +115,7 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
         args.AddRange(flags);
         args.Add("-o");
         args.Add(output);
+        args.Add("--"); // the package is data, never a flag (go 1.19+ reads everything after -- as packages)
         args.Add(importPath);
         logger.LogDebug("go {Arguments} ({Platform})", string.Join(' ', args), platform);
         var result = await RunAsync(workingDirectory, args, env, cancellationToken).ConfigureAwait(false);
@@ -134,7 +139,7 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             return patterns;
         }
 
-        var args = new List<string> { "list", "-find", "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}{{end}}" };
+        var args = new List<string> { "list", "-find", "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}{{end}}", "--" };
         args.AddRange(wildcards);
         var result = await RunAsync(workingDirectory, args, environment, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
@@ -162,8 +167,26 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             throw new KoException(KoErrorCodes.GoNotFound, $"go env -json failed in {workingDirectory}:\n{result.StandardError.Trim()}");
         }
 
-        using var doc = JsonDocument.Parse(result.StandardOutput);
-        return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText(), StringComparer.Ordinal);
+        try
+        {
+            using var doc = JsonDocument.Parse(result.StandardOutput);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new JsonException($"a {doc.RootElement.ValueKind} where an object belongs");
+            }
+
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                values[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+            }
+
+            return values;
+        }
+        catch (JsonException ex)
+        {
+            throw new KoException(KoErrorCodes.GoNotFound, $"go env -json in {workingDirectory} returned output that is not a JSON object ({ex.Message}). Check that KO_GO_PATH or PATH names a real go.", ex);
+        }
     }
 
     /// <summary>The GOOS/GOARCH/GOARM/GOAMD64 variables for a platform.</summary>
@@ -187,26 +210,15 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
         return env;
     }
 
-    private async Task<BufferedCommandResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> env, CancellationToken cancellationToken)
-    {
+    private Task<ProgramResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> env, CancellationToken cancellationToken) =>
         // The process gets exactly the given environment, so a host (Cake, NUKE) decides what Go sees.
-        var effective = Util.ChildProcesses.ExactEnvironment(env);
+        ExternalProgram.RunAsync(Start(goPath, args, env) with { WorkingDirectory = workingDirectory, Registry = registry }, cancellationToken);
 
-        try
-        {
-            return await Cli.Wrap(goPath)
-                .WithArguments(args)
-                .WithWorkingDirectory(workingDirectory)
-                .WithEnvironmentVariables(effective)
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync(cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new KoException(KoErrorCodes.GoNotFound, $"could not run '{goPath}': {ex.Message}. Install Go (on Debian: apt-get install golang-go) or point KO_GO_PATH at the go binary.", ex);
-        }
-    }
+    /// <summary>How to start go: exactly the given environment; a missing go is KO2001 with how to install it.</summary>
+    public static ProgramStart Start(string goPath, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> env) =>
+        new("go", goPath, args, ChildProcesses.ExactEnvironment(env), KoErrorCodes.GoNotFound, InstallAdvice);
+
+    private const string InstallAdvice = "Install Go (on Debian: apt-get install golang-go) or point KO_GO_PATH at the go binary.";
 
     /// <summary>Finds the go binary: <c>KO_GO_PATH</c>, else <c>go</c> on the PATH.</summary>
     public static string Locate(IReadOnlyDictionary<string, string?> environment)
@@ -226,6 +238,6 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             }
         }
 
-        throw new KoException(KoErrorCodes.GoNotFound, "go was not found on the PATH. Install Go (on Debian: apt-get install golang-go) or point KO_GO_PATH at the go binary.");
+        throw new KoException(KoErrorCodes.GoNotFound, "go was not found on the PATH. " + InstallAdvice);
     }
 }

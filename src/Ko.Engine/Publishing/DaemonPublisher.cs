@@ -1,8 +1,7 @@
-using CliWrap;
-using CliWrap.Buffered;
 using Ko.Engine.Images;
 using Ko.Engine.Layers;
 using Ko.Engine.Oci;
+using Ko.Engine.Util;
 using Microsoft.Extensions.Logging;
 
 namespace Ko.Engine.Publishing;
@@ -67,7 +66,7 @@ internal sealed class DaemonPublisher(ContentStore store, IReadOnlyDictionary<st
         }
         finally
         {
-            Util.FileSystem.TryDelete(archive);
+            FileSystem.TryDelete(archive);
         }
 
         foreach (var b in built)
@@ -134,29 +133,16 @@ internal sealed class DaemonPublisher(ContentStore store, IReadOnlyDictionary<st
         return null;
     }
 
-    private async Task<BufferedCommandResult> RunAsync(Tool tool, IReadOnlyList<string> args, CancellationToken cancellationToken)
+    private async Task<ProgramResult> RunAsync(Tool tool, IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
         // The tool gets exactly the caller's environment: variables of this process the caller's lacks are removed.
-        var effective = Util.ChildProcesses.ExactEnvironment(environment);
-
         var all = tool.GlobalArgs.Concat(args).ToList();
         logger.LogDebug("{Tool} {Arguments}", tool.Path, string.Join(' ', all));
-        try
-        {
-            return await Cli.Wrap(tool.Path)
-                .WithArguments(all)
-                .WithEnvironmentVariables(effective)
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync(cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new KoException(KoErrorCodes.DaemonLoadFailed, $"could not run {tool.Path}: {ex.Message}. Check that {tool.Name} is installed and executable.", ex);
-        }
+        var start = new ProgramStart(tool.Name, tool.Path, all, ChildProcesses.ExactEnvironment(environment), KoErrorCodes.DaemonLoadFailed, $"Check that {tool.Name} is installed and executable.");
+        return await ExternalProgram.RunAsync(start, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string Describe(BufferedCommandResult result)
+    private static string Describe(ProgramResult result)
     {
         var text = result.StandardError.Trim();
         if (text.Length == 0)

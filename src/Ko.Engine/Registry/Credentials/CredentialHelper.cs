@@ -1,7 +1,5 @@
-using System.Text;
 using System.Text.Json;
-using CliWrap;
-using CliWrap.Buffered;
+using Ko.Engine.Util;
 
 namespace Ko.Engine.Registry.Credentials;
 
@@ -15,8 +13,10 @@ internal static class CredentialHelper
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The full path of <c>docker-credential-NAME</c> on the environment's PATH, or null.</summary>
+    /// <exception cref="KoException">The name is not a helper name (a path, <c>..</c>, a flag, a control character).</exception>
     public static string? Locate(string name, IReadOnlyDictionary<string, string?> environment)
     {
+        CheckName(name);
         var file = "docker-credential-" + name;
         var path = environment.TryGetValue("PATH", out var p) ? p ?? string.Empty : string.Empty;
         foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
@@ -71,9 +71,24 @@ internal static class CredentialHelper
         }
     }
 
+    /// <summary>
+    /// A helper name from config.json (written by whoever controls that file) names a program on PATH, never a path:
+    /// letters, digits, '.', '_' and '-', starting with a letter or digit, and no "..".
+    /// </summary>
+    private static void CheckName(string name)
+    {
+        var ok = name.Length is > 0 and <= 100 && char.IsAsciiLetterOrDigit(name[0]) && !name.Contains("..", StringComparison.Ordinal)
+            && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+        if (!ok)
+        {
+            var shown = string.Concat(name.Take(100).Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"the docker config names the credential helper '{shown}', which is not a credential helper name: only docker-credential-NAME programs on PATH are run, where NAME has letters, digits, '.', '_' and '-' (no '/' or '..'). Fix credsStore or credHelpers in config.json.");
+        }
+    }
+
     private static string Redact(string text, string secret) => (secret.Length > 0 ? text.Replace(secret, "***", StringComparison.Ordinal) : text).Trim();
 
-    private static async Task<BufferedCommandResult> RunAsync(string name, string verb, string input, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
+    private static async Task<ProgramResult> RunAsync(string name, string verb, string input, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
     {
         var path = Locate(name, environment)
             ?? throw new KoException(KoErrorCodes.AuthenticationFailed, $"the docker config names the credential helper '{name}', but docker-credential-{name} is not on PATH; install it or remove it from config.json.");
@@ -81,21 +96,18 @@ internal static class CredentialHelper
         timeout.CancelAfter(Timeout);
         try
         {
-            return await Cli.Wrap(path)
-                .WithArguments([verb])
-                .WithEnvironmentVariables(Util.ChildProcesses.ExactEnvironment(environment))
-                .WithStandardInputPipe(PipeSource.FromString(input, Encoding.UTF8))
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, timeout.Token)
-                .ConfigureAwait(false);
+            // A credential is a few hundred bytes; a helper that writes megabytes is broken.
+            var start = new ProgramStart($"docker-credential-{name}", path, [verb], ChildProcesses.ExactEnvironment(environment), KoErrorCodes.AuthenticationFailed, "Check that the credential helper is installed and executable, or remove it from config.json.")
+            {
+                StandardInput = input,
+                MaxOutputBytes = 1 << 20,
+                MaxErrorBytes = 64 << 10,
+            };
+            return await ExternalProgram.RunAsync(start, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             throw new KoException(KoErrorCodes.AuthenticationFailed, $"credential helper docker-credential-{name} did not answer '{verb}' within {Timeout.TotalSeconds:0} s.", ex);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new KoException(KoErrorCodes.AuthenticationFailed, $"credential helper docker-credential-{name} could not be started: {ex.Message}.", ex);
         }
     }
 }
