@@ -143,7 +143,7 @@ internal sealed class OciLayoutBase : BaseImage
                 throw new FormatException($"{where}: layer blob {d.Digest} is {info.Length} bytes, the manifest says {d.Size}.");
             }
 
-            layers.Add(new FileLayer(d, diffIds[i], path));
+            layers.Add(new LayoutBlobLayer(d, diffIds[i], path, dir));
         }
 
         return new Image(manifestBytes, config, layers, where);

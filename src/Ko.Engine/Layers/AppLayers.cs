@@ -201,7 +201,7 @@ internal static class AppLayers
         {
             current = Path.Combine(current, part);
             var info = new FileInfo(current);
-            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            if (info.LinkTarget is not null && ResolveLink(info) is { } target)
             {
                 current = RealPath(target.FullName);
             }
@@ -222,7 +222,7 @@ internal static class AppLayers
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata directory {dir} cannot be read: {ex.Message}. Fix its permissions or remove it.", ex);
+            throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata directory {dir} cannot be read: {Util.SystemMessage.Of(ex)} Fix its permissions or remove it.", ex);
         }
 
         foreach (var child in children)
@@ -231,7 +231,7 @@ internal static class AppLayers
             FileSystemInfo target = child;
             if (child.LinkTarget is not null)
             {
-                var resolved = child.ResolveLinkTarget(returnFinalTarget: true);
+                var resolved = ResolveLink(child);
                 if (resolved is null || !resolved.Exists)
                 {
                     throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata entry {child.FullName} is a symbolic link to '{child.LinkTarget}', which does not exist. Fix or remove the link.");
@@ -246,6 +246,7 @@ internal static class AppLayers
                 target = resolved;
             }
 
+            RefuseSpecialFile(child, target);
             if (target is DirectoryInfo || (target.Attributes & FileAttributes.Directory) != 0)
             {
                 var real = Path.GetFullPath(target.FullName);
@@ -265,6 +266,35 @@ internal static class AppLayers
         }
     }
 
+    /// <summary>The final target of a link; a link that loops (to itself, or a→b→a) is a KO2005 naming it.</summary>
+    private static FileSystemInfo? ResolveLink(FileSystemInfo link)
+    {
+        try
+        {
+            return link.ResolveLinkTarget(returnFinalTarget: true);
+        }
+        catch (IOException ex)
+        {
+            throw new KoException(KoErrorCodes.KodataUnreadable, $"{link.FullName} is a symbolic link to '{link.LinkTarget}' that never ends in a file or directory (a loop: it leads back to itself): {Util.SystemMessage.Of(ex)} Point the link at a real file or remove it.", ex);
+        }
+    }
+
+    /// <summary>
+    /// Refuses FIFOs, devices and sockets, asking the file system without opening them: opening a FIFO for reading
+    /// blocks until someone writes, and reading a device such as /dev/zero never ends.
+    /// </summary>
+    private static void RefuseSpecialFile(FileSystemInfo entry, FileSystemInfo target)
+    {
+        var kind = Util.UnixFileStatus.KindOf(target.FullName, followLinks: false);
+        if (kind is Util.FileKind.Regular or Util.FileKind.Directory or Util.FileKind.Unknown)
+        {
+            return;
+        }
+
+        var via = ReferenceEquals(entry, target) ? string.Empty : $" (the symbolic link points to {target.FullName})";
+        throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata entry {entry.FullName} is {Util.UnixFileStatus.Describe(kind)}{via}: kodata/ may hold only regular files, directories and links to them, because reading {Util.UnixFileStatus.Describe(kind)} can block or never end. Remove it from kodata/ or replace it with a regular file.");
+    }
+
     private static FileStream OpenKodataFile(string path)
     {
         try
@@ -273,7 +303,7 @@ internal static class AppLayers
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata file {path} cannot be read: {ex.Message}. Fix its permissions or remove it from kodata/.", ex);
+            throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata file {path} cannot be read: {Util.SystemMessage.Of(ex)} Fix its permissions or remove it from kodata/.", ex);
         }
     }
 
