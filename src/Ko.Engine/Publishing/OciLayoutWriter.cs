@@ -39,7 +39,7 @@ internal static class OciLayoutWriter
             var exists = Directory.Exists(target);
             if (exists && File.Exists(Path.Combine(target, "oci-layout")))
             {
-                await WriteIntoAsync(target, images, ReadExistingEntries(target), sboms, listSboms, cancellationToken).ConfigureAwait(false);
+                await WriteIntoAsync(target, images, await ReadExistingEntriesAsync(target, cancellationToken).ConfigureAwait(false), sboms, listSboms, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -229,7 +229,7 @@ internal static class OciLayoutWriter
         return Convert.ToHexStringLower(hash) == digest.Hex;
     }
 
-    private static List<Descriptor> ReadExistingEntries(string dir)
+    private static async Task<List<Descriptor>> ReadExistingEntriesAsync(string dir, CancellationToken cancellationToken)
     {
         var indexPath = Path.Combine(dir, "index.json");
         if (!File.Exists(indexPath))
@@ -239,7 +239,8 @@ internal static class OciLayoutWriter
 
         try
         {
-            return Oci.Index.Parse(File.ReadAllBytes(indexPath), indexPath).Manifests.ToList();
+            var bytes = await Util.BoundedFile.ReadAsync(indexPath, Images.OciLayoutBase.MaxIndexBytes, cancellationToken).ConfigureAwait(false);
+            return Oci.Index.Parse(bytes, indexPath).Manifests.ToList();
         }
         catch (Exception ex) when (ex is FormatException or JsonException)
         {
