@@ -74,6 +74,31 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task CacheEntryThatIsAFifoIsAMissNotAHang()
+    {
+        var store = new ContentStore(_dir.Combine("cache"));
+        var cache = new LayerCache(store);
+        var layer = await WriteLayerAsync(store, "hello");
+        await cache.PutAsync("key", layer, CancellationToken.None);
+        var entry = Path.Combine(store.Root, "layers", "key.json");
+        File.Delete(entry);
+        TestUtil.Run("mkfifo", entry);
+        try
+        {
+            var lookup = Task.Run(() => cache.TryGetAsync("key", CancellationToken.None));
+            Assert.True(await Task.WhenAny(lookup, Task.Delay(TimeSpan.FromSeconds(20))) == lookup, "reading a FIFO cache entry hung");
+            Assert.Null(await lookup);
+
+            await cache.PutAsync("key", layer, CancellationToken.None);
+            Assert.NotNull(await cache.TryGetAsync("key", CancellationToken.None));
+        }
+        finally
+        {
+            TestUtil.ReleaseFifoReaders(entry);
+        }
+    }
+
+    [Fact]
     public async Task StaleTemporariesOfDeadRunsAreRemovedOnTheNextRun()
     {
         var root = _dir.Combine("cache");

@@ -78,7 +78,8 @@ internal sealed class LayerCache(ContentStore store)
 
         try
         {
-            var bytes = await File.ReadAllBytesAsync(entryPath, cancellationToken).ConfigureAwait(false);
+            // An entry is a few hundred bytes; anything else (a FIFO, a huge file) is not one of ours.
+            var bytes = await Util.BoundedFile.ReadAsync(entryPath, 64 << 10, cancellationToken).ConfigureAwait(false);
             using var doc = JsonDocument.Parse(bytes);
             var root = doc.RootElement;
             var digest = Digest.Parse(root.GetProperty("digest").GetString()!);
@@ -92,8 +93,9 @@ internal sealed class LayerCache(ContentStore store)
 
             return new FileLayer(new Descriptor(MediaTypes.OciLayerGzip, digest, size), diffId, store.BlobPath(digest));
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
+            // Unreadable or garbled: a miss; the rebuilt layer's entry replaces it.
             Util.FileSystem.TryDelete(entryPath);
             return null;
         }
