@@ -35,7 +35,12 @@ internal static class UnixFileStatus
     private const int DevMajorOffset = 136;
     private const int DevMinorOffset = 140;
 
-    private static bool _unavailable = !OperatingSystem.IsLinux();
+    // statx is looked up in the process's global symbols (the C library the runtime already loaded: glibc 2.28+ or
+    // musl 1.2.5+), so no C library file name is guessed ("libc.so" is a linker script where libc6-dev is installed,
+    // and absent where it is not).
+    private static readonly StatxFunction? Statx = LoadStatx();
+
+    private delegate int StatxFunction(int dirFd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, [Out] byte[] buffer);
 
     /// <summary>The kind of <paramref name="path"/>; with <paramref name="followLinks"/> the kind of what a link finally names.</summary>
     public static FileKind KindOf(string path, bool followLinks)
@@ -102,27 +107,18 @@ internal static class UnixFileStatus
     private static (ulong, ulong) Identity(byte[] buffer) =>
         (((ulong)BitConverter.ToUInt32(buffer, DevMajorOffset) << 32) | BitConverter.ToUInt32(buffer, DevMinorOffset), BitConverter.ToUInt64(buffer, InoOffset));
 
-    private static bool TryStatx(int dirFd, string path, int flags, byte[] buffer)
+    private static bool TryStatx(int dirFd, string path, int flags, byte[] buffer) =>
+        Statx is not null && Statx(dirFd, path, flags, StatxType | StatxIno, buffer) == 0;
+
+    private static StatxFunction? LoadStatx()
     {
-        if (_unavailable)
+        if (!OperatingSystem.IsLinux())
         {
-            return false;
+            return null;
         }
 
-        try
-        {
-            return Statx(dirFd, path, flags, StatxType | StatxIno, buffer) == 0;
-        }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-        {
-            // A C library without statx (glibc before 2.28): fall back to what .NET can tell.
-            _unavailable = true;
-            return false;
-        }
+        return NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "statx", out var address)
+            ? Marshal.GetDelegateForFunctionPointer<StatxFunction>(address)
+            : null;
     }
-
-    // DllImport rather than LibraryImport: the generated marshaller needs unsafe code, this needs none (the path is
-    // marshalled as UTF-8, the buffer pinned).
-    [DllImport("libc", EntryPoint = "statx", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-    private static extern int Statx(int dirFd, string path, int flags, uint mask, [Out] byte[] buffer);
 }
