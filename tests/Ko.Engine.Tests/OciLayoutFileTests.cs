@@ -105,6 +105,32 @@ public sealed class OciLayoutFileTests : IDisposable
     }
 
     [Fact]
+    public async Task BaseLayerThatIsAFifoIsRefusedWhenTheBaseIsOpened()
+    {
+        var layout = _dir.Combine("base");
+        Directory.CreateDirectory(layout);
+        File.WriteAllText(Path.Combine(layout, "oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+        // A zero-size layer: its size matches what a FIFO reports, so only the file's kind gives it away.
+        var layerDigest = Digest.Sha256([]);
+        var layerPath = Path.Combine(layout, "blobs", "sha256", layerDigest.Hex);
+        Directory.CreateDirectory(Path.GetDirectoryName(layerPath)!);
+        TestUtil.Run("mkfifo", layerPath);
+        var config = System.Text.Encoding.UTF8.GetBytes($"{{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[\"{Digest.Sha256("tar"u8)}\"]}}}}");
+        var configDigest = WriteBlob(layout, config);
+        var manifest = System.Text.Encoding.UTF8.GetBytes(
+            $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciManifest}\",\"config\":{{\"mediaType\":\"{MediaTypes.OciConfig}\",\"digest\":\"{configDigest}\",\"size\":{config.Length}}},"
+            + $"\"layers\":[{{\"mediaType\":\"{MediaTypes.OciLayerGzip}\",\"digest\":\"{layerDigest}\",\"size\":0}}]}}");
+        var manifestDigest = WriteBlob(layout, manifest);
+        File.WriteAllText(Path.Combine(layout, "index.json"), $"{{\"schemaVersion\":2,\"manifests\":[{{\"mediaType\":\"{MediaTypes.OciManifest}\",\"digest\":\"{manifestDigest}\",\"size\":{manifest.Length}}}]}}");
+
+        var ex = await FailsWithinAsync(() => OciLayoutBase.OpenAsync("oci:base", _dir.Path, CancellationToken.None), layerPath);
+
+        Assert.Equal(KoErrorCodes.InvalidBaseImage, ex.Code);
+        Assert.Contains(layerDigest.ToString(), ex.Message);
+        Assert.Contains("FIFO", ex.Message);
+    }
+
+    [Fact]
     public async Task OutputLayoutWhoseIndexJsonIsAFifoIsKo3001NotAHang()
     {
         var layout = _dir.Combine("out");

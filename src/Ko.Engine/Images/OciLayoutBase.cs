@@ -154,6 +154,13 @@ internal sealed class OciLayoutBase : BaseImage
                 throw new FormatException($"{where}: layer blob {d.Digest} is {info.Length} bytes, the manifest says {d.Size}.");
             }
 
+            // Asked without opening it: a FIFO would block the copy, a device would never end.
+            var kind = Util.UnixFileStatus.KindOf(path, followLinks: true);
+            if (kind is not (Util.FileKind.Regular or Util.FileKind.Unknown))
+            {
+                throw new FormatException($"{where}: layer blob {d.Digest} ({path}) is {Util.UnixFileStatus.Describe(kind)}, not a regular file.");
+            }
+
             layers.Add(new LayoutBlobLayer(d, diffIds[i], path, dir));
         }
 
