@@ -99,6 +99,21 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task ABinaryWhoseBytesDifferBetweenHashingAndArchivingIsAnErrorAndNotCached()
+    {
+        // Like a binary rewritten by a concurrent `go build` while it is archived: /proc/self/stat says it is empty
+        // and is not, so the bytes hashed for the cache key are not the bytes archived.
+        var store = new ContentStore(_dir.Combine("cache"));
+
+        var ex = await Assert.ThrowsAsync<KoException>(() => AppLayers.BinaryLayerAsync(store, new LayerCache(store), "/proc/self/stat", "app", 0, CancellationToken.None));
+
+        Assert.Equal("KO2004", ex.Code);
+        Assert.Contains("/proc/self/stat", ex.Message);
+        Assert.Contains("changed", ex.Message);
+        Assert.False(Directory.Exists(Path.Combine(store.Root, "layers")) && Directory.EnumerateFiles(Path.Combine(store.Root, "layers")).Any(), "no cache entry may point at a layer that does not match its key");
+    }
+
+    [Fact]
     public async Task StaleTemporariesOfDeadRunsAreRemovedOnTheNextRun()
     {
         var root = _dir.Combine("cache");

@@ -229,4 +229,23 @@ public sealed class KodataTests : IDisposable
         Assert.Equal("KO2005", ex.Code);
         Assert.Contains(root, ex.Message);
     }
+
+    [Fact]
+    public async Task AFileWhoseBytesDifferBetweenHashingAndArchivingIsKo2005AndNotCached()
+    {
+        // /proc files say they are empty but are not, and change on every read: what was hashed for the cache key is
+        // not what would be archived. Such a layer must not be stored under that key.
+        var link = _dir.Combine("pkg", "kodata", "stat");
+        Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+        File.CreateSymbolicLink(link, "/proc/self/stat");
+        using var storeDir = new TempDir();
+        var store = new ContentStore(storeDir.Path);
+
+        var ex = await Assert.ThrowsAsync<KoException>(() => AppLayers.KodataLayerAsync(store, new LayerCache(store), _dir.Combine("pkg"), 0, CancellationToken.None, "/"));
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.Contains("kodata/stat (/proc/self/stat)", ex.Message);
+        Assert.Contains("changed", ex.Message);
+        Assert.False(Directory.Exists(Path.Combine(storeDir.Path, "layers")) && Directory.EnumerateFiles(Path.Combine(storeDir.Path, "layers")).Any(), "no cache entry may point at a layer that does not match its key");
+    }
 }
