@@ -248,4 +248,18 @@ public sealed class KodataTests : IDisposable
         Assert.Contains("changed", ex.Message);
         Assert.False(Directory.Exists(Path.Combine(storeDir.Path, "layers")) && Directory.EnumerateFiles(Path.Combine(storeDir.Path, "layers")).Any(), "no cache entry may point at a layer that does not match its key");
     }
+
+    [Fact]
+    public void AFileWhoseNameIsNotUtf8IsKo2005SayingSo()
+    {
+        _dir.WriteFile("pkg/kodata/ok.txt", "ok");
+        TestUtil.Run("sh", "-c", "touch \"$1/$(printf 'bad\\377name')\"", "sh", Kodata);
+
+        var ex = Assert.Throws<KoException>(() => AppLayers.KodataEntries(Kodata));
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.Contains(Kodata, ex.Message);
+        Assert.Contains("UTF-8", ex.Message);
+        Assert.DoesNotContain("kodata directory", ex.Message);
+    }
 }

@@ -274,6 +274,13 @@ internal static class AppLayers
         foreach (var child in children)
         {
             var rel = prefix.Length == 0 ? child.Name : prefix + "/" + child.Name;
+            if (child.LinkTarget is null && !child.Exists)
+            {
+                // Listed but not found by its name: a name that is not valid UTF-8 does not survive the round trip
+                // through a .NET string (or the entry vanished while kodata/ was read).
+                throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata entry {child.FullName} cannot be examined: its name is not valid UTF-8, or it was removed while kodata/ was read. Rename it to a UTF-8 name or remove it.");
+            }
+
             FileSystemInfo target = child;
             if (child.LinkTarget is not null)
             {
