@@ -67,8 +67,8 @@ public static class KoCli
         var line = ex switch
         {
             KoException ko => $"{ko.Code}: {ko.Message}",
-            IOException or UnauthorizedAccessException => $"{KoErrorCodes.FileSystemError}: {Sentence(ex.Message)} Check that path (it may be missing, not writable, or on a full disk) and run again.",
-            _ => $"{KoErrorCodes.InternalError}: unexpected {ex.GetType().Name}: {Sentence(ex.Message)} This is a bug in dotnet ko; please report it with the command you ran (--verbose shows where it happened).",
+            IOException or UnauthorizedAccessException => $"{KoErrorCodes.FileSystemError}: {Ko.Engine.Util.SystemMessage.Of(ex)} Check that path (it may be missing, not writable, or on a full disk) and run again.",
+            _ => $"{KoErrorCodes.InternalError}: unexpected {ex.GetType().Name}: {Ko.Engine.Util.SystemMessage.Of(ex)} This is a bug in dotnet ko; please report it with the command you ran (--verbose shows where it happened).",
         };
         error.WriteLine($"Error: {line}");
         if (verbose && ex is not KoException)
@@ -77,12 +77,6 @@ public static class KoCli
         }
 
         return 1;
-    }
-
-    private static string Sentence(string message)
-    {
-        var text = message.Trim();
-        return text.Length == 0 || text[^1] is '.' or '!' or '?' ? text : text + ".";
     }
 
     internal static string Version() =>
