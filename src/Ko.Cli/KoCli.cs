@@ -41,16 +41,42 @@ public static class KoCli
         {
             return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
         }
-        catch (KoException ex)
-        {
-            error.WriteLine($"Error: {ex.Code}: {ex.Message}");
-            return 1;
-        }
         catch (OperationCanceledException)
         {
             error.WriteLine("Error: cancelled.");
             return 130;
         }
+        catch (Exception ex)
+        {
+            return Report(ex, error, parse.GetValue(verbose));
+        }
+    }
+
+    /// <summary>
+    /// Writes an error that escaped the command as one <c>Error: KOnnnn: sentence</c> line and returns exit code 1:
+    /// a <see cref="KoException"/> as it is; a file-system error as KO3011 with the system's reason (which names the
+    /// path); anything else as KO3012, an internal error to report. The stack trace is shown only with --verbose.
+    /// </summary>
+    internal static int Report(Exception ex, TextWriter error, bool verbose)
+    {
+        while (ex is AggregateException { InnerExceptions.Count: 1 } aggregate)
+        {
+            ex = aggregate.InnerExceptions[0];
+        }
+
+        var line = ex switch
+        {
+            KoException ko => $"{ko.Code}: {ko.Message}",
+            IOException or UnauthorizedAccessException => $"{KoErrorCodes.FileSystemError}: {Ko.Engine.Util.SystemMessage.Of(ex)} Check that path (it may be missing, not writable, or on a full disk) and run again.",
+            _ => $"{KoErrorCodes.InternalError}: unexpected {ex.GetType().Name}: {Ko.Engine.Util.SystemMessage.Of(ex)} This is a bug in dotnet ko; please report it with the command you ran (--verbose shows where it happened).",
+        };
+        error.WriteLine($"Error: {line}");
+        if (verbose && ex is not KoException)
+        {
+            error.WriteLine(ex.ToString());
+        }
+
+        return 1;
     }
 
     internal static string Version() =>

@@ -79,6 +79,14 @@ public static class KoErrorCodes
     public const string RedirectRefused = "KO3008";
     /// <summary>A host other than the registry (a redirect or upload target) asked for credentials; ko sends a registry's credentials only to that registry and its token service, so the message names the host that refused.</summary>
     public const string CredentialsWithheld = "KO3009";
+    /// <summary>The cache (<c>KOCACHE</c>, else <c>~/.cache/ko</c>) cannot be used: it is a file, cannot be written, is full, or holds something other than a blob where a blob belongs; the message names the path.</summary>
+    public const string CacheUnusable = "KO3010";
+    /// <summary>A file or directory could not be read or written and nothing closer to the cause explained it; the message names the path and the system's reason.</summary>
+    public const string FileSystemError = "KO3011";
+    /// <summary>An unexpected internal error (a bug in dotnet ko); the message says what failed and asks for a report.</summary>
+    public const string InternalError = "KO3012";
+    /// <summary>Another run holds the lock on an output (an OCI layout) and did not release it in time; the message names the lock file.</summary>
+    public const string OutputLocked = "KO3013";
     /// <summary>A manifest is not valid YAML or JSON; the message names file:line:column.</summary>
     public const string InvalidManifest = "KO4001";
     /// <summary>A file or directory given with <c>-f</c> cannot be read.</summary>

@@ -110,4 +110,156 @@ public sealed class KodataTests : IDisposable
         Assert.Equal("js"u8.ToArray(), entries[3].Data);
         Assert.All(entries, e => Assert.Equal(TestUtil.Octal("555"), (int)e.Entry.Mode));
     }
+
+    /// <summary>Runs a kodata walk and layer build with a bound: a special file must be an error, never a hang.</summary>
+    private async Task<KoException> KodataFailsWithinAsync(string allowedRoot)
+    {
+        using var storeDir = new TempDir();
+        var store = new ContentStore(storeDir.Path);
+        var work = Task.Run(() => AppLayers.KodataLayerAsync(store, new LayerCache(store), _dir.Combine("pkg"), 0, CancellationToken.None, allowedRoot));
+        var finished = await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(20)));
+        Assert.True(finished == work, "reading kodata hung on a special file");
+        return await Assert.ThrowsAsync<KoException>(() => work);
+    }
+
+    [Fact]
+    public async Task FifoInKodataIsKo2005NamingItAndNeverOpened()
+    {
+        _dir.WriteFile("pkg/kodata/ok.txt", "ok");
+        var fifo = _dir.Combine("pkg", "kodata", "pipe");
+        TestUtil.Run("mkfifo", fifo);
+        try
+        {
+            var ex = await KodataFailsWithinAsync(_dir.Path);
+
+            Assert.Equal("KO2005", ex.Code);
+            Assert.Contains(fifo, ex.Message);
+            Assert.Contains("FIFO", ex.Message);
+            Assert.Contains("regular files", ex.Message);
+        }
+        finally
+        {
+            TestUtil.ReleaseFifoReaders(fifo);
+        }
+    }
+
+    [Fact]
+    public async Task CharacterDeviceInKodataIsKo2005()
+    {
+        _dir.WriteFile("pkg/kodata/ok.txt", "ok");
+        var device = _dir.Combine("pkg", "kodata", "zero");
+        TestUtil.Run("mknod", device, "c", "1", "5");
+
+        var ex = await KodataFailsWithinAsync(_dir.Path);
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.Contains(device, ex.Message);
+        Assert.Contains("character device", ex.Message);
+    }
+
+    [Fact]
+    public async Task SymlinkToACharacterDeviceIsKo2005NamingTheLink()
+    {
+        var link = _dir.Combine("pkg", "kodata", "zero");
+        Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+        File.CreateSymbolicLink(link, "/dev/zero");
+
+        // Even with every path allowed, a device is not data: reading /dev/zero never ends.
+        var ex = await KodataFailsWithinAsync("/");
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.Contains(link, ex.Message);
+        Assert.Contains("character device", ex.Message);
+    }
+
+    [Fact]
+    public async Task UnixSocketInKodataIsKo2005()
+    {
+        var path = _dir.Combine("pkg", "kodata", "sock");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+
+        var ex = await KodataFailsWithinAsync(_dir.Path);
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.Contains(path, ex.Message);
+        Assert.Contains("socket", ex.Message);
+    }
+
+    [Fact]
+    public void SymlinkToItselfIsKo2005NamingTheLink()
+    {
+        _dir.WriteFile("pkg/kodata/ok.txt", "ok");
+        var link = _dir.Combine("pkg", "kodata", "self");
+        File.CreateSymbolicLink(link, "self");
+
+        var ex = Assert.Throws<KoException>(() => AppLayers.KodataEntries(Kodata));
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.Contains(link, ex.Message);
+        Assert.Contains("loop", ex.Message);
+    }
+
+    [Fact]
+    public void SymlinksPointingAtEachOtherAreKo2005()
+    {
+        var a = _dir.Combine("pkg", "kodata", "a");
+        var b = _dir.Combine("pkg", "kodata", "b");
+        Directory.CreateDirectory(Path.GetDirectoryName(a)!);
+        File.CreateSymbolicLink(a, "b");
+        File.CreateSymbolicLink(b, "a");
+
+        var ex = Assert.Throws<KoException>(() => AppLayers.KodataEntries(Kodata, _dir.Path));
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.True(ex.Message.Contains(a + " ", StringComparison.Ordinal) || ex.Message.Contains(b + " ", StringComparison.Ordinal), ex.Message);
+        Assert.Contains("loop", ex.Message);
+    }
+
+    [Fact]
+    public void AllowedRootThatLoopsIsKo2005()
+    {
+        var root = _dir.Combine("loop-root");
+        File.CreateSymbolicLink(root, "loop-root");
+        Directory.CreateDirectory(_dir.Combine("pkg"));
+
+        var ex = Assert.Throws<KoException>(() => AppLayers.KodataAllowedRoot(_dir.Combine("pkg"), new Dictionary<string, string?> { ["KO_DATA_PATH_ALLOWED_ROOT"] = root }));
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.Contains(root, ex.Message);
+    }
+
+    [Fact]
+    public async Task AFileWhoseBytesDifferBetweenHashingAndArchivingIsKo2005AndNotCached()
+    {
+        // /proc files say they are empty but are not, and change on every read: what was hashed for the cache key is
+        // not what would be archived. Such a layer must not be stored under that key.
+        var link = _dir.Combine("pkg", "kodata", "stat");
+        Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+        File.CreateSymbolicLink(link, "/proc/self/stat");
+        using var storeDir = new TempDir();
+        var store = new ContentStore(storeDir.Path);
+
+        var ex = await Assert.ThrowsAsync<KoException>(() => AppLayers.KodataLayerAsync(store, new LayerCache(store), _dir.Combine("pkg"), 0, CancellationToken.None, "/"));
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.Contains("kodata/stat (/proc/self/stat)", ex.Message);
+        Assert.Contains("changed", ex.Message);
+        Assert.False(Directory.Exists(Path.Combine(storeDir.Path, "layers")) && Directory.EnumerateFiles(Path.Combine(storeDir.Path, "layers")).Any(), "no cache entry may point at a layer that does not match its key");
+    }
+
+    [Fact]
+    public void AFileWhoseNameIsNotUtf8IsKo2005SayingSo()
+    {
+        _dir.WriteFile("pkg/kodata/ok.txt", "ok");
+        TestUtil.Run("sh", "-c", "touch \"$1/$(printf 'bad\\377name')\"", "sh", Kodata);
+
+        var ex = Assert.Throws<KoException>(() => AppLayers.KodataEntries(Kodata));
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.Contains(Kodata, ex.Message);
+        Assert.Contains("UTF-8", ex.Message);
+        Assert.DoesNotContain("kodata directory", ex.Message);
+    }
 }

@@ -274,6 +274,124 @@ public sealed class OutputTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task CorruptBlobOfTheRightSizeInAnExistingLayoutIsReplaced()
+    {
+        var layout = _dir.Combine("layout");
+        var built = await GoodImageAsync();
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["v1"])], CancellationToken.None);
+        var blob = Path.Combine(layout, "blobs", "sha256", built.Image!.Layers[^1].Descriptor.Digest.Hex);
+        var bytes = await File.ReadAllBytesAsync(blob);
+        bytes[bytes.Length / 2] ^= 0xff;
+        await File.WriteAllBytesAsync(blob, bytes);
+
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["v2"])], CancellationToken.None);
+
+        AssertBlobsAreContentAddressed(layout, built);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConcurrentWritersWithDifferentTagsAllLand(bool existingLayout)
+    {
+        var built = await GoodImageAsync();
+        for (var round = 0; round < 5; round++)
+        {
+            var layout = _dir.Combine($"layout-{round}");
+            if (existingLayout)
+            {
+                await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["first"])], CancellationToken.None);
+            }
+
+            var tags = Enumerable.Range(0, 6).Select(i => $"t{i}").ToList();
+            using var start = new ManualResetEventSlim();
+            var writers = tags.Select(tag => Task.Run(async () =>
+            {
+                start.Wait();
+                await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, [tag])], CancellationToken.None);
+            })).ToList();
+            start.Set();
+            await Task.WhenAll(writers).WaitAsync(TimeSpan.FromMinutes(2));
+
+            var names = IndexEntries(layout).Select(e => e.RefName).Order(StringComparer.Ordinal).ToList();
+            var expected = tags.Concat(existingLayout ? ["first"] : []).Select(t => $"{Name}:{t}").Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(expected, names);
+            AssertBlobsAreContentAddressed(layout, built);
+        }
+
+        Assert.Empty(TempLeftovers());
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(_dir.Path), p => p.EndsWith(".lock", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ALayoutLockedByAnotherRunIsWaitedForAndThenAClearTimeout()
+    {
+        var layout = _dir.Combine("layout");
+        var built = await GoodImageAsync();
+        await using (var other = new FileStream(OciLayoutWriter.LockPath(Path.GetFullPath(layout)), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var ex = await Assert.ThrowsAsync<KoException>(() => OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["latest"])], CancellationToken.None, lockTimeout: TimeSpan.FromSeconds(1)));
+
+            Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(30));
+            Assert.Equal("KO3013", ex.Code);
+            Assert.Contains(Path.GetFullPath(layout), ex.Message);
+            Assert.Contains("another", ex.Message);
+
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["latest"])], cancel.Token));
+            Assert.False(Directory.Exists(layout));
+        }
+
+        // Released: the next writer goes ahead.
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["latest"])], CancellationToken.None, lockTimeout: TimeSpan.FromSeconds(5));
+        Assert.Single(IndexEntries(layout));
+    }
+
+    [Fact]
+    public async Task TemporariesLeftByAKilledLayoutWriterAreRemovedByTheNextOne()
+    {
+        var layout = _dir.Combine("lay");
+        var built = await GoodImageAsync();
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["v1"])], CancellationToken.None);
+        var dead = CacheFaultTests.DeadPid();
+        var besideDir = _dir.Combine($".lay.tmp-{dead}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(besideDir, "blobs", "sha256"));
+        File.WriteAllText(Path.Combine(besideDir, "blobs", "sha256", "partial"), "x");
+        var blobTemp = Path.Combine(layout, "blobs", "sha256", $"{built.Digest.Hex}.tmp-{Guid.NewGuid():N}");
+        File.WriteAllText(blobTemp, "half a blob");
+        var indexTemp = Path.Combine(layout, $".index.json.tmp-{Guid.NewGuid():N}");
+        File.WriteAllText(indexTemp, "{");
+        foreach (var p in new[] { besideDir, blobTemp, indexTemp })
+        {
+            CacheFaultTests.Age(p);
+        }
+
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["v2"])], CancellationToken.None);
+
+        Assert.Empty(TempLeftovers());
+        Assert.Equal([$"{Name}:v1", $"{Name}:v2"], IndexEntries(layout).Select(e => e.RefName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ArchiveTemporariesOfDeadRunsAreRemovedAndALiveOneIsKept()
+    {
+        var archive = _dir.Combine("docker.tar");
+        var stale = _dir.Combine($".docker.tar.tmp-{CacheFaultTests.DeadPid()}-{Guid.NewGuid():N}");
+        File.WriteAllText(stale, "half an archive");
+        CacheFaultTests.Age(stale);
+        var live = _dir.Combine($".docker.tar.tmp-{CacheFaultTests.DeadPid()}-{Guid.NewGuid():N}");
+        await using var writer = new FileStream(live, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        CacheFaultTests.Age(live);
+
+        await DockerArchiveWriter.WriteAsync(archive, [((await GoodImageAsync()).Image!, [$"{Name}:latest"])], CancellationToken.None);
+
+        Assert.False(File.Exists(stale), "a dead run's temp must be removed");
+        Assert.True(File.Exists(live), "a live run's temp (locked) must be kept");
+        Assert.True(File.Exists(archive));
+    }
+
     /// <summary>A layer whose compressed stream yields some bytes, then fails as a broken disk or connection would.</summary>
     private sealed class FailingLayer : ILayer
     {

@@ -56,4 +56,46 @@ internal static class TestUtil
 
     /// <summary>An octal mode given as text, e.g. "1777", parsed independently of the code under test.</summary>
     public static int Octal(string text) => Convert.ToInt32(text, 8);
+
+    /// <summary>Runs a program (mkfifo, mknod, mount) to set up a test, bounded in time; a failure fails the test.</summary>
+    public static string Run(string program, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(30_000))
+        {
+            process.Kill();
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in 30 s");
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {process.ExitCode}: {stderr.Result}");
+        }
+
+        return stdout;
+    }
+
+    /// <summary>Unblocks a thread stuck opening a FIFO for reading (by opening it for writing), so a failed test cannot hang the run.</summary>
+    public static void ReleaseFifoReaders(string fifo)
+    {
+        var writer = Task.Run(() =>
+        {
+            try
+            {
+                using var stream = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            }
+            catch (IOException)
+            {
+            }
+        });
+        writer.Wait(TimeSpan.FromSeconds(2));
+    }
 }

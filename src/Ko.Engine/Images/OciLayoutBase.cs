@@ -64,7 +64,7 @@ internal sealed class OciLayoutBase : BaseImage
 
         try
         {
-            var indexBytes = await File.ReadAllBytesAsync(Path.Combine(dir, "index.json"), cancellationToken).ConfigureAwait(false);
+            var indexBytes = await Util.BoundedFile.ReadAsync(Path.Combine(dir, "index.json"), MaxIndexBytes, cancellationToken).ConfigureAwait(false);
             var top = Oci.Index.Parse(indexBytes, Path.Combine(dir, "index.json"));
             var candidates = tag is null
                 ? top.Manifests
@@ -95,7 +95,14 @@ internal sealed class OciLayoutBase : BaseImage
         {
             throw new KoException(KoErrorCodes.InvalidBaseImage, $"base image '{spec}' is not a valid OCI layout: {ex.Message}", ex);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"base image '{spec}': the OCI layout {dir} cannot be read: {Util.SystemMessage.Of(ex)} Check its files and permissions.", ex);
+        }
     }
+
+    /// <summary>The largest index.json read from a layout (an index of tens of thousands of entries).</summary>
+    internal const long MaxIndexBytes = 64L << 20;
 
     public override async Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken)
     {
@@ -114,6 +121,10 @@ internal sealed class OciLayoutBase : BaseImage
         catch (Exception ex) when (ex is FormatException or JsonException)
         {
             throw new KoException(KoErrorCodes.InvalidBaseImage, $"base image '{Name}' is not a valid OCI layout: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"base image '{Name}': the OCI layout {_dir} cannot be read: {Util.SystemMessage.Of(ex)} Check its files and permissions.", ex);
         }
     }
 
@@ -143,7 +154,14 @@ internal sealed class OciLayoutBase : BaseImage
                 throw new FormatException($"{where}: layer blob {d.Digest} is {info.Length} bytes, the manifest says {d.Size}.");
             }
 
-            layers.Add(new FileLayer(d, diffIds[i], path));
+            // Asked without opening it: a FIFO would block the copy, a device would never end.
+            var kind = Util.UnixFileStatus.KindOf(path, followLinks: true);
+            if (kind is not (Util.FileKind.Regular or Util.FileKind.Unknown))
+            {
+                throw new FormatException($"{where}: layer blob {d.Digest} ({path}) is {Util.UnixFileStatus.Describe(kind)}, not a regular file.");
+            }
+
+            layers.Add(new LayoutBlobLayer(d, diffIds[i], path, dir));
         }
 
         return new Image(manifestBytes, config, layers, where);
@@ -164,7 +182,8 @@ internal sealed class OciLayoutBase : BaseImage
             throw new FormatException($"blob {descriptor.Digest} claims {descriptor.Size} bytes, too large for a manifest or config.");
         }
 
-        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        // Read no more than the descriptor names: the file itself is not trusted (it may be a FIFO, a device, huge).
+        var bytes = await Util.BoundedFile.ReadAsync(path, descriptor.Size, cancellationToken).ConfigureAwait(false);
         if (Digest.Sha256(bytes) != descriptor.Digest)
         {
             throw new FormatException($"blob {descriptor.Digest} in {dir}/blobs does not match its digest.");

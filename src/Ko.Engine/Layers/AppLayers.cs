@@ -86,13 +86,27 @@ internal static class AppLayers
             async (tar, ct) =>
             {
                 await tar.WriteEntryAsync(new TarEntry(AppDirectory.TrimStart('/'), TarEntryType.Directory, Mode0555, 0, mtime), ct).ConfigureAwait(false);
+                // The archived bytes must be the ones hashed for the cache key (a concurrent `go build` may rewrite
+                // the file), or the cache would hold a layer under a key that does not describe it.
+                var changed = new KoException(KoErrorCodes.BuildFailed, $"the Go binary {binaryPath} changed while the image was being built (another build writing it at the same time?). Run the build again.");
                 await using var content = OpenRead(binaryPath);
-                if (content.Length != size)
+                var hashing = new HashingReadStream(content);
+                await using (hashing.ConfigureAwait(false))
                 {
-                    throw new IOException($"{binaryPath} changed while the image was being built.");
-                }
+                    try
+                    {
+                        await tar.WriteEntryAsync(new TarEntry($"{AppDirectory.TrimStart('/')}/{appName}", TarEntryType.File, Mode0555, size, mtime) { PaxRecords = pax }, hashing, ct).ConfigureAwait(false);
+                    }
+                    catch (IOException)
+                    {
+                        throw changed;
+                    }
 
-                await tar.WriteEntryAsync(new TarEntry($"{AppDirectory.TrimStart('/')}/{appName}", TarEntryType.File, Mode0555, size, mtime) { PaxRecords = pax }, content, ct).ConfigureAwait(false);
+                    if (await hashing.ReadAsync(new byte[1], ct).ConfigureAwait(false) != 0 || hashing.FinishHex() != binaryHash)
+                    {
+                        throw changed;
+                    }
+                }
             },
             cancellationToken).ConfigureAwait(false);
         await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
@@ -104,6 +118,7 @@ internal static class AppLayers
         var root = Path.Combine(packageDirectory, "kodata");
         var entries = KodataEntries(root, allowedRoot);
         var keyParts = new List<string> { "ko-kodata-v1", KodataRoot, mtime.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var e in entries)
         {
             keyParts.Add(e.RelativePath);
@@ -114,7 +129,9 @@ internal static class AppLayers
             }
 
             await using var stream = OpenKodataFile(e.SourcePath);
-            keyParts.Add(Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false)));
+            var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+            hashes[e.RelativePath] = hash;
+            keyParts.Add(hash);
         }
 
         var key = CacheKey.Of([.. keyParts]);
@@ -139,13 +156,42 @@ internal static class AppLayers
                         continue;
                     }
 
-                    await using var content = OpenKodataFile(e.SourcePath);
-                    await tar.WriteEntryAsync(new TarEntry(name, TarEntryType.File, Mode0555, content.Length, mtime), content, ct).ConfigureAwait(false);
+                    await ArchiveKodataFileAsync(tar, e, name, hashes[e.RelativePath], mtime, ct).ConfigureAwait(false);
                 }
             },
             cancellationToken).ConfigureAwait(false);
         await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
         return new LayerOutcome(layer, false);
+    }
+
+    /// <summary>
+    /// Archives one kodata file and checks that the archived bytes are the ones hashed for the cache key: a file that
+    /// changed in between (or that says it is empty and is not, as /proc files) would otherwise put a layer in the
+    /// cache under a key that does not describe it.
+    /// </summary>
+    private static async Task ArchiveKodataFileAsync(DeterministicTarWriter tar, KodataEntry e, string name, string hashedAs, long mtime, CancellationToken ct)
+    {
+        var changed = $"kodata/{e.RelativePath} ({e.SourcePath}) changed while the image was being built (its bytes differ from the ones read a moment before). Run the build again when nothing is writing to kodata/; a file whose contents change on every read (such as one under /proc) cannot be packaged.";
+        await using var content = OpenKodataFile(e.SourcePath!);
+        var hashing = new HashingReadStream(content);
+        await using (hashing.ConfigureAwait(false))
+        {
+            try
+            {
+                await tar.WriteEntryAsync(new TarEntry(name, TarEntryType.File, Mode0555, content.Length, mtime), hashing, ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new KoException(KoErrorCodes.KodataUnreadable, changed + $" ({Util.SystemMessage.Of(ex)})", ex);
+            }
+
+            // The tar holds exactly the length seen at open; bytes beyond it (a file that grew) are a change too.
+            var extra = await hashing.ReadAsync(new byte[1], ct).ConfigureAwait(false);
+            if (extra != 0 || hashing.FinishHex() != hashedAs)
+            {
+                throw new KoException(KoErrorCodes.KodataUnreadable, changed);
+            }
+        }
     }
 
     /// <summary>One kodata entry: a path relative to kodata/ (with '/'), and the file to read, or null for a directory.</summary>
@@ -201,7 +247,7 @@ internal static class AppLayers
         {
             current = Path.Combine(current, part);
             var info = new FileInfo(current);
-            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            if (info.LinkTarget is not null && ResolveLink(info) is { } target)
             {
                 current = RealPath(target.FullName);
             }
@@ -222,16 +268,23 @@ internal static class AppLayers
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata directory {dir} cannot be read: {ex.Message}. Fix its permissions or remove it.", ex);
+            throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata directory {dir} cannot be read: {Util.SystemMessage.Of(ex)} Fix its permissions or remove it.", ex);
         }
 
         foreach (var child in children)
         {
             var rel = prefix.Length == 0 ? child.Name : prefix + "/" + child.Name;
+            if (child.LinkTarget is null && !child.Exists)
+            {
+                // Listed but not found by its name: a name that is not valid UTF-8 does not survive the round trip
+                // through a .NET string (or the entry vanished while kodata/ was read).
+                throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata entry {child.FullName} cannot be examined: its name is not valid UTF-8, or it was removed while kodata/ was read. Rename it to a UTF-8 name or remove it.");
+            }
+
             FileSystemInfo target = child;
             if (child.LinkTarget is not null)
             {
-                var resolved = child.ResolveLinkTarget(returnFinalTarget: true);
+                var resolved = ResolveLink(child);
                 if (resolved is null || !resolved.Exists)
                 {
                     throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata entry {child.FullName} is a symbolic link to '{child.LinkTarget}', which does not exist. Fix or remove the link.");
@@ -246,6 +299,7 @@ internal static class AppLayers
                 target = resolved;
             }
 
+            RefuseSpecialFile(child, target);
             if (target is DirectoryInfo || (target.Attributes & FileAttributes.Directory) != 0)
             {
                 var real = Path.GetFullPath(target.FullName);
@@ -265,6 +319,35 @@ internal static class AppLayers
         }
     }
 
+    /// <summary>The final target of a link; a link that loops (to itself, or a→b→a) is a KO2005 naming it.</summary>
+    private static FileSystemInfo? ResolveLink(FileSystemInfo link)
+    {
+        try
+        {
+            return link.ResolveLinkTarget(returnFinalTarget: true);
+        }
+        catch (IOException ex)
+        {
+            throw new KoException(KoErrorCodes.KodataUnreadable, $"{link.FullName} is a symbolic link to '{link.LinkTarget}' that never ends in a file or directory (a loop: it leads back to itself): {Util.SystemMessage.Of(ex)} Point the link at a real file or remove it.", ex);
+        }
+    }
+
+    /// <summary>
+    /// Refuses FIFOs, devices and sockets, asking the file system without opening them: opening a FIFO for reading
+    /// blocks until someone writes, and reading a device such as /dev/zero never ends.
+    /// </summary>
+    private static void RefuseSpecialFile(FileSystemInfo entry, FileSystemInfo target)
+    {
+        var kind = Util.UnixFileStatus.KindOf(target.FullName, followLinks: false);
+        if (kind is Util.FileKind.Regular or Util.FileKind.Directory or Util.FileKind.Unknown)
+        {
+            return;
+        }
+
+        var via = ReferenceEquals(entry, target) ? string.Empty : $" (the symbolic link points to {target.FullName})";
+        throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata entry {entry.FullName} is {Util.UnixFileStatus.Describe(kind)}{via}: kodata/ may hold only regular files, directories and links to them, because reading {Util.UnixFileStatus.Describe(kind)} can block or never end. Remove it from kodata/ or replace it with a regular file.");
+    }
+
     private static FileStream OpenKodataFile(string path)
     {
         try
@@ -273,7 +356,7 @@ internal static class AppLayers
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata file {path} cannot be read: {ex.Message}. Fix its permissions or remove it from kodata/.", ex);
+            throw new KoException(KoErrorCodes.KodataUnreadable, $"kodata file {path} cannot be read: {Util.SystemMessage.Of(ex)} Fix its permissions or remove it from kodata/.", ex);
         }
     }
 

@@ -21,7 +21,8 @@ internal static class LayerWriter
         {
             Digest digest, diffId;
             long size;
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            var file = store.CreateTemp(temp);
+            await using (file.ConfigureAwait(false))
             {
                 var compressedHash = new HashingStream(file, leaveOpen: true);
                 await using (compressedHash.ConfigureAwait(false))
@@ -77,7 +78,8 @@ internal sealed class LayerCache(ContentStore store)
 
         try
         {
-            var bytes = await File.ReadAllBytesAsync(entryPath, cancellationToken).ConfigureAwait(false);
+            // An entry is a few hundred bytes; anything else (a FIFO, a huge file) is not one of ours.
+            var bytes = await Util.BoundedFile.ReadAsync(entryPath, 64 << 10, cancellationToken).ConfigureAwait(false);
             using var doc = JsonDocument.Parse(bytes);
             var root = doc.RootElement;
             var digest = Digest.Parse(root.GetProperty("digest").GetString()!);
@@ -91,8 +93,9 @@ internal sealed class LayerCache(ContentStore store)
 
             return new FileLayer(new Descriptor(MediaTypes.OciLayerGzip, digest, size), diffId, store.BlobPath(digest));
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
+            // Unreadable or garbled: a miss; the rebuilt layer's entry replaces it.
             Util.FileSystem.TryDelete(entryPath);
             return null;
         }
@@ -109,9 +112,26 @@ internal sealed class LayerCache(ContentStore store)
             w.WriteEndObject();
         });
         var entryPath = EntryPath(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(entryPath)!);
         var temp = store.NewTempPath("layer-entry");
-        await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
-        File.Move(temp, entryPath, overwrite: true);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(entryPath)!);
+            var stream = store.CreateTemp(temp);
+            await using (stream.ConfigureAwait(false))
+            {
+                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Rename over: two runs that made the same entry both land, and a reader sees one whole entry.
+            File.Move(temp, entryPath, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw ContentStore.WriteFailed(entryPath, ex);
+        }
+        finally
+        {
+            Util.FileSystem.TryDelete(temp);
+        }
     }
 }

@@ -10,7 +10,8 @@ internal static class AtomicOutput
     {
         var full = Path.GetFullPath(path);
         var dir = EnsureParent(full);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
+        RemoveStaleTemporaries(full);
+        var temp = TempPath(full);
         try
         {
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
@@ -25,7 +26,7 @@ internal static class AtomicOutput
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Util.FileSystem.TryDelete(temp);
-            throw new KoException(KoErrorCodes.OutputNotWritable, $"cannot write {full}: {ex.Message}. Choose a writable location.", ex);
+            throw new KoException(KoErrorCodes.OutputNotWritable, $"cannot write {full}: {Util.SystemMessage.Of(ex)} Choose a writable location.", ex);
         }
         catch
         {
@@ -33,6 +34,14 @@ internal static class AtomicOutput
             throw;
         }
     }
+
+    /// <summary>A temporary beside <paramref name="fullPath"/>: <c>.NAME.tmp-PID-UNIQUE</c>.</summary>
+    public static string TempPath(string fullPath) =>
+        Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.tmp-{Util.StaleTemporaries.NameToken()}");
+
+    /// <summary>Removes <c>.NAME.tmp-*</c> files beside the target that a killed run left (not a live run's, which it holds open).</summary>
+    public static void RemoveStaleTemporaries(string fullPath) =>
+        Util.StaleTemporaries.RemoveFiles(Util.StaleTemporaries.Find(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.tmp-*"));
 
     public static string EnsureParent(string fullPath)
     {
@@ -43,7 +52,7 @@ internal static class AtomicOutput
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new KoException(KoErrorCodes.OutputNotWritable, $"cannot create directory {dir}: {ex.Message}. Choose a writable location.", ex);
+            throw new KoException(KoErrorCodes.OutputNotWritable, $"cannot create directory {dir}: {Util.SystemMessage.Of(ex)} Choose a writable location.", ex);
         }
 
         return dir;

@@ -24,16 +24,22 @@ internal static class OciLayoutWriter
     /// (empty config, document, artifact manifest); with <paramref name="listSboms"/> index.json also gets an entry
     /// per artifact (its descriptor with <c>artifactType</c>, no ref name).
     /// </summary>
-    public static async Task WriteAsync(string path, IReadOnlyList<TaggedImage> images, CancellationToken cancellationToken, IReadOnlyList<Sbom.SbomArtifact>? sboms = null, bool listSboms = false)
+    public static async Task WriteAsync(string path, IReadOnlyList<TaggedImage> images, CancellationToken cancellationToken, IReadOnlyList<Sbom.SbomArtifact>? sboms = null, bool listSboms = false, TimeSpan? lockTimeout = null)
     {
         sboms ??= [];
         var target = Path.GetFullPath(path);
         try
         {
+            AtomicOutput.EnsureParent(target);
+
+            // One writer at a time per layout (other runs, other threads): index.json is read, changed and replaced
+            // under the lock, so concurrent builds with different tags all land.
+            using var held = await Util.FileLock.AcquireAsync(LockPath(target), $"the OCI layout {target}", lockTimeout ?? Util.FileLock.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+            RemoveStaleTemporaries(target);
             var exists = Directory.Exists(target);
             if (exists && File.Exists(Path.Combine(target, "oci-layout")))
             {
-                await WriteIntoAsync(target, images, ReadExistingEntries(target), sboms, listSboms, cancellationToken).ConfigureAwait(false);
+                await WriteIntoAsync(target, images, await ReadExistingEntriesAsync(target, cancellationToken).ConfigureAwait(false), sboms, listSboms, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -47,8 +53,7 @@ internal static class OciLayoutWriter
                 throw new KoException(KoErrorCodes.OutputNotWritable, $"{target} is a file; --oci-layout-path needs a directory.");
             }
 
-            var parent = AtomicOutput.EnsureParent(target);
-            var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.tmp-{Guid.NewGuid():N}");
+            var temp = AtomicOutput.TempPath(target);
             try
             {
                 Directory.CreateDirectory(temp);
@@ -68,8 +73,22 @@ internal static class OciLayoutWriter
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new KoException(KoErrorCodes.OutputNotWritable, $"writing the OCI layout {target} failed: {ex.Message}. Check that the location is writable and the inputs readable.", ex);
+            throw new KoException(KoErrorCodes.OutputNotWritable, $"writing the OCI layout {target} failed: {Util.SystemMessage.Of(ex)} Check that the location is writable and the inputs readable.", ex);
         }
+    }
+
+    /// <summary>The lock file beside a layout (<c>.NAME.lock</c>), held while the layout is written.</summary>
+    internal static string LockPath(string fullPath) => Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.lock");
+
+    /// <summary>
+    /// Removes what a killed writer of this layout left: <c>.NAME.tmp-*</c> beside it, <c>*.tmp-*</c> blobs and
+    /// <c>.index.json.tmp-*</c> inside. Called under the layout's lock, so no live writer owns any of them.
+    /// </summary>
+    private static void RemoveStaleTemporaries(string target)
+    {
+        Util.StaleTemporaries.RemoveUnderLock(Util.StaleTemporaries.Find(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.tmp-*"));
+        Util.StaleTemporaries.RemoveUnderLock(Util.StaleTemporaries.Find(target, ".index.json.tmp-*"));
+        Util.StaleTemporaries.RemoveUnderLock(Util.StaleTemporaries.Find(Path.Combine(target, "blobs", "sha256"), "*.tmp-*"));
     }
 
     /// <summary>Every blob of the images, each once: layers, configs, manifests, indexes.</summary>
@@ -159,12 +178,12 @@ internal static class OciLayoutWriter
         foreach (var (digest, size, open) in Blobs(images.Select(i => i.Image), sboms))
         {
             var blobPath = Path.Combine(dir, "blobs", digest.Algorithm, digest.Hex);
-            if (File.Exists(blobPath) && new FileInfo(blobPath).Length == size)
+            if (await HoldsAsync(blobPath, digest, size, cancellationToken).ConfigureAwait(false))
             {
                 continue;
             }
 
-            var temp = blobPath + ".tmp-" + Guid.NewGuid().ToString("N");
+            var temp = blobPath + ".tmp-" + Util.StaleTemporaries.NameToken();
             try
             {
                 await using (var source = await open(cancellationToken).ConfigureAwait(false))
@@ -188,12 +207,29 @@ internal static class OciLayoutWriter
             await File.WriteAllBytesAsync(layoutPath, LayoutFile, cancellationToken).ConfigureAwait(false);
         }
 
-        var indexTemp = Path.Combine(dir, ".index.json.tmp-" + Guid.NewGuid().ToString("N"));
+        var indexTemp = Path.Combine(dir, ".index.json.tmp-" + Util.StaleTemporaries.NameToken());
         await File.WriteAllBytesAsync(indexTemp, TopIndex(existing, images, listSboms ? sboms : null), cancellationToken).ConfigureAwait(false);
         File.Move(indexTemp, Path.Combine(dir, "index.json"), overwrite: true);
     }
 
-    private static List<Descriptor> ReadExistingEntries(string dir)
+    /// <summary>
+    /// True when the layout already holds the blob with the right bytes. A blob of the right size is re-hashed (a
+    /// corrupt one would otherwise be kept and the build would report success); a wrong one is replaced.
+    /// </summary>
+    private static async Task<bool> HoldsAsync(string blobPath, Digest digest, long size, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(blobPath);
+        if (!info.Exists || info.Length != size || digest.Algorithm != "sha256")
+        {
+            return false;
+        }
+
+        await using var stream = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var hash = await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+        return Convert.ToHexStringLower(hash) == digest.Hex;
+    }
+
+    private static async Task<List<Descriptor>> ReadExistingEntriesAsync(string dir, CancellationToken cancellationToken)
     {
         var indexPath = Path.Combine(dir, "index.json");
         if (!File.Exists(indexPath))
@@ -203,7 +239,8 @@ internal static class OciLayoutWriter
 
         try
         {
-            return Oci.Index.Parse(File.ReadAllBytes(indexPath), indexPath).Manifests.ToList();
+            var bytes = await Util.BoundedFile.ReadAsync(indexPath, Images.OciLayoutBase.MaxIndexBytes, cancellationToken).ConfigureAwait(false);
+            return Oci.Index.Parse(bytes, indexPath).Manifests.ToList();
         }
         catch (Exception ex) when (ex is FormatException or JsonException)
         {

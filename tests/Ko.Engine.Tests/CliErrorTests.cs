@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Ko.Cli;
+
+namespace Ko.Engine.Tests;
+
+/// <summary>Whatever escapes the engine, the user sees one <c>Error: KOnnnn: sentence</c> line and exit code 1.</summary>
+public sealed partial class CliErrorTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [GeneratedRegex(@"\b[A-Z][A-Za-z]*_[A-Za-z_]+\b")]
+    private static partial Regex ResourceKey();
+
+    private static void AssertNoStackTraceOrKey(string stderr)
+    {
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.DoesNotContain("Exception:", stderr);
+        Assert.DoesNotMatch(ResourceKey(), stderr);
+    }
+
+    [Fact]
+    public void AFileSystemErrorIsKo3011WithTheSystemsSentence()
+    {
+        var error = new StringWriter();
+
+        var code = KoCli.Report(new UnauthorizedAccessException("Access to the path '/srv/out' is denied."), error, verbose: false);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error: KO3011: Access to the path '/srv/out' is denied.", error.ToString());
+        AssertNoStackTraceOrKey(error.ToString());
+        Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void AnUnexpectedErrorIsKo3012AskingForABugReport()
+    {
+        var error = new StringWriter();
+        Exception thrown;
+        try
+        {
+            throw new InvalidOperationException("Sequence contains no elements");
+        }
+        catch (InvalidOperationException ex)
+        {
+            thrown = ex;
+        }
+
+        var code = KoCli.Report(new AggregateException(thrown), error, verbose: false);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error: KO3012: unexpected InvalidOperationException: Sequence contains no elements.", error.ToString());
+        Assert.Contains("bug", error.ToString());
+        Assert.DoesNotContain("   at ", error.ToString());
+
+        var verbose = new StringWriter();
+        KoCli.Report(thrown, verbose, verbose: true);
+        Assert.Contains("   at ", verbose.ToString());
+    }
+
+    [Fact]
+    public async Task ACacheThatIsAFileIsAnErrorLineNotACrash()
+    {
+        var file = _dir.WriteFile("kocache", "a file");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var env = new Dictionary<string, string?> { ["PATH"] = "/usr/bin:/bin", ["HOME"] = _dir.Path, ["KOCACHE"] = file };
+
+        var code = await KoCli.RunAsync(["build", ".", "-C", _dir.Path, "--push=false", "--oci-layout-path", _dir.Combine("out")], output, error, env, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error: KO3010: ", error.ToString());
+        Assert.Contains(file, error.ToString());
+        AssertNoStackTraceOrKey(error.ToString());
+        Assert.Equal(string.Empty, output.ToString());
+    }
+
+    [Fact]
+    public async Task TheShippedToolShowsSystemMessagesAsSentencesNotResourceKeys()
+    {
+        // The tool as built (its runtimeconfig.json decides how the runtime words its errors), run as a process.
+        var tool = Path.Combine(AppContext.BaseDirectory, "Ko.Cli");
+        var blocker = _dir.WriteFile("a-file", "x");
+        var start = new ProcessStartInfo(tool) { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _dir.Path };
+        foreach (var a in new[] { "build", ".", "--push=false", "--oci-layout-path", _dir.Combine("out") })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["KOCACHE"] = Path.Combine(blocker, "cache");
+        using var process = Process.Start(start)!;
+        var stderrTask = process.StandardError.ReadToEndAsync();
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(timeout.Token);
+        var stderr = await stderrTask;
+
+        Assert.True(process.ExitCode == 1, stderr);
+        Assert.StartsWith("Error: KO3010: ", stderr);
+        Assert.Contains(blocker, stderr);
+        Assert.Contains("Could not find a part of the path", stderr);
+        AssertNoStackTraceOrKey(stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+}
