@@ -47,6 +47,30 @@ public sealed class YamlFuzzTests
     public Task Ko_yaml_parse_only_throws_KoException() =>
         CheckAsync(Hostile(300, KoYamlSeeds), text => OnlyKoException(() => KoConfigFile.Parse(text, "/fuzz/.ko.yaml")), 2000);
 
+    // .ko.yaml values are templates: only KoException; text without "{{" comes back unchanged; .Env values are substituted as they are.
+    [Fact]
+    public Task Ko_yaml_templates_expand_or_throw_KoException() =>
+        CheckEachAsync(
+            Hostile(120, "-X main.version={{.Env.VERSION}}", "{{ .Env.HOME }}/{{.Date}}-{{.Timestamp}}", "{{-.Env.A-}}{{.Env.B}}", "{{.Git.Nope}}", "{{.Env}}", "{{", "}}{{x}}", "plain"),
+            async text =>
+            {
+                var env = new Dictionary<string, string?>(StringComparer.Ordinal) { ["VERSION"] = "v{{1}}", ["HOME"] = "/h", ["A"] = "a", ["B"] = "" };
+                var templates = new TemplateContext(env, "/nonexistent", DateTimeOffset.UnixEpoch, _ => Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string> { ["GOOS"] = "linux" }), gitPath: "/nonexistent/git");
+                try
+                {
+                    var expanded = await templates.ExpandAsync(text, "/fuzz/.ko.yaml builds[0].ldflags", CancellationToken.None);
+                    if (!TemplateContext.HasTemplate(text))
+                    {
+                        Assert.Equal(text, expanded);
+                    }
+                }
+                catch (KoException ex)
+                {
+                    Assert.Equal(KoErrorCodes.ConfigTemplate, ex.Code);
+                }
+            },
+            2000);
+
     private static readonly string[] ManifestSeeds =
     [
         """
