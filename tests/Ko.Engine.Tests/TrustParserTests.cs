@@ -80,6 +80,26 @@ public sealed class TrustParserTests : IDisposable
         Assert.Single(fine.References);
     }
 
+    // Nine anchors, each a list of nine aliases of the one before: 9^9 nodes once expanded, which apply/create/delete
+    // would write out as JSON. yaml.v3 (ko's reader) refuses such "excessive aliasing" too.
+    [Fact]
+    public void Manifest_alias_bomb_is_KO4001()
+    {
+        var text = new StringBuilder("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for (var i = 1; i < 9; i++)
+        {
+            text.Append($"  a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 9))}]\n");
+        }
+
+        var ex = Assert.Throws<KoException>(() => ManifestFile.Parse("bomb.yaml", text.ToString()));
+        Assert.Equal(KoErrorCodes.InvalidManifest, ex.Code);
+        Assert.StartsWith("bomb.yaml:", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("aliases", ex.Message, StringComparison.Ordinal);
+
+        // A few aliases, as real manifests use them, are fine.
+        Assert.Single(ManifestFile.Parse("ok.yaml", "a: &x {image: ko://example.com/x}\nb: *x\nc: [*x, *x]\n").References);
+    }
+
     // Found by the fuzz suite: the reference's range began at its anchor or tag, so rewriting dropped "&anchor"
     // and every "*anchor" after it pointed nowhere.
     [Theory]

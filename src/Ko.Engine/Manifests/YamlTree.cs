@@ -31,6 +31,9 @@ internal sealed class YamlNode
 
     public List<YamlNode> Items { get; } = [];
 
+    /// <summary>How many nodes this one stands for with every alias below it expanded (set when the node is complete).</summary>
+    public long Weight { get; set; } = 1;
+
     public bool IsNullScalar => Kind == YamlNodeKind.Scalar && Style == ScalarStyle.Plain && Value is "" or "~" or "null" or "Null" or "NULL";
 
     /// <summary>The value of <paramref name="key"/> in a mapping, else null.</summary>
@@ -74,6 +77,12 @@ internal static class YamlTree
 
     /// <summary>How deep mappings and sequences may nest; deeper input is refused before anything walks it.</summary>
     public const int MaxDepth = 200;
+
+    /// <summary>
+    /// How many nodes a document may stand for with its aliases expanded: a few anchors aliased from each other
+    /// ("billion laughs") would otherwise expand to billions of nodes in anything that walks the tree.
+    /// </summary>
+    public const long MaxExpandedNodes = 1_000_000;
 
     /// <summary>Parses every document of <paramref name="text"/> and finds the <c>ko://</c> scalars.</summary>
     /// <exception cref="KoException"><c>KO4001</c> for invalid YAML, <c>KO4004</c> for an empty reference.</exception>
@@ -151,8 +160,17 @@ internal static class YamlTree
                     }
 
                     case MappingEnd or SequenceEnd:
-                        stack.Pop().End = (int)ev.End.Index;
+                    {
+                        var node = stack.Pop();
+                        node.End = (int)ev.End.Index;
+                        node.Weight = 1 + node.Items.Sum(i => i.Weight);
+                        if (node.Weight > MaxExpandedNodes)
+                        {
+                            throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{ev.End.Line}:{ev.End.Column}: this collection expands to more than {MaxExpandedNodes:N0} nodes through its aliases (*name). Fix the file; write the objects out or use fewer aliases.");
+                        }
+
                         break;
+                    }
                 }
             }
         }
