@@ -257,6 +257,19 @@ public sealed class TrustParserTests : IDisposable
 
     private const string Hex64 = "13bc65fa95c573c9418b90a4d337ee592f6172b83ce3bbf15603e4e9619af401";
 
+    // ---- platforms ----
+
+    [Theory]
+    [InlineData("windows/amd64:10.0.17763.1234")]
+    [InlineData("linux/arm/v7:1")]
+    public void Platform_with_an_os_version_says_so(string text)
+    {
+        var ex = Assert.Throws<KoException>(() => Platform.Parse(text));
+        Assert.Equal(KoErrorCodes.InvalidPlatform, ex.Code);
+        Assert.Contains("an OS version", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(new Platform("linux", "arm", "v7"), Platform.Parse("linux/arm/v7"));
+    }
+
     // ---- Link header ----
 
     [Theory]
