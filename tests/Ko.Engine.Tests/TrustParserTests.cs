@@ -109,6 +109,7 @@ public sealed class TrustParserTests : IDisposable
     [InlineData("a: &x !!str \"ko://example.com/x\"\n", "a: &x !!str \"R\"\n")]
     [InlineData("a: &x # note\n  'ko://example.com/x'\n", "a: &x # note\n  'R'\n")]
     [InlineData("a: ko://example.com/x\n", "a: R\n")]
+    [InlineData("{\"a\": \"ko:\\/\\/example.com/x\"}", "{\"a\": \"R\"}")]
     [InlineData("a: &anchor \u0000ko://example.com/x\nb: *anchor\n", "a: &anchor \u0000R\nb: *anchor\n")]
     public void Rewriting_keeps_anchors_and_tags(string input, string expected)
     {
@@ -206,6 +207,8 @@ public sealed class TrustParserTests : IDisposable
     [InlineData("\"created\":5", "'created' must be a string, not a number")]
     [InlineData("\"history\":[{\"empty_layer\":\"no\"}]", "'history[0].empty_layer' must be true or false, not a string")]
     [InlineData("\"config\":{\"Labels\":{\"a\":{}}}", "'config.Labels.a' must be a string, not an object")]
+    [InlineData("\"created\":\"2024-01-01T00:00:00Z\",\"created\":\"2024-01-01T00:00:00Z\"", "'created' is written twice")] // found by the long fuzz run
+    [InlineData("\"config\":{\"Labels\":{\"a\":\"1\",\"a\":\"2\"}}", "'config.Labels.a' is written twice")]
     public async Task Oci_base_config_with_a_wrong_type_is_an_error_naming_document_and_field(string field, string expected)
     {
         var layout = WriteLayout("{" + field + ",\"architecture\":\"amd64\"" + (field.StartsWith("\"os\"", StringComparison.Ordinal) ? "" : ",\"os\":\"linux\"") + "}");

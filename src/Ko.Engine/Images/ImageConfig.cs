@@ -48,6 +48,7 @@ internal static class ImageConfig
 
     private static void Validate(JsonElement root, string where)
     {
+        RejectDuplicateKeys(root, "the config", where);
         foreach (var name in StringFields)
         {
             OciJson.OptionalString(root, name, where);
@@ -99,6 +100,34 @@ internal static class ImageConfig
                 {
                     throw OciJson.WrongType(field + ".empty_layer", "true or false", empty, where);
                 }
+            }
+        }
+    }
+
+    // A name written twice in one object: the config is re-written from a JSON node tree, which cannot hold it
+    // (and which of the two values was meant is anyone's guess). Depth is bounded by the reader's 64 levels.
+    private static void RejectDuplicateKeys(JsonElement element, string field, string where)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in element.EnumerateObject())
+            {
+                var path = field == "the config" ? property.Name : field + "." + property.Name;
+                if (!seen.Add(property.Name))
+                {
+                    throw new FormatException($"{where}: '{path}' is written twice; a key may appear once in a JSON object.");
+                }
+
+                RejectDuplicateKeys(property.Value, path, where);
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            var i = 0;
+            foreach (var item in element.EnumerateArray())
+            {
+                RejectDuplicateKeys(item, $"{field}[{i++}]", where);
             }
         }
     }
@@ -157,6 +186,10 @@ internal static class ImageConfig
         catch (JsonException ex)
         {
             throw new FormatException($"{where}: the config is not valid JSON ({ex.Message}).", ex);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new FormatException($"{where}: the config has a key written twice in one object.", ex);
         }
     }
 
