@@ -180,7 +180,13 @@ internal sealed record BuildPlan
         repository = repository.TrimEnd('/');
         if (repository.Length == 0 || repository.Any(char.IsWhiteSpace))
         {
-            throw new KoException(KoErrorCodes.InvalidOption, $"repository '{repository}' is not a valid image repository.");
+            throw new KoException(KoErrorCodes.InvalidOption, $"repository '{References.ImageReference.Redact(repository)}' is not a valid image repository.");
+        }
+
+        // Checked whether or not this run pushes: the name ends up in image names, layouts and logs.
+        if (References.ImageReference.Redact(repository) != repository)
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, $"KO_DOCKER_REPO '{References.ImageReference.Redact(repository)}' holds a user name or password; credentials never belong in a repository name. Store them with `dotnet ko login REGISTRY --username USER --password-stdin` (or docker login) and set KO_DOCKER_REPO to REGISTRY/REPOSITORY.");
         }
 
         var tags = SplitList(options.Tags);

@@ -1,4 +1,5 @@
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Ko.Engine.Configuration;
@@ -135,17 +136,27 @@ internal sealed record KoConfigFile
         return Parse(text, path);
     }
 
+    /// <summary>How deep mappings and sequences may nest in <c>.ko.yaml</c> (ko's keys need four levels).</summary>
+    public const int MaxDepth = 64;
+
     public static KoConfigFile Parse(string text, string path)
     {
         var stream = new YamlStream();
+        var parser = new DepthLimitedParser(new Parser(new StringReader(text)), MaxDepth);
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
             var inner = ex.InnerException is YamlException i && i.Message.Length > 0 ? i.Message : ex.Message;
             throw new KoException(KoErrorCodes.ConfigSyntax, $"{path}:{ex.Start.Line}:{ex.Start.Column}: malformed YAML: {inner}. Fix the file (or point KO_CONFIG_PATH elsewhere).", ex);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // YamlDotNet's scanner fails this way on some unterminated flow collections (and on some malformed tags
+            // or escapes); name the last good position.
+            throw new KoException(KoErrorCodes.ConfigSyntax, $"{path}:{parser.Last.Line}:{parser.Last.Column}: malformed YAML after this point (an unclosed flow collection or quote?). Fix the file (or point KO_CONFIG_PATH elsewhere).", ex);
         }
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" or "~" or "null" })
@@ -240,6 +251,41 @@ internal sealed record KoConfigFile
         }
 
         return d[a.Length, b.Length];
+    }
+
+    /// <summary>
+    /// Passes a parser's events through, refusing (as a <see cref="YamlException"/> at the offending node) a mapping or
+    /// sequence nested deeper than the limit, before the representation model recurses into it.
+    /// </summary>
+    private sealed class DepthLimitedParser(IParser inner, int maxDepth) : IParser
+    {
+        private int _depth;
+
+        public ParsingEvent? Current => inner.Current;
+
+        /// <summary>The end of the last event read, for errors the parser cannot place itself.</summary>
+        public Mark Last { get; private set; } = Mark.Empty;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext())
+            {
+                return false;
+            }
+
+            var current = inner.Current!;
+            Last = current.End;
+            switch (current)
+            {
+                case MappingStart or SequenceStart when ++_depth > maxDepth:
+                    throw new YamlException(current.Start, current.End, $"the YAML nests deeper than {maxDepth} levels; .ko.yaml needs no more than a few");
+                case MappingEnd or SequenceEnd:
+                    _depth--;
+                    break;
+            }
+
+            return true;
+        }
     }
 
     private sealed class Reader(string path)

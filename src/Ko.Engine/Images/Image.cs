@@ -61,7 +61,7 @@ internal sealed class Image : IImage
             throw new FormatException($"{where}: the config's bytes hash to {configDigest}, not {Manifest.Config.Digest}.");
         }
 
-        Platform = ImageConfig.ReadPlatform(configBytes);
+        Platform = ImageConfig.ReadPlatform(configBytes, where);
     }
 
     public ReadOnlyMemory<byte> ManifestBytes { get; }

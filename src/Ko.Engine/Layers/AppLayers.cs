@@ -73,7 +73,7 @@ internal static class AppLayers
             binaryHash = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
         }
 
-        string[] keyParts = ["ko-binary-v1", AppDirectory, appName, binaryHash, size.ToString(System.Globalization.CultureInfo.InvariantCulture), mtime.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        string[] keyParts = ["ko-binary-v2", AppDirectory, appName, binaryHash, size.ToString(System.Globalization.CultureInfo.InvariantCulture), mtime.ToString(System.Globalization.CultureInfo.InvariantCulture)];
         var key = capMask == 0 ? CacheKey.Of(keyParts) : CacheKey.Of([.. keyParts, "caps", capMask.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         var cached = await cache.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
         if (cached is not null)
@@ -117,7 +117,7 @@ internal static class AppLayers
     {
         var root = Path.Combine(packageDirectory, "kodata");
         var entries = KodataEntries(root, allowedRoot);
-        var keyParts = new List<string> { "ko-kodata-v1", KodataRoot, mtime.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var keyParts = new List<string> { "ko-kodata-v2", KodataRoot, mtime.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var e in entries)
         {

@@ -105,28 +105,12 @@ internal sealed class DeterministicTarWriter : IAsyncDisposable
             }
         }
 
-        var nameBytes = Encoding.UTF8.GetBytes(name);
-        byte[] ustarName = nameBytes;
-        byte[] prefix = [];
-        if (!IsAscii(nameBytes) || nameBytes.Length > 100)
-        {
-            if (IsAscii(nameBytes) && TrySplit(nameBytes, out var p, out var n))
-            {
-                prefix = p;
-                ustarName = n;
-            }
-            else
-            {
-                pax["path"] = nameBytes;
-                ustarName = Truncate(nameBytes, 100);
-            }
-        }
-
-        var linkBytes = entry.LinkName is null ? [] : Encoding.UTF8.GetBytes(entry.LinkName);
+        var nameBytes = EncodeName(name, "file name");
+        var linkBytes = entry.LinkName is null ? [] : EncodeName(entry.LinkName, "symlink target");
         if (linkBytes.Length > 100 || !IsAscii(linkBytes))
         {
             pax["linkpath"] = linkBytes;
-            linkBytes = Truncate(linkBytes, 100);
+            linkBytes = Truncate(ToAscii(linkBytes), 100);
         }
 
         // Values too large for their octal header field go into PAX records (as Go's archive/tar does) and the
@@ -141,11 +125,29 @@ internal sealed class DeterministicTarWriter : IAsyncDisposable
         uid = Overflow(pax, "uid", uid, MaxOctal8);
         gid = Overflow(pax, "gid", gid, MaxOctal8);
 
+        // A name that does not fit the 100-byte field: as Go's archive/tar, a USTAR prefix/name split when the
+        // entry needs no PAX header otherwise; else the whole name in a PAX "path" record (readers do not join
+        // a prefix to a PAX entry's name) and its ASCII characters, truncated, in the header.
+        byte[] ustarName = nameBytes;
+        byte[] prefix = [];
+        if (!IsAscii(nameBytes) || nameBytes.Length > 100)
+        {
+            if (pax.Count == 0 && IsAscii(nameBytes) && TrySplit(nameBytes, out var p, out var n))
+            {
+                prefix = p;
+                ustarName = n;
+            }
+            else
+            {
+                pax["path"] = nameBytes;
+                ustarName = Truncate(ToAscii(nameBytes), 100);
+            }
+        }
+
         if (pax.Count > 0)
         {
             var records = EncodePax(pax);
-            var paxName = Truncate(Encoding.ASCII.GetBytes("PaxHeaders.0/" + Encoding.ASCII.GetString(ustarName).TrimEnd('/').Split('/')[^1]), 100);
-            var paxHeader = BuildHeader(paxName, [], (byte)'x', 0x1a4 /* 0644 */, records.Length, mtime, 0, 0, []);
+            var paxHeader = BuildHeader(PaxHeaderName(nameBytes), [], (byte)'x', 0, records.Length, 0, 0, 0, []);
             await _output.WriteAsync(paxHeader, cancellationToken).ConfigureAwait(false);
             await _output.WriteAsync(records, cancellationToken).ConfigureAwait(false);
             await PadAsync(records.Length, cancellationToken).ConfigureAwait(false);
@@ -153,6 +155,30 @@ internal sealed class DeterministicTarWriter : IAsyncDisposable
 
         var header = BuildHeader(ustarName, prefix, (byte)entry.Type, entry.Mode, size, mtime, uid, gid, linkBytes);
         await _output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    // A name is written exactly or not at all: a NUL would end it early in every reader, and a lone surrogate
+    // (a file name that is not valid UTF-8 on disk) would come out as a different name.
+    private static byte[] EncodeName(string name, string what)
+    {
+        if (name.Length > 0 && !name.Contains('\0', StringComparison.Ordinal))
+        {
+            try
+            {
+                return StrictUtf8.GetBytes(name);
+            }
+            catch (EncoderFallbackException)
+            {
+                // Reported below.
+            }
+        }
+
+        var shown = string.Concat(name.Select(c => char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+        throw new KoException(
+            KoErrorCodes.KodataUnreadable,
+            $"the {what} '{shown}' cannot go into an image layer: it is empty, holds a NUL character, or is not valid UTF-8. Rename the file (or the link's target) under kodata/.");
     }
 
     private static long Overflow(SortedDictionary<string, byte[]> pax, string key, long value, long max)
@@ -179,8 +205,13 @@ internal sealed class DeterministicTarWriter : IAsyncDisposable
         link.CopyTo(h, 157);
         "ustar\0"u8.CopyTo(h.AsSpan(257));
         "00"u8.CopyTo(h.AsSpan(263));
-        WriteOctal(h, 329, 8, 0);
-        WriteOctal(h, 337, 8, 0);
+        if (type != (byte)'x')
+        {
+            // Device numbers; Go leaves them empty in an extended header, as in any "raw" file it writes.
+            WriteOctal(h, 329, 8, 0);
+            WriteOctal(h, 337, 8, 0);
+        }
+
         prefix.CopyTo(h, 345);
 
         // Checksum: the header's byte sum with the checksum field taken as spaces.
@@ -254,6 +285,22 @@ internal sealed class DeterministicTarWriter : IAsyncDisposable
 
         return false;
     }
+
+    // The extended header's own name and fields as Go's archive/tar writes them (so the bytes, and digests, are
+    // ko's): DIR/PaxHeaders.0/FILE of the entry's name, in ASCII, at most 100 bytes, no trailing '/'; mode, owner and
+    // time 0.
+    private static byte[] PaxHeaderName(byte[] nameBytes)
+    {
+        var name = Encoding.UTF8.GetString(nameBytes);
+        var slash = name.LastIndexOf('/');
+        var dir = name[..(slash + 1)];
+        var file = name[(slash + 1)..];
+        var joined = (dir.Length == 0 ? string.Empty : dir.TrimEnd('/') + "/") + "PaxHeaders.0" + (file.Length == 0 ? string.Empty : "/" + file);
+        return Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(Truncate(ToAscii(Encoding.UTF8.GetBytes(joined)), 100)).TrimEnd('/'));
+    }
+
+    // The name's ASCII characters (NUL excluded), as Go's archive/tar puts a PAX entry's name in its header.
+    private static byte[] ToAscii(byte[] utf8) => utf8.Where(b => b is > 0 and < 0x80).ToArray();
 
     private static bool IsAscii(byte[] bytes) => bytes.All(b => b is > 0 and < 0x80);
 

@@ -31,6 +31,9 @@ internal sealed class YamlNode
 
     public List<YamlNode> Items { get; } = [];
 
+    /// <summary>How many nodes this one stands for with every alias below it expanded (set when the node is complete).</summary>
+    public long Weight { get; set; } = 1;
+
     public bool IsNullScalar => Kind == YamlNodeKind.Scalar && Style == ScalarStyle.Plain && Value is "" or "~" or "null" or "Null" or "NULL";
 
     /// <summary>The value of <paramref name="key"/> in a mapping, else null.</summary>
@@ -71,6 +74,15 @@ internal sealed record KoReferenceSite(string ImportPath, int Start, int End, in
 internal static class YamlTree
 {
     public const string Prefix = "ko://";
+
+    /// <summary>How deep mappings and sequences may nest; deeper input is refused before anything walks it.</summary>
+    public const int MaxDepth = 200;
+
+    /// <summary>
+    /// How many nodes a document may stand for with its aliases expanded: a few anchors aliased from each other
+    /// ("billion laughs") would otherwise expand to billions of nodes in anything that walks the tree.
+    /// </summary>
+    public const long MaxExpandedNodes = 1_000_000;
 
     /// <summary>Parses every document of <paramref name="text"/> and finds the <c>ko://</c> scalars.</summary>
     /// <exception cref="KoException"><c>KO4001</c> for invalid YAML, <c>KO4004</c> for an empty reference.</exception>
@@ -114,8 +126,11 @@ internal static class YamlTree
                                 throw new KoException(KoErrorCodes.InvalidReference, $"{source}:{s.Start.Line}:{s.Start.Column}: '{s.Value}' names no import path: write ko://<import path of a package main>.");
                             }
 
+                            // The event starts at the node's properties (&anchor, !tag), which stay as written.
                             var quoted = s.Style != ScalarStyle.Plain;
-                            references.Add(new KoReferenceSite(path, node.Start + (quoted ? 1 : 0), node.End - (quoted ? 1 : 0), (int)s.Start.Line, (int)s.Start.Column));
+                            var start = ContentStart(text, node.Start, node.End);
+                            start = quoted ? text.IndexOf(text[node.End - 1], start, node.End - start) : text.IndexOf(Prefix, start, node.End - start, StringComparison.Ordinal);
+                            references.Add(new KoReferenceSite(path, start + (quoted ? 1 : 0), node.End - (quoted ? 1 : 0), (int)s.Start.Line, (int)s.Start.Column));
                         }
 
                         break;
@@ -126,6 +141,8 @@ internal static class YamlTree
                             ? target
                             : new YamlNode { Kind = YamlNodeKind.Scalar, Start = (int)alias.Start.Index, End = (int)alias.End.Index }, AnchorName.Empty);
                         break;
+                    case MappingStart or SequenceStart when stack.Count >= MaxDepth:
+                        throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{ev.Start.Line}:{ev.Start.Column}: the YAML nests deeper than {MaxDepth} levels. Fix the file; no Kubernetes object is that deep.");
                     case MappingStart ms:
                     {
                         var node = new YamlNode { Kind = YamlNodeKind.Mapping, Flow = ms.Style == MappingStyle.Flow, Start = (int)ms.Start.Index };
@@ -143,8 +160,17 @@ internal static class YamlTree
                     }
 
                     case MappingEnd or SequenceEnd:
-                        stack.Pop().End = (int)ev.End.Index;
+                    {
+                        var node = stack.Pop();
+                        node.End = (int)ev.End.Index;
+                        node.Weight = 1 + node.Items.Sum(i => i.Weight);
+                        if (node.Weight > MaxExpandedNodes)
+                        {
+                            throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{ev.End.Line}:{ev.End.Column}: this collection expands to more than {MaxExpandedNodes:N0} nodes through its aliases (*name). Fix the file; write the objects out or use fewer aliases.");
+                        }
+
                         break;
+                    }
                 }
             }
         }
@@ -152,13 +178,48 @@ internal static class YamlTree
         {
             throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{ex.Start.Line}:{ex.Start.Column}: invalid YAML: {ex.Message}. Fix the file; resolve reads YAML and JSON documents.", ex);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
-            // YamlDotNet's scanner fails this way on some unterminated flow collections; name the last good position.
+            // YamlDotNet's scanner fails this way on some unterminated flow collections (and on some malformed tags
+            // or escapes); name the last good position.
             throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{last.Line}:{last.Column}: invalid YAML after this point (an unclosed flow collection or quote?). Fix the file; resolve reads YAML and JSON documents.", ex);
         }
 
         return (documents, references);
+
+        // Skips a node's properties (an anchor "&a" and a tag "!t", in either order), the white space and comments
+        // after them, to where the scalar's text begins.
+        static int ContentStart(string text, int start, int end)
+        {
+            var i = start;
+            while (i < end && text[i] is '&' or '!')
+            {
+                while (i < end && !IsYamlSpace(text[i]))
+                {
+                    i++;
+                }
+
+                while (i < end && (IsYamlSpace(text[i]) || text[i] == '#'))
+                {
+                    if (text[i] == '#')
+                    {
+                        while (i < end && text[i] != '\n')
+                        {
+                            i++;
+                        }
+                    }
+                    else
+                    {
+                        i++;
+                    }
+                }
+            }
+
+            return i;
+        }
+
+        // YAML's white space and line breaks; other Unicode spaces belong to anchors, tags and text.
+        static bool IsYamlSpace(char c) => c is ' ' or '\t' or '\r' or '\n';
 
         void Add(YamlNode node, AnchorName anchor)
         {

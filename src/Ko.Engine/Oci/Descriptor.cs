@@ -45,8 +45,9 @@ public sealed record Descriptor(string MediaType, Digest Digest, long Size)
         writer.WriteEndObject();
     }
 
-    internal static Descriptor Read(JsonElement element, string where)
+    internal static Descriptor Read(JsonElement element, string where, string field = "descriptor")
     {
+        OciJson.Object(element, field, where);
         var mediaType = OciJson.RequiredString(element, "mediaType", where);
         var digestText = OciJson.RequiredString(element, "digest", where);
         if (!Digest.TryParse(digestText, out var digest))
@@ -54,17 +55,18 @@ public sealed record Descriptor(string MediaType, Digest Digest, long Size)
             throw new FormatException($"{where}: '{digestText}' is not a valid digest.");
         }
 
-        if (!element.TryGetProperty("size", out var sizeElement) || !sizeElement.TryGetInt64(out var size) || size < 0)
+        if (!element.TryGetProperty("size", out var sizeElement) || sizeElement.ValueKind != JsonValueKind.Number || !sizeElement.TryGetInt64(out var size) || size < 0)
         {
-            throw new FormatException($"{where}: descriptor has no valid 'size'.");
+            throw new FormatException($"{where}: {field} has no valid 'size' (a whole number of bytes).");
         }
 
         Platform? platform = null;
-        if (element.TryGetProperty("platform", out var p) && p.ValueKind == JsonValueKind.Object)
+        if (element.TryGetProperty("platform", out var p) && p.ValueKind != JsonValueKind.Null)
         {
-            var os = p.TryGetProperty("os", out var o) ? o.GetString() : null;
-            var arch = p.TryGetProperty("architecture", out var a) ? a.GetString() : null;
-            var variant = p.TryGetProperty("variant", out var v) ? v.GetString() : null;
+            OciJson.Object(p, field + ".platform", where);
+            var os = OciJson.OptionalString(p, "os", where, field + ".platform.os");
+            var arch = OciJson.OptionalString(p, "architecture", where, field + ".platform.architecture");
+            var variant = OciJson.OptionalString(p, "variant", where, field + ".platform.variant");
             if (os is not null && arch is not null)
             {
                 platform = new Platform(os, arch, string.IsNullOrEmpty(variant) ? null : variant);
@@ -75,7 +77,7 @@ public sealed record Descriptor(string MediaType, Digest Digest, long Size)
         {
             Platform = platform,
             Annotations = OciJson.ReadAnnotations(element),
-            ArtifactType = element.TryGetProperty("artifactType", out var at) ? at.GetString() : null,
+            ArtifactType = OciJson.OptionalString(element, "artifactType", where, field + ".artifactType"),
         };
     }
 }

@@ -50,11 +50,12 @@ public sealed record Manifest(string MediaType, Descriptor Config, IReadOnlyList
     /// <summary>Parses manifest bytes. A manifest without a media type is taken as OCI.</summary>
     /// <param name="bytes">The raw manifest.</param>
     /// <param name="where">Where the bytes came from, for error messages.</param>
+    /// <exception cref="FormatException">The bytes are not JSON, or a field has the wrong type; the message names <paramref name="where"/> and the field.</exception>
     public static Manifest Parse(ReadOnlySpan<byte> bytes, string where)
     {
-        using var doc = JsonDocument.Parse(bytes.ToArray());
-        var root = doc.RootElement;
-        var mediaType = root.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString()! : MediaTypes.OciManifest;
+        using var doc = OciJson.Parse(bytes, where);
+        var root = OciJson.Object(doc.RootElement, "the manifest", where);
+        var mediaType = OciJson.OptionalString(root, "mediaType", where) ?? MediaTypes.OciManifest;
         if (!MediaTypes.IsManifest(mediaType))
         {
             throw new FormatException($"{where}: media type '{mediaType}' is not an image manifest.");
@@ -66,19 +67,24 @@ public sealed record Manifest(string MediaType, Descriptor Config, IReadOnlyList
         }
 
         var layers = new List<Descriptor>();
-        if (root.TryGetProperty("layers", out var ls) && ls.ValueKind == JsonValueKind.Array)
+        if (root.TryGetProperty("layers", out var ls) && ls.ValueKind != JsonValueKind.Null)
         {
+            if (ls.ValueKind != JsonValueKind.Array)
+            {
+                throw OciJson.WrongType("layers", "a list", ls, where);
+            }
+
             foreach (var l in ls.EnumerateArray())
             {
-                layers.Add(Descriptor.Read(l, where));
+                layers.Add(Descriptor.Read(l, where, $"layers[{layers.Count}]"));
             }
         }
 
-        return new Manifest(mediaType, Descriptor.Read(config, where), layers)
+        return new Manifest(mediaType, Descriptor.Read(config, where, "config"), layers)
         {
             Annotations = OciJson.ReadAnnotations(root),
-            Subject = root.TryGetProperty("subject", out var s) ? Descriptor.Read(s, where) : null,
-            ArtifactType = root.TryGetProperty("artifactType", out var at) ? at.GetString() : null,
+            Subject = root.TryGetProperty("subject", out var s) && s.ValueKind != JsonValueKind.Null ? Descriptor.Read(s, where, "subject") : null,
+            ArtifactType = OciJson.OptionalString(root, "artifactType", where),
         };
     }
 }
@@ -111,31 +117,44 @@ public sealed record Index(string MediaType, IReadOnlyList<Descriptor> Manifests
     /// <summary>Parses index bytes. An index without a media type is taken as OCI.</summary>
     /// <param name="bytes">The raw index.</param>
     /// <param name="where">Where the bytes came from, for error messages.</param>
+    /// <exception cref="FormatException">The bytes are not JSON, or a field has the wrong type; the message names <paramref name="where"/> and the field.</exception>
     public static Index Parse(ReadOnlySpan<byte> bytes, string where)
     {
-        using var doc = JsonDocument.Parse(bytes.ToArray());
-        var root = doc.RootElement;
-        var mediaType = root.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString()! : MediaTypes.OciIndex;
+        using var doc = OciJson.Parse(bytes, where);
+        var root = OciJson.Object(doc.RootElement, "the index", where);
+        var mediaType = OciJson.OptionalString(root, "mediaType", where) ?? MediaTypes.OciIndex;
         if (!root.TryGetProperty("manifests", out var ms) || ms.ValueKind != JsonValueKind.Array)
         {
             throw new FormatException($"{where}: index has no 'manifests' array.");
         }
 
-        var manifests = ms.EnumerateArray().Select(m => Descriptor.Read(m, where)).ToList();
+        var manifests = ms.EnumerateArray().Select((m, i) => Descriptor.Read(m, where, $"manifests[{i}]")).ToList();
         return new Index(mediaType, manifests) { Annotations = OciJson.ReadAnnotations(root) };
     }
 
-    /// <summary>True when the JSON document looks like an index (has <c>manifests</c>) rather than a manifest.</summary>
+    /// <summary>True when the JSON document looks like an index (has <c>manifests</c>) rather than a manifest; false for anything that is not a JSON object.</summary>
     /// <param name="bytes">The raw document.</param>
     public static bool LooksLikeIndex(ReadOnlySpan<byte> bytes)
     {
-        using var doc = JsonDocument.Parse(bytes.ToArray());
-        var root = doc.RootElement;
-        if (root.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String)
+        try
         {
-            return MediaTypes.IsIndex(mt.GetString());
-        }
+            using var doc = JsonDocument.Parse(bytes.ToArray());
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return false;
+            }
 
-        return root.TryGetProperty("manifests", out _);
+            if (root.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String)
+            {
+                return MediaTypes.IsIndex(mt.GetString());
+            }
+
+            return root.TryGetProperty("manifests", out _);
+        }
+        catch (JsonException)
+        {
+            return false; // Not JSON: reading it as a manifest reports that, naming the document.
+        }
     }
 }

@@ -69,4 +69,47 @@ internal static class OciJson
 
         return value.GetString()!;
     }
+
+    /// <summary>Parses a JSON document (64 levels deep at most); malformed JSON is a <see cref="FormatException"/> naming <paramref name="where"/>.</summary>
+    internal static JsonDocument Parse(ReadOnlySpan<byte> bytes, string where)
+    {
+        try
+        {
+            return JsonDocument.Parse(bytes.ToArray());
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException($"{where}: not valid JSON ({ex.Message}).", ex);
+        }
+    }
+
+    /// <summary>The element itself when it is a JSON object; else a <see cref="FormatException"/> naming the document and the field.</summary>
+    internal static JsonElement Object(JsonElement element, string field, string where) =>
+        element.ValueKind == JsonValueKind.Object ? element : throw WrongType(field, "an object", element, where);
+
+    /// <summary>The string value of <paramref name="name"/>; null when absent or JSON null; a <see cref="FormatException"/> when it is another type.</summary>
+    internal static string? OptionalString(JsonElement element, string name, string where, string? field = null)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw WrongType(field ?? name, "a string", value, where);
+    }
+
+    /// <summary>An error naming the document, the field, what it must be and what it is.</summary>
+    internal static FormatException WrongType(string field, string expected, JsonElement actual, string where) =>
+        new($"{where}: '{field}' must be {expected}, not {Describe(actual)}.");
+
+    private static string Describe(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "missing",
+    };
 }

@@ -16,6 +16,14 @@ public sealed record Platform(string Os, string Architecture, string? Variant = 
     /// <param name="value">The platform text.</param>
     public static Platform Parse(string value)
     {
+        ArgumentNullException.ThrowIfNull(value);
+        var colon = value.IndexOf(':', StringComparison.Ordinal);
+        if (colon >= 0)
+        {
+            // ko's os/arch[/variant]:osversion; an OS version only selects among Windows images.
+            throw new KoException(KoErrorCodes.InvalidPlatform, $"'{value}': an OS version ('{value[(colon + 1)..]}') selects Windows images, and only linux images are supported; write os/arch or os/arch/variant, for example linux/amd64.");
+        }
+
         var parts = value.Trim().Split('/');
         if (parts.Length is < 2 or > 3 || parts.Any(string.IsNullOrWhiteSpace))
         {

@@ -54,6 +54,7 @@ internal sealed class RegistryPublisher : IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         var trimmed = name.Trim().TrimEnd('/');
+        name = ImageReference.Redact(name); // messages below never show a password written into KO_DOCKER_REPO
         if (!trimmed.Contains('/', StringComparison.Ordinal) && ImageReference.LooksLikeRegistry(trimmed))
         {
             throw new KoException(

@@ -40,7 +40,7 @@ internal sealed record ImageReference(string Registry, string Repository, string
     {
         if (!TryParse(text, out var reference, out var error))
         {
-            throw new KoException(errorCode, $"'{text}' is not an image reference: {error}. Write [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. registry.example/team/app:v1.");
+            throw new KoException(errorCode, $"'{Redact(text)}' is not an image reference: {error}. Write [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. registry.example/team/app:v1.");
         }
 
         return reference;
@@ -60,6 +60,19 @@ internal sealed record ImageReference(string Registry, string Repository, string
         if (text.Trim().Length != text.Length || text.Any(char.IsWhiteSpace))
         {
             error = "it contains white space";
+            return false;
+        }
+
+        if (UserInfoEnd(text) >= 0)
+        {
+            error = "it starts with a user name or password (USER:PASSWORD@), which must never be written into an image reference. "
+                + "Store the credentials with `dotnet ko login REGISTRY --username USER --password-stdin` (or docker login, or a docker config.json) and write REGISTRY/REPOSITORY alone";
+            return false;
+        }
+
+        if (text.Contains("://", StringComparison.Ordinal))
+        {
+            error = "it is a URL; write the registry host without a scheme (https:// is used unless the registry is on loopback or marked insecure)";
             return false;
         }
 
@@ -160,6 +173,51 @@ internal sealed record ImageReference(string Registry, string Repository, string
 
         reference = new ImageReference(registry, path, tag, digest);
         return true;
+    }
+
+    /// <summary>
+    /// The text with any user information (<c>USER[:PASSWORD]@</c> before the registry, with or without a
+    /// <c>scheme://</c>) replaced by <c>***</c>, for messages: a password written into a reference is never echoed.
+    /// </summary>
+    public static string Redact(string? text)
+    {
+        if (text is null)
+        {
+            return string.Empty;
+        }
+
+        var end = UserInfoEnd(text);
+        if (end < 0)
+        {
+            return text;
+        }
+
+        // A leading scheme (https://) is kept; everything else before the '@' goes.
+        var scheme = text.IndexOf("://", StringComparison.Ordinal);
+        var start = scheme > 0 && scheme < end && char.IsAsciiLetter(text[0]) && text[..scheme].All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '.' or '-') ? scheme + 3 : 0;
+        return text[..start] + "***" + text[end..];
+    }
+
+    // Where user information ends (the index of its '@'), or -1. A reference's only '@' comes before its digest,
+    // and a digest (sha256:..., sha384:..., sha512:...) never holds a '/' or another '@'; any other '@' is the end
+    // of USER[:PASSWORD]@ — the last such one, since a password may itself hold '@'.
+    private static int UserInfoEnd(string text)
+    {
+        var last = text.LastIndexOf('@');
+        if (last < 0)
+        {
+            return -1;
+        }
+
+        var after = text.AsSpan(last + 1);
+        var digestLike = after.IndexOf('/') < 0
+            && (after.StartsWith("sha256:", StringComparison.Ordinal) || after.StartsWith("sha384:", StringComparison.Ordinal) || after.StartsWith("sha512:", StringComparison.Ordinal));
+        if (!digestLike)
+        {
+            return last;
+        }
+
+        return last == 0 ? -1 : text.LastIndexOf('@', last - 1);
     }
 
     /// <summary>True when a first name component is a registry rather than a Docker Hub namespace.</summary>

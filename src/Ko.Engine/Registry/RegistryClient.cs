@@ -538,20 +538,29 @@ internal sealed class RegistryClient : IDisposable
     /// </summary>
     internal static Uri? NextPage(HttpResponseMessage response, Uri requestUri)
     {
-        if (!response.Headers.TryGetValues("Link", out var links))
-        {
-            return null;
-        }
+        return response.Headers.TryGetValues("Link", out var links) ? NextPage(links, requestUri) : null;
+    }
 
+    /// <summary>
+    /// The <c>rel="next"</c> target among <c>Link</c> header values, resolved against the request, or null. A target
+    /// that is not a URL, not http(s), or would go from HTTPS down to plain HTTP ends the paging instead.
+    /// </summary>
+    internal static Uri? NextPage(IEnumerable<string> links, Uri requestUri)
+    {
         foreach (var link in links.SelectMany(l => l.Split(',')))
         {
             var open = link.IndexOf('<', StringComparison.Ordinal);
             var close = link.IndexOf('>', StringComparison.Ordinal);
             if (open >= 0 && close > open && link.Contains("rel=\"next\"", StringComparison.OrdinalIgnoreCase))
             {
-                return Uri.TryCreate(requestUri, link[(open + 1)..close], out var next) && (next.Scheme == Uri.UriSchemeHttp || next.Scheme == Uri.UriSchemeHttps)
-                    ? next
-                    : null;
+                if (!Uri.TryCreate(requestUri, link[(open + 1)..close], out var next)
+                    || next.Scheme is not ("http" or "https")
+                    || (requestUri.Scheme == Uri.UriSchemeHttps && next.Scheme != Uri.UriSchemeHttps))
+                {
+                    return null;
+                }
+
+                return next;
             }
         }
 

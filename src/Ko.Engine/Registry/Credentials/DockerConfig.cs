@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Ko.Engine.Registry.Credentials;
 
@@ -53,53 +52,92 @@ internal sealed class DockerConfig
         return null;
     }
 
-    /// <summary>Parses config.json text. Malformed entries are skipped; malformed JSON is an error naming the file.</summary>
+    /// <summary>
+    /// Parses config.json text. Malformed entries are skipped; malformed JSON is an error naming the file. A key
+    /// written twice counts once, with its last value (as docker reads it).
+    /// </summary>
     public static DockerConfig Parse(string json, string path)
     {
-        JsonNode? root;
+        JsonDocument document;
         try
         {
-            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         }
         catch (JsonException ex)
         {
-            throw new KoException(KoErrorCodes.AuthenticationFailed, $"{path} is not valid JSON ({ex.Message}); fix or remove it.", ex);
+            // Only the position: the reader's message can quote the text around the error, which may be a secret.
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"{path} is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}); fix or remove it.", ex);
         }
-
-        var auths = new Dictionary<string, RegistryCredential>(StringComparer.OrdinalIgnoreCase);
-        var helpers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        string? store = null;
-        if (root is JsonObject obj)
+        catch (ArgumentException ex)
         {
-            if (obj["auths"] is JsonObject entries)
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"{path} is not valid UTF-8 text; fix or remove it.", ex);
+        }
+
+        using (document)
+        {
+            var auths = new Dictionary<string, RegistryCredential>(StringComparer.OrdinalIgnoreCase);
+            var helpers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            var root = document.RootElement;
+            foreach (var (key, value) in Members(root, "auths"))
             {
-                foreach (var (key, value) in entries)
+                if (value.ValueKind == JsonValueKind.Object && ParseEntry(value) is { } credential)
                 {
-                    if (value is JsonObject entry && ParseEntry(entry) is { } credential)
-                    {
-                        auths.TryAdd(NormalizeKey(key), credential);
-                    }
+                    auths.TryAdd(NormalizeKey(key), credential);
                 }
             }
 
-            if (obj["credHelpers"] is JsonObject named)
+            foreach (var (key, value) in Members(root, "credHelpers"))
             {
-                foreach (var (key, value) in named)
+                if (value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } helper)
                 {
-                    if (value is JsonValue v && v.TryGetValue<string>(out var helper) && helper.Length > 0)
-                    {
-                        helpers.TryAdd(NormalizeKey(key), helper);
-                    }
+                    helpers.TryAdd(NormalizeKey(key), helper);
                 }
             }
 
-            if (obj["credsStore"] is JsonValue s && s.TryGetValue<string>(out var name) && name.Length > 0)
+            var store = Member(root, "credsStore") is { ValueKind: JsonValueKind.String } s && s.GetString() is { Length: > 0 } name ? name : null;
+            return new DockerConfig(auths, helpers, store);
+        }
+    }
+
+    // The last value of a property of an object (JSON allows a name twice; the last one wins), or null.
+    private static JsonElement? Member(JsonElement element, string name)
+    {
+        JsonElement? found = null;
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in element.EnumerateObject())
             {
-                store = name;
+                if (property.NameEquals(name))
+                {
+                    found = property.Value;
+                }
             }
         }
 
-        return new DockerConfig(auths, helpers, store);
+        return found;
+    }
+
+    // The members of an object-valued property, each name once with its last value, in the order first written.
+    private static IEnumerable<(string Key, JsonElement Value)> Members(JsonElement root, string name)
+    {
+        if (Member(root, name) is not { ValueKind: JsonValueKind.Object } obj)
+        {
+            return [];
+        }
+
+        var order = new List<string>();
+        var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (!values.ContainsKey(property.Name))
+            {
+                order.Add(property.Name);
+            }
+
+            values[property.Name] = property.Value;
+        }
+
+        return order.Select(k => (k, values[k])).ToList();
     }
 
     /// <summary>
@@ -130,9 +168,9 @@ internal sealed class DockerConfig
         yield return NormalizeKey(host);
     }
 
-    private static RegistryCredential? ParseEntry(JsonObject entry)
+    private static RegistryCredential? ParseEntry(JsonElement entry)
     {
-        string? Str(string name) => entry[name] is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0 ? s : null;
+        string? Str(string name) => Member(entry, name) is { ValueKind: JsonValueKind.String } v && v.GetString() is { Length: > 0 } s ? s : null;
 
         var identityToken = Str("identitytoken");
         var username = Str("username");
