@@ -199,4 +199,23 @@ public sealed class AuthTests
         Assert.Single(RegistryTransport.LoadCustomRoots(new Dictionary<string, string?> { ["SSL_CERT_DIR"] = dir.Combine("certs") }));
         Assert.Empty(RegistryTransport.LoadCustomRoots(new Dictionary<string, string?>()));
     }
+
+    [Fact]
+    public void Login_edits_a_config_json_with_a_key_written_twice_keeping_the_last()
+    {
+        var root = RegistryLogin.ParseConfigObject("""{ "auths": { "a.example": { "auth": "b2xkOm9sZA==" } }, "credsStore": "one", "credsStore": "two" }""", "/x/config.json");
+        Assert.Equal("two", (string?)root["credsStore"]);
+        Assert.Equal("b2xkOm9sZA==", (string?)root["auths"]!["a.example"]!["auth"]);
+    }
+
+    [Fact]
+    public void Login_reports_a_broken_config_json_by_position_without_quoting_it()
+    {
+        const string secret = "tS3cretPassw0rd";
+        var ex = Assert.Throws<KoException>(() => RegistryLogin.ParseConfigObject("{\"auths\":{\"r\":{\"password\":" + secret + "\"}}}", "/x/config.json"));
+        Assert.Equal(KoErrorCodes.AuthenticationFailed, ex.Code);
+        Assert.Contains("/x/config.json", ex.Message);
+        Assert.Contains("line 1", ex.Message);
+        Assert.DoesNotContain(secret, ex.ToString());
+    }
 }

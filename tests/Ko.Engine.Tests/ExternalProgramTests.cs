@@ -108,6 +108,21 @@ public sealed class ExternalProgramTests : IDisposable
         Assert.False(File.Exists(marker), $"credsStore '{name}' ran a program outside docker-credential-NAME on PATH");
     }
 
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("\"secret\"")]
+    [InlineData("42")]
+    [InlineData("null")]
+    public async Task A_credential_helper_answering_json_that_is_not_an_object_is_a_sentence(string answer)
+    {
+        Executable("bin/docker-credential-odd", $"#!/bin/sh\ncat >/dev/null\necho '{answer}'\n");
+        _dir.WriteFile("docker/config.json", """{ "credsStore": "odd" }""");
+        var creds = new DockerCredentials(new Dictionary<string, string?> { ["DOCKER_CONFIG"] = _dir.Combine("docker"), ["PATH"] = _dir.Combine("bin") + ":/usr/bin:/bin" });
+        var ex = await Assert.ThrowsAsync<KoException>(async () => await creds.GetAsync("a.example", default));
+        Assert.Equal(KoErrorCodes.AuthenticationFailed, ex.Code);
+        Assert.Contains("docker-credential-odd", ex.Message);
+    }
+
     [Fact]
     public void Helper_names_docker_uses_are_accepted()
     {

@@ -45,6 +45,11 @@ internal static class CredentialHelper
         {
             using var doc = JsonDocument.Parse(result.StandardOutput);
             var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new KoException(KoErrorCodes.AuthenticationFailed, $"credential helper docker-credential-{name} answered 'get' for {server} with JSON that is not an object; check the helper.");
+            }
+
             var user = root.TryGetProperty("Username", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
             var secret = root.TryGetProperty("Secret", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
             if (string.IsNullOrEmpty(secret))

@@ -70,6 +70,37 @@ internal static class RegistryLogin
         }
     }
 
+    /// <summary>
+    /// config.json as an editable object. The credential reader checks it first, so a syntax error names only its
+    /// position (the text around it may be a password); a key written twice keeps its last value, as docker reads it.
+    /// </summary>
+    internal static JsonObject ParseConfigObject(string text, string path)
+    {
+        DockerConfig.Parse(text, path);
+        using var document = JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        return ToNode(document.RootElement.Clone()) as JsonObject // the clone outlives the document the values point into
+            ?? throw new KoException(KoErrorCodes.AuthenticationFailed, $"{path} is not a JSON object; fix or remove it.");
+    }
+
+    private static JsonNode? ToNode(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var obj = new JsonObject();
+                foreach (var property in element.EnumerateObject())
+                {
+                    obj[property.Name] = ToNode(property.Value); // the indexer replaces: the last of two equal keys wins
+                }
+
+                return obj;
+            case JsonValueKind.Array:
+                return new JsonArray([.. element.EnumerateArray().Select(ToNode)]);
+            default:
+                return JsonValue.Create(element);
+        }
+    }
+
     /// <summary>Stores the credential as docker login does; returns the helper name or the config.json path.</summary>
     internal static async Task<string> StoreAsync(string registry, string username, string password, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
     {
@@ -80,15 +111,7 @@ internal static class RegistryLogin
         if (File.Exists(path))
         {
             var text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                root = JsonNode.Parse(text.Trim().Length == 0 ? "{}" : text) as JsonObject
-                    ?? throw new KoException(KoErrorCodes.AuthenticationFailed, $"{path} is not a JSON object; fix or remove it.");
-            }
-            catch (JsonException ex)
-            {
-                throw new KoException(KoErrorCodes.AuthenticationFailed, $"{path} is not valid JSON ({ex.Message}); fix or remove it.", ex);
-            }
+            root = ParseConfigObject(text.Trim().Length == 0 ? "{}" : text, path);
         }
         else
         {
