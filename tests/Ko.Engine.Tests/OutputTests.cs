@@ -121,6 +121,40 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
+    public async Task AnExistingLayoutIsWrittenIntoWhenTheDirectoryAroundItCannotBeWritten()
+    {
+        // A layout on a volume mounted into a directory the build may not write (a container's /out under a
+        // read-only /): only the layout itself is written, so that must be enough. chattr +i makes the directory
+        // unwritable even for root, while the layout inside stays writable.
+        var parent = _dir.Combine("mounted");
+        var layout = Path.Combine(parent, "layout");
+        var v1 = await GoodImageAsync("binary v1");
+        var v2 = await GoodImageAsync("binary v2");
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(v1, ["v1"])], CancellationToken.None);
+        Immutable(parent, true);
+        try
+        {
+            await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(v2, ["v2"])], CancellationToken.None);
+        }
+        finally
+        {
+            Immutable(parent, false);
+        }
+
+        var entries = IndexEntries(layout).ToDictionary(e => e.RefName, e => e.Entry.GetProperty("digest").GetString());
+        Assert.Equal(v1.Digest.ToString(), entries[$"{Name}:v1"]);
+        Assert.Equal(v2.Digest.ToString(), entries[$"{Name}:v2"]);
+        Assert.Equal(["blobs", "index.json", "oci-layout"], Directory.EnumerateFileSystemEntries(layout).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    private static void Immutable(string directory, bool on)
+    {
+        using var chattr = System.Diagnostics.Process.Start("chattr", [on ? "+i" : "-i", directory]);
+        chattr.WaitForExit();
+        Assert.True(chattr.ExitCode == 0, $"this test needs chattr and root (CAP_LINUX_IMMUTABLE) on an ext4 or similar file system to make {directory} unwritable");
+    }
+
+    [Fact]
     public async Task WritingAnotherTagKeepsEarlierEntriesAndSameNameIsReplaced()
     {
         var v1 = await GoodImageAsync("binary v1");

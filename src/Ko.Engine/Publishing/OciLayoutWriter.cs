@@ -34,7 +34,7 @@ internal static class OciLayoutWriter
 
             // One writer at a time per layout (other runs, other threads): index.json is read, changed and replaced
             // under the lock, so concurrent builds with different tags all land.
-            using var held = await Util.FileLock.AcquireAsync(LockPath(target), $"the OCI layout {target}", lockTimeout ?? Util.FileLock.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+            using var held = await LockAsync(target, lockTimeout ?? Util.FileLock.DefaultTimeout, cancellationToken).ConfigureAwait(false);
             RemoveStaleTemporaries(target);
             var exists = Directory.Exists(target);
             if (exists && File.Exists(Path.Combine(target, "oci-layout")))
@@ -79,6 +79,27 @@ internal static class OciLayoutWriter
 
     /// <summary>The lock file beside a layout (<c>.NAME.lock</c>), held while the layout is written.</summary>
     internal static string LockPath(string fullPath) => Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.lock");
+
+    /// <summary>The lock file inside an existing layout, for writers that cannot write beside it.</summary>
+    internal const string InnerLockName = ".ko-layout.lock";
+
+    /// <summary>
+    /// Takes the layout's lock: <see cref="LockPath"/> beside it; when that directory cannot be written (a layout on a
+    /// volume mounted into a read-only directory, where writing into the layout worked before the lock existed), the
+    /// lock file inside the existing layout, where every writer that cannot write beside it meets.
+    /// </summary>
+    private static async Task<Util.FileLock> LockAsync(string target, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var what = $"the OCI layout {target}";
+        try
+        {
+            return await Util.FileLock.AcquireAsync(LockPath(target), what, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KoException ex) when (ex.Code == KoErrorCodes.OutputNotWritable && File.Exists(Path.Combine(target, "oci-layout")))
+        {
+            return await Util.FileLock.AcquireAsync(Path.Combine(target, InnerLockName), what, timeout, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Removes what a killed writer of this layout left: <c>.NAME.tmp-*</c> beside it, <c>*.tmp-*</c> blobs and
