@@ -147,6 +147,23 @@ public sealed class OutputTests : IDisposable
         Assert.Equal(["blobs", "index.json", "oci-layout"], Directory.EnumerateFileSystemEntries(layout).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task ALayoutPathWrittenWithATrailingSlashIsCreatedAndLockedBesideIt()
+    {
+        // --oci-layout-path=out/ names the directory out, as a shell's completion writes it.
+        var layout = _dir.Combine("slashed");
+        var built = await GoodImageAsync();
+        await OciLayoutWriter.WriteAsync(layout + "/", [new TaggedImage(built, ["latest"])], CancellationToken.None);
+
+        Assert.Equal($"{Name}:latest", Assert.Single(IndexEntries(layout)).RefName);
+        Assert.Equal(["blobs", "index.json", "oci-layout"], Directory.EnumerateFileSystemEntries(layout).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        await OciLayoutWriter.WriteAsync(layout + "/", [new TaggedImage(built, ["v2"])], CancellationToken.None);
+        Assert.Equal(2, IndexEntries(layout).Count);
+        Assert.Equal(["blobs", "index.json", "oci-layout"], Directory.EnumerateFileSystemEntries(layout).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Empty(TempLeftovers());
+    }
+
     private static void Immutable(string directory, bool on)
     {
         using var chattr = System.Diagnostics.Process.Start("chattr", [on ? "+i" : "-i", directory]);

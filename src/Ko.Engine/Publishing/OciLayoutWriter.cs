@@ -27,7 +27,9 @@ internal static class OciLayoutWriter
     public static async Task WriteAsync(string path, IReadOnlyList<TaggedImage> images, CancellationToken cancellationToken, IReadOnlyList<Sbom.SbomArtifact>? sboms = null, bool listSboms = false, TimeSpan? lockTimeout = null)
     {
         sboms ??= [];
-        var target = Path.GetFullPath(path);
+
+        // "out/" names the directory out: its lock and temporaries go beside it, never inside.
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         try
         {
             AtomicOutput.EnsureParent(target);
