@@ -133,6 +133,35 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task StaleTemporariesWhoseProcessIdWasReusedAreRemoved()
+    {
+        // A container gives every run the same small process ids, so a killed run's id often belongs to a live
+        // process now (this very run, or another that started later): the file is older than that process, so that
+        // process cannot have written it.
+        var root = _dir.Combine("cache");
+        var store = new ContentStore(root);
+        var ours = Path.Combine(store.TempDirectory, $"layer-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        using var later = System.Diagnostics.Process.Start("sleep", "30");
+        var theirs = Path.Combine(store.TempDirectory, $"layer-{later.Id}-{Guid.NewGuid():N}");
+        try
+        {
+            await File.WriteAllTextAsync(ours, "half a layer of a killed run");
+            await File.WriteAllTextAsync(theirs, "half a layer of another killed run");
+            Age(ours);
+            Age(theirs);
+
+            _ = new ContentStore(root);
+
+            Assert.False(File.Exists(ours), "a temp older than this process cannot be this process's");
+            Assert.False(File.Exists(theirs), "a temp older than the process now holding its id cannot be that process's");
+        }
+        finally
+        {
+            later.Kill();
+        }
+    }
+
+    [Fact]
     public async Task TemporariesOfLiveRunsAreKept()
     {
         var root = _dir.Combine("cache");
@@ -145,8 +174,9 @@ public sealed class CacheFaultTests : IDisposable
         await writer.FlushAsync();
         Age(locked);
 
-        // Unlocked and old, but owned by a live process (this one): a daemon archive waiting for `podman load`.
-        var livePid = store.NewTempPath("daemon") + ".tar";
+        // Unlocked and old, but owned by a live process that started before it was written (pid 1 stands for a
+        // run that is still going): a daemon archive waiting for `podman load`.
+        var livePid = Path.Combine(store.TempDirectory, $"daemon-1-{Guid.NewGuid():N}.tar");
         await File.WriteAllTextAsync(livePid, "archive");
         Age(livePid);
 

@@ -6,8 +6,9 @@ namespace Ko.Engine.Util;
 /// Removes temporaries a killed run left behind (<c>kill -9</c> runs no clean-up): partial cache blobs in
 /// <c>$KOCACHE/tmp</c>, <c>.NAME.tmp-*</c> beside outputs. A temporary is stale only when all of these hold: it was last
 /// written before this process started (minus a margin, so one being renamed into place right now is never taken);
-/// the process whose id is in its name (if any) is gone; and no one holds it open for writing (writers open their
-/// temporaries with <see cref="FileShare.None"/>, an advisory lock the kernel drops when the writer dies).
+/// the process whose id is in its name (if any) is gone or started after that write (the id was reused); and no one
+/// holds it open for writing (writers open their temporaries with <see cref="FileShare.None"/>, an advisory lock the
+/// kernel drops when the writer dies).
 /// </summary>
 internal static partial class StaleTemporaries
 {
@@ -72,7 +73,7 @@ internal static partial class StaleTemporaries
 
         foreach (Match m in OwnerPid().Matches(Path.GetFileName(path)))
         {
-            if (int.TryParse(m.Groups[1].ValueSpan, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) && IsAlive(pid))
+            if (int.TryParse(m.Groups[1].ValueSpan, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) && MayHaveWritten(pid, lastWriteUtc))
             {
                 return false;
             }
@@ -81,15 +82,23 @@ internal static partial class StaleTemporaries
         return true;
     }
 
-    private static bool IsAlive(int pid) =>
-        pid == Environment.ProcessId || (OperatingSystem.IsLinux() ? Directory.Exists($"/proc/{pid}") : ProcessExists(pid));
-
-    private static bool ProcessExists(int pid)
+    /// <summary>
+    /// True when the process with id <paramref name="pid"/> is alive and started before the file was last written
+    /// (give or take the margin: start times are coarse). This run did not write a file older than itself, and
+    /// neither did a process that got the id later: a container gives its runs the same small ids every time, so a
+    /// killed run's id usually belongs to a live process again. A start time that cannot be read counts as a writer.
+    /// </summary>
+    private static bool MayHaveWritten(int pid, DateTime lastWriteUtc)
     {
+        if (pid == Environment.ProcessId)
+        {
+            return false;
+        }
+
         try
         {
             using var p = System.Diagnostics.Process.GetProcessById(pid);
-            return !p.HasExited;
+            return !p.HasExited && p.StartTime.ToUniversalTime() <= lastWriteUtc + Margin;
         }
         catch (ArgumentException)
         {
@@ -98,6 +107,10 @@ internal static partial class StaleTemporaries
         catch (InvalidOperationException)
         {
             return false;
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or NotSupportedException or UnauthorizedAccessException)
+        {
+            return true;
         }
     }
 
