@@ -350,6 +350,17 @@ public class RetryTests
         Assert.Equal(new RegistryOptions().InitialDelay, untouched.InitialDelay);
     }
 
+    [Theory]
+    [InlineData(null, 60_000)]
+    [InlineData(0L, 60_000)]
+    [InlineData(1024L, 60_000)]
+    [InlineData(8L * 1024 * 1024 * 1024, 60_000 + 1_024_000)]
+    public void A_large_upload_gets_time_for_the_registry_to_commit_it_before_it_answers(long? bodyBytes, long expectedMs)
+    {
+        var within = Ko.Engine.Registry.TimeoutHandler.ResponseTimeoutFor(TimeSpan.FromSeconds(60), bodyBytes);
+        Assert.InRange(within.TotalMilliseconds, expectedMs, expectedMs + 1);
+    }
+
     [Fact]
     public void The_environment_sets_the_connect_response_and_idle_timeouts_and_bad_values_keep_the_defaults()
     {

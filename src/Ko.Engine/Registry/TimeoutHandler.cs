@@ -24,9 +24,10 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var writing = false;
         var original = request.Content;
+        var answerWithin = ResponseTimeoutFor(options.ResponseTimeout, original?.Headers.ContentLength);
         if (original is null)
         {
-            timer.CancelAfter(options.ResponseTimeout);
+            timer.CancelAfter(answerWithin);
         }
         else
         {
@@ -42,7 +43,7 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
                 () =>
                 {
                     writing = false;
-                    Arm(options.ResponseTimeout);
+                    Arm(answerWithin);
                 }));
         }
 
@@ -71,7 +72,7 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
                     $"{target} took nothing of the request body for {Ms(options.IdleTimeout)} ms. Check that it is up and reachable, or raise {RegistryOptions.IdleTimeoutVariable} if it is just slow",
                     ex)
                 : new RegistryTimeoutException(
-                $"{target} did not answer {request.Method} {request.RequestUri.AbsolutePath} within {Ms(options.ResponseTimeout)} ms. Check that it is up and reachable, or raise {RegistryOptions.ResponseTimeoutVariable} if it is just slow",
+                $"{target} did not answer {request.Method} {request.RequestUri.AbsolutePath} within {Ms(answerWithin)} ms. Check that it is up and reachable, or raise {RegistryOptions.ResponseTimeoutVariable} if it is just slow",
                 ex);
         }
         finally
@@ -79,6 +80,14 @@ internal sealed class TimeoutHandler(RegistryOptions options) : DelegatingHandle
             request.Content = original;
         }
     }
+
+    /// <summary>
+    /// How long an answer may take once the request is sent: the response timeout, plus one second per 8 MiB of the
+    /// request body, since a registry commits (moves, hashes) an uploaded blob in its storage before it answers the
+    /// final PUT, and for a layer of gigabytes on object storage that takes minutes.
+    /// </summary>
+    internal static TimeSpan ResponseTimeoutFor(TimeSpan responseTimeout, long? bodyBytes) =>
+        bodyBytes is > 0 ? responseTimeout + TimeSpan.FromSeconds(bodyBytes.Value / (8.0 * 1024 * 1024)) : responseTimeout;
 
     internal static string Ms(TimeSpan span) => ((long)span.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
 
