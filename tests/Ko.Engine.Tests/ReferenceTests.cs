@@ -92,6 +92,16 @@ public class ReferenceTests
         Assert.Equal(KoErrorCodes.InvalidBaseImage, ex.Code);
     }
 
+    [Theory]
+    [InlineData("alpine@latest")]
+    [InlineData("registry.example/app@sha1:abc")]
+    public void An_at_sign_without_a_digest_says_how_to_write_a_digest(string text)
+    {
+        Assert.False(ImageReference.TryParse(text, out _, out var error));
+        Assert.Contains("not followed by a digest", error);
+        Assert.Contains("@sha256:", error);
+    }
+
     [Fact]
     public void Overlong_tags_and_names_are_refused()
     {

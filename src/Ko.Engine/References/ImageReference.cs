@@ -65,8 +65,8 @@ internal sealed record ImageReference(string Registry, string Repository, string
 
         if (UserInfoEnd(text) >= 0)
         {
-            error = "it starts with a user name or password (USER:PASSWORD@), which must never be written into an image reference. "
-                + "Store the credentials with `dotnet ko login REGISTRY --username USER --password-stdin` (or docker login, or a docker config.json) and write REGISTRY/REPOSITORY alone";
+            error = "it has an '@' that is not followed by a digest (sha256:…), so it is read as a user name or password (USER:PASSWORD@), which must never be written into an image reference. "
+                + "If it is meant as a digest, write @sha256: and 64 lower-case hex characters; to use credentials, store them with `dotnet ko login REGISTRY --username USER --password-stdin` (or docker login, or a docker config.json) and write REGISTRY/REPOSITORY alone";
             return false;
         }
 
