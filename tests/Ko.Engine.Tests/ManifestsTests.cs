@@ -158,6 +158,76 @@ public sealed class ManifestsTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task An_endless_standard_input_is_refused_at_the_cap_not_read_into_memory()
+    {
+        var endless = new RepeatingReader("# filler line of a very long stream\n", ManifestReader.MaxBytes + (1 << 20));
+
+        var ex = await Assert.ThrowsAsync<KoException>(() => ManifestReader.ReadAsync(["-"], false, endless, CancellationToken.None));
+
+        Assert.Equal(KoErrorCodes.ManifestUnreadable, ex.Code);
+        Assert.Contains("standard input", ex.Message);
+        Assert.True(endless.CharsRead <= ManifestReader.MaxBytes + (1 << 16), $"read {endless.CharsRead} characters");
+    }
+
+    [Fact]
+    public async Task A_file_larger_than_the_cap_is_refused_and_dev_zero_ends()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ko-manifests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var big = Path.Combine(dir, "big.yaml");
+            await using (var f = File.Create(big))
+            {
+                f.SetLength(ManifestReader.MaxBytes + 1);
+            }
+
+            var ex = await Assert.ThrowsAsync<KoException>(() => ManifestReader.ReadAsync([big], false, null, CancellationToken.None));
+            Assert.Equal(KoErrorCodes.ManifestUnreadable, ex.Code);
+            Assert.Contains(big, ex.Message);
+
+            var zero = await Assert.ThrowsAsync<KoException>(() => ManifestReader.ReadAsync(["/dev/zero"], false, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(KoErrorCodes.ManifestUnreadable, zero.Code);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Standard input that repeats a line until <c>limit</c> characters (a stand-in for an endless pipe).</summary>
+    private sealed class RepeatingReader(string line, long limit) : TextReader
+    {
+        public long CharsRead { get; private set; }
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override int Read(Span<char> buffer)
+        {
+            var n = (int)Math.Min(buffer.Length, limit - CharsRead);
+            for (var i = 0; i < n; i++)
+            {
+                buffer[i] = line[(int)((CharsRead + i) % line.Length)];
+            }
+
+            CharsRead += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<char> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(char[] buffer, int index, int count) => Task.FromResult(Read(buffer, index, count));
+
+        public override int Peek() => CharsRead < limit ? line[(int)(CharsRead % line.Length)] : -1;
+
+        public override int Read()
+        {
+            Span<char> one = stackalloc char[1];
+            return Read(one) == 0 ? -1 : one[0];
+        }
+    }
 }
 
 /// <summary>Label selector parsing and matching.</summary>

@@ -207,6 +207,9 @@ internal static class ManifestReader
 {
     private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
 
+    /// <summary>How many bytes (characters on standard input) one input may hold; an endless one (/dev/zero, a pipe) stops here.</summary>
+    public const long MaxBytes = 64L << 20;
+
     /// <summary>Reads and parses every input in order: directories give their YAML and JSON files sorted by path.</summary>
     public static async Task<IReadOnlyList<ManifestFile>> ReadAsync(IReadOnlyList<string> inputs, bool recursive, TextReader? standardInput, CancellationToken cancellationToken)
     {
@@ -220,7 +223,7 @@ internal static class ManifestReader
         {
             if (input == "-")
             {
-                var text = await (standardInput ?? Console.In).ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+                var text = await ReadStandardInputAsync(standardInput ?? Console.In, cancellationToken).ConfigureAwait(false);
                 files.Add(ManifestFile.Parse("-", text));
                 continue;
             }
@@ -249,7 +252,7 @@ internal static class ManifestReader
     {
         try
         {
-            var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            var bytes = await ReadBoundedAsync(path, cancellationToken).ConfigureAwait(false);
             var skip = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
             return new UTF8Encoding(false, true).GetString(bytes, skip, bytes.Length - skip);
         }
@@ -258,6 +261,47 @@ internal static class ManifestReader
             throw new KoException(KoErrorCodes.ManifestUnreadable, $"cannot read {path}: {ex.Message}. Name an existing, readable YAML or JSON file or directory.", ex);
         }
     }
+
+    private static async Task<byte[]> ReadBoundedAsync(string path, CancellationToken cancellationToken)
+    {
+        // Not File.ReadAllBytes: a device or pipe has no length, and /dev/zero never ends.
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        int n;
+        while ((n = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + n > MaxBytes)
+            {
+                throw TooLarge(path);
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static async Task<string> ReadStandardInputAsync(TextReader reader, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        var chunk = new char[1 << 16];
+        int n;
+        while ((n = await reader.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (text.Length + n > MaxBytes)
+            {
+                throw TooLarge("standard input");
+            }
+
+            text.Append(chunk, 0, n);
+        }
+
+        return text.ToString();
+    }
+
+    private static KoException TooLarge(string source) =>
+        new(KoErrorCodes.ManifestUnreadable, $"{source} holds more than {MaxBytes >> 20} MiB of YAML, more than resolve reads from one input. Split it into several files.");
 
     /// <summary>Joins rendered files as one stream: a <c>---</c> line between files.</summary>
     public static string Join(IEnumerable<string> rendered)
