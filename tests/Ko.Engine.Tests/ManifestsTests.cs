@@ -160,6 +160,35 @@ public sealed class ManifestsTests
     }
 
     [Fact]
+    public async Task Recursive_reading_does_not_follow_links_to_directories()
+    {
+        // A link back up (a loop) read every file once per level until the kernel's 40-link limit; a link to / read
+        // the whole machine's YAML into the output.
+        var dir = Path.Combine(Path.GetTempPath(), "ko-manifests-" + Guid.NewGuid().ToString("N"));
+        var outside = Path.Combine(Path.GetTempPath(), "ko-outside-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(dir, "sub"));
+        Directory.CreateDirectory(outside);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "a.yaml"), "a: 1\n");
+            await File.WriteAllTextAsync(Path.Combine(outside, "secret.yaml"), "s: 1\n");
+            await File.WriteAllTextAsync(Path.Combine(outside, "linked.yaml"), "l: 1\n");
+            Directory.CreateSymbolicLink(Path.Combine(dir, "sub", "back"), dir);
+            Directory.CreateSymbolicLink(Path.Combine(dir, "elsewhere"), outside);
+            File.CreateSymbolicLink(Path.Combine(dir, "sub", "linked.yaml"), Path.Combine(outside, "linked.yaml"));
+
+            var files = await ManifestReader.ReadAsync([dir], recursive: true, null, CancellationToken.None);
+
+            Assert.Equal([Path.Combine(dir, "a.yaml"), Path.Combine(dir, "sub", "linked.yaml")], files.Select(f => f.Source));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task An_endless_standard_input_is_refused_at_the_cap_not_read_into_memory()
     {
         var endless = new RepeatingReader("# filler line of a very long stream\n", ManifestReader.MaxBytes + (1 << 20));

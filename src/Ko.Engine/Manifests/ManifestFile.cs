@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Text;
 
 namespace Ko.Engine.Manifests;
@@ -230,7 +231,7 @@ internal static class ManifestReader
 
             if (Directory.Exists(input))
             {
-                var found = Directory.EnumerateFiles(input, "*", recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
+                var found = YamlFilesUnder(input, recursive)
                     .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
                     .Order(StringComparer.Ordinal)
                     .ToList();
@@ -261,6 +262,15 @@ internal static class ManifestReader
             throw new KoException(KoErrorCodes.ManifestUnreadable, $"cannot read {path}: {ex.Message}. Name an existing, readable YAML or JSON file or directory.", ex);
         }
     }
+
+    // Links to files are read (as kubectl and ko do); links to directories are not walked into: a link back up
+    // would repeat every file once per level, a link to / would read the whole machine.
+    private static IEnumerable<string> YamlFilesUnder(string directory, bool recursive) =>
+        new FileSystemEnumerable<string>(directory, (ref FileSystemEntry e) => e.ToSpecifiedFullPath(), new EnumerationOptions { RecurseSubdirectories = recursive, AttributesToSkip = 0 })
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory,
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
+        };
 
     private static async Task<byte[]> ReadBoundedAsync(string path, CancellationToken cancellationToken)
     {
