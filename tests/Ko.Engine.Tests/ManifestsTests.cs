@@ -189,6 +189,30 @@ public sealed class ManifestsTests
     }
 
     [Fact]
+    public async Task A_missing_file_or_one_that_is_not_UTF8_is_a_sentence()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ko-manifests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var bad = Path.Combine(dir, "bad.yaml");
+            await File.WriteAllBytesAsync(bad, [(byte)'a', (byte)':', (byte)' ', 0xFF, 0xFE, (byte)'\n']);
+
+            var missing = await Assert.ThrowsAsync<KoException>(() => ManifestReader.ReadAsync([Path.Combine(dir, "nope.yaml")], false, null, CancellationToken.None));
+            var notUtf8 = await Assert.ThrowsAsync<KoException>(() => ManifestReader.ReadAsync([bad], false, null, CancellationToken.None));
+
+            Assert.DoesNotContain("..", missing.Message);
+            Assert.Equal(KoErrorCodes.ManifestUnreadable, notUtf8.Code);
+            Assert.Contains("UTF-8", notUtf8.Message);
+            Assert.DoesNotContain("code page", notUtf8.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task An_endless_standard_input_is_refused_at_the_cap_not_read_into_memory()
     {
         var endless = new RepeatingReader("# filler line of a very long stream\n", ManifestReader.MaxBytes + (1 << 20));

@@ -257,9 +257,13 @@ internal static class ManifestReader
             var skip = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
             return new UTF8Encoding(false, true).GetString(bytes, skip, bytes.Length - skip);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DecoderFallbackException)
+        catch (DecoderFallbackException ex)
         {
-            throw new KoException(KoErrorCodes.ManifestUnreadable, $"cannot read {path}: {ex.Message}. Name an existing, readable YAML or JSON file or directory.", ex);
+            throw new KoException(KoErrorCodes.ManifestUnreadable, $"cannot read {path}: it is not UTF-8 text (byte offset {ex.Index}). Save it as UTF-8; YAML and JSON inputs must be UTF-8.", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new KoException(KoErrorCodes.ManifestUnreadable, $"cannot read {path}: {Util.SystemMessage.Of(ex)} Name an existing, readable YAML or JSON file or directory.", ex);
         }
     }
 
