@@ -118,4 +118,23 @@ public sealed class CliParsingTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("KO1001", stderr);
     }
+
+    [Fact]
+    public async Task LoginToARegistryWrittenWithAPasswordNeverEchoesIt()
+    {
+        LoginCommand.Input = new StringReader("stdin-pw\n");
+        try
+        {
+            var (code, stdout, stderr) = await RunAsync("login", "user:s3cr3t-in-name@127.0.0.1:1", "-u", "user", "--password-stdin");
+
+            Assert.Equal(1, code);
+            Assert.Contains("KO1004", stderr);
+            Assert.DoesNotContain("s3cr3t", stdout + stderr);
+            Assert.False(File.Exists(_dir.Combine(".docker", "config.json")));
+        }
+        finally
+        {
+            LoginCommand.Input = null;
+        }
+    }
 }
