@@ -137,4 +137,51 @@ public sealed class CliParsingTests : IDisposable
             LoginCommand.Input = null;
         }
     }
+
+    [Fact]
+    public async Task LoginPasswordStdinThatNeverEndsIsRefusedAtTheCap()
+    {
+        var endless = new CountingReader('x', 8 << 20);
+        LoginCommand.Input = endless;
+        try
+        {
+            var (code, _, stderr) = await RunAsync("login", "127.0.0.1:1", "-u", "user", "--password-stdin");
+
+            Assert.Equal(1, code);
+            Assert.Contains("KO1004", stderr);
+            Assert.True(endless.CharsRead <= 1 << 20, $"read {endless.CharsRead} characters of standard input");
+        }
+        finally
+        {
+            LoginCommand.Input = null;
+        }
+    }
+
+    /// <summary>Standard input of <c>limit</c> copies of one character (a stand-in for /dev/zero).</summary>
+    private sealed class CountingReader(char c, long limit) : TextReader
+    {
+        public long CharsRead { get; private set; }
+
+        public override int Read(Span<char> buffer)
+        {
+            var n = (int)Math.Min(buffer.Length, limit - CharsRead);
+            buffer[..n].Fill(c);
+            CharsRead += n;
+            return n;
+        }
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override ValueTask<int> ReadAsync(Memory<char> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(char[] buffer, int index, int count) => Task.FromResult(Read(buffer, index, count));
+
+        public override int Peek() => CharsRead < limit ? c : -1;
+
+        public override int Read()
+        {
+            Span<char> one = stackalloc char[1];
+            return Read(one) == 0 ? -1 : one[0];
+        }
+    }
 }
