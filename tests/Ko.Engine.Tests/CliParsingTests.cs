@@ -119,6 +119,22 @@ public sealed class CliParsingTests : IDisposable
         Assert.Contains("KO1001", stderr);
     }
 
+    [Theory]
+    [InlineData("--image-label=")]
+    [InlineData("--image-annotation=")]
+    [InlineData("--image-label")]
+    public async Task AnEmptyLabelOrAnnotationIsAnErrorLineNotAnAbort(string flag)
+    {
+        // The key=value check asked for the option's value, which throws when the value is missing: the process
+        // aborted (exit 134) with an unhandled InvalidOperationException and its stack trace.
+        var (code, stdout, stderr) = await RunAsync("build", ".", "--push=false", flag);
+
+        Assert.Equal(1, code);
+        Assert.Contains(flag.TrimEnd('='), stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+
     [Fact]
     public async Task LoginToARegistryWrittenWithAPasswordNeverEchoesIt()
     {
