@@ -40,12 +40,14 @@ internal static class LoginCommand
         cmd.Options.Add(insecure);
         cmd.Validators.Add(r =>
         {
-            if (r.GetValue(password) is not null && r.GetValue(passwordStdin))
+            // On the tokens: GetValue throws when a value is missing (-p at the end), which the parser reports.
+            if (r.GetResult(password) is not null && r.GetValue(passwordStdin))
             {
                 r.AddError("--password and --password-stdin are mutually exclusive.");
             }
 
-            if (string.IsNullOrEmpty(r.GetValue(username)))
+            var user = r.GetResult(username);
+            if (user is null || (user.Tokens.Count > 0 && string.IsNullOrEmpty(user.Tokens[^1].Value)))
             {
                 r.AddError("--username (-u) is required.");
             }

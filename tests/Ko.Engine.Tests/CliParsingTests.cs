@@ -135,6 +135,20 @@ public sealed class CliParsingTests : IDisposable
         Assert.Equal(string.Empty, stdout);
     }
 
+    [Theory]
+    [InlineData("-u", "x", "-p")]
+    [InlineData("-p", "pw", "-u")]
+    [InlineData("--password-stdin", "-u")]
+    public async Task LoginWithAFlagMissingItsValueIsAnErrorLineNotAnAbort(params string[] flags)
+    {
+        var (code, stdout, stderr) = await RunAsync(["login", "127.0.0.1:1", .. flags]);
+
+        Assert.Equal(1, code);
+        Assert.Contains("Required argument missing", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+
     [Fact]
     public async Task LoginToARegistryWrittenWithAPasswordNeverEchoesIt()
     {
