@@ -101,6 +101,23 @@ public sealed partial class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task StandardOutputOnAFullDiskIsNamedAsStandardOutput()
+    {
+        // `dotnet ko resolve ... > /dev/full`: the error said "Check that path" without saying which one.
+        var yaml = _dir.WriteFile("plain.yaml", "a: 1\n");
+        await using var full = new StreamWriter(new FileStream("/dev/full", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1)) { AutoFlush = true };
+        var error = new StringWriter();
+        var env = new Dictionary<string, string?> { ["PATH"] = "/usr/bin:/bin", ["HOME"] = _dir.Path, ["KOCACHE"] = _dir.Combine("kocache") };
+
+        var code = await KoCli.RunAsync(["resolve", "-f", yaml], full, error, env, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error: KO3001: ", error.ToString());
+        Assert.Contains("standard output", error.ToString());
+        AssertNoStackTraceOrKey(error.ToString());
+    }
+
+    [Fact]
     public async Task TheShippedToolShowsSystemMessagesAsSentencesNotResourceKeys()
     {
         // The tool as built (its runtimeconfig.json decides how the runtime words its errors), run as a process.
