@@ -213,6 +213,34 @@ public sealed class ManifestsTests
     }
 
     [Fact]
+    public async Task A_FIFO_inside_a_directory_is_KO4002_not_a_hang()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ko-manifests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "a.yaml"), "a: 1\n");
+            TestUtil.Run("mkfifo", Path.Combine(dir, "b.yaml"));
+
+            var read = Task.Run(() => ManifestReader.ReadAsync([dir], recursive: false, null, CancellationToken.None));
+            var finished = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(10)));
+            if (finished != read)
+            {
+                await using var unblock = new FileStream(Path.Combine(dir, "b.yaml"), FileMode.Open, FileAccess.Write);
+            }
+
+            Assert.Same(read, finished);
+            var ex = await Assert.ThrowsAsync<KoException>(() => read);
+            Assert.Equal(KoErrorCodes.ManifestUnreadable, ex.Code);
+            Assert.Contains("b.yaml", ex.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task An_endless_standard_input_is_refused_at_the_cap_not_read_into_memory()
     {
         var endless = new RepeatingReader("# filler line of a very long stream\n", ManifestReader.MaxBytes + (1 << 20));

@@ -237,6 +237,12 @@ internal static class ManifestReader
                     .ToList();
                 foreach (var file in found)
                 {
+                    // A pipe named with -f is read; one found in a directory would block the run until a writer comes.
+                    if (Util.UnixFileStatus.KindOf(file, followLinks: true) is var kind && kind is not (Util.FileKind.Regular or Util.FileKind.Unknown))
+                    {
+                        throw new KoException(KoErrorCodes.ManifestUnreadable, $"{file} is {Util.UnixFileStatus.Describe(kind)}, not a regular file; a directory given with -f is read for its YAML and JSON files only. Remove it, or name it with -f on its own.");
+                    }
+
                     files.Add(ManifestFile.Parse(file, await ReadFileAsync(file, cancellationToken).ConfigureAwait(false)));
                 }
 
