@@ -49,19 +49,20 @@ internal sealed class BuildFlags
                 r.AddError("--jobs must be 1 or more.");
             }
         });
-        cmd.Validators.Add(r =>
+        // Checked on the tokens too: GetValue throws when a value is missing (--image-label=), which the parser reports.
+        foreach (var option in new[] { _labels, _annotations })
         {
-            foreach (var (opt, values) in new[] { ("--image-label", r.GetValue(_labels)), ("--image-annotation", r.GetValue(_annotations)) })
+            option.Validators.Add(r =>
             {
-                foreach (var kv in Split(values))
+                foreach (var kv in Split([.. r.Tokens.Select(t => t.Value)]))
                 {
                     if (!kv.Contains('=') || kv.StartsWith('='))
                     {
-                        r.AddError($"{opt} '{kv}' is not key=value.");
+                        r.AddError($"{option.Name} '{kv}' is not key=value.");
                     }
                 }
-            }
-        });
+            });
+        }
     }
 
     public KoBuildOptions Options(ParseResult r, IReadOnlyDictionary<string, string?>? environment, Microsoft.Extensions.Logging.ILogger logger)

@@ -52,6 +52,20 @@ public static class KoCli
         }
     }
 
+    /// <summary>Writes a command's result to standard output; a failure there (a full disk, a closed pipe) is named as such.</summary>
+    internal static async Task WriteResultAsync(TextWriter output, string text)
+    {
+        try
+        {
+            await output.WriteAsync(text).ConfigureAwait(false);
+            await output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw new KoException(KoErrorCodes.OutputNotWritable, $"cannot write the result to standard output: {Ko.Engine.Util.SystemMessage.Of(ex)} Check where standard output goes (a full disk, a closed pipe).", ex);
+        }
+    }
+
     /// <summary>
     /// Writes an error that escaped the command as one <c>Error: KOnnnn: sentence</c> line and returns exit code 1:
     /// a <see cref="KoException"/> as it is; a file-system error as KO3011 with the system's reason (which names the
@@ -109,7 +123,7 @@ public static class KoCli
             var result = await display.RunAsync(() => engine.BuildAsync(options, ct)).ConfigureAwait(false);
             foreach (var image in result.Images)
             {
-                await output.WriteLineAsync(image.Reference).ConfigureAwait(false);
+                await WriteResultAsync(output, image.Reference + output.NewLine).ConfigureAwait(false);
             }
 
             return 0;

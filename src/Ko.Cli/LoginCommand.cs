@@ -13,6 +13,8 @@ namespace Ko.Cli;
 /// </summary>
 internal static class LoginCommand
 {
+    private const int MaxPasswordChars = 64 * 1024;
+
     private static readonly AsyncLocal<TextReader?> InputOverride = new();
 
     /// <summary>Standard input for <c>--password-stdin</c> (tests set it; otherwise the console's).</summary>
@@ -38,12 +40,14 @@ internal static class LoginCommand
         cmd.Options.Add(insecure);
         cmd.Validators.Add(r =>
         {
-            if (r.GetValue(password) is not null && r.GetValue(passwordStdin))
+            // On the tokens: GetValue throws when a value is missing (-p at the end), which the parser reports.
+            if (r.GetResult(password) is not null && r.GetValue(passwordStdin))
             {
                 r.AddError("--password and --password-stdin are mutually exclusive.");
             }
 
-            if (string.IsNullOrEmpty(r.GetValue(username)))
+            var user = r.GetResult(username);
+            if (user is null || (user.Tokens.Count > 0 && string.IsNullOrEmpty(user.Tokens[^1].Value)))
             {
                 r.AddError("--username (-u) is required.");
             }
@@ -59,8 +63,7 @@ internal static class LoginCommand
             }
             else if (r.GetValue(passwordStdin))
             {
-                var input = Input ?? Console.In;
-                secret = (await input.ReadToEndAsync(ct).ConfigureAwait(false)).TrimEnd('\n', '\r');
+                secret = (await ReadPasswordAsync(Input ?? Console.In, ct).ConfigureAwait(false)).TrimEnd('\n', '\r');
             }
 
             if (string.IsNullOrEmpty(secret))
@@ -76,5 +79,24 @@ internal static class LoginCommand
             return 0;
         });
         return cmd;
+    }
+
+    // Bounded: `--password-stdin < /dev/zero` (or a pipe that never closes) must not grow until the process dies.
+    private static async Task<string> ReadPasswordAsync(TextReader input, CancellationToken cancellationToken)
+    {
+        var text = new System.Text.StringBuilder();
+        var chunk = new char[4096];
+        int n;
+        while ((n = await input.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (text.Length + n > MaxPasswordChars)
+            {
+                throw new KoException(KoErrorCodes.InvalidOption, $"standard input holds more than {MaxPasswordChars / 1024} KiB; --password-stdin reads one password or token. Pipe only the password.");
+            }
+
+            text.Append(chunk, 0, n);
+        }
+
+        return text.ToString();
     }
 }

@@ -28,7 +28,7 @@ internal static class ResolveCommands
             var options = files.Options(r, build.Options(r, environment, display.Logger));
             var engine = new KoEngine(display.Logger, display);
             var result = await display.RunAsync(() => engine.ResolveAsync(options, ct)).ConfigureAwait(false);
-            await output.WriteAsync(result.Text).ConfigureAwait(false);
+            await KoCli.WriteResultAsync(output, result.Text).ConfigureAwait(false);
             return 0;
         });
         return cmd;
@@ -77,7 +77,7 @@ internal static class ResolveCommands
             var result = await display.RunAsync(() => name == "apply" ? engine.ApplyAsync(options, ct) : engine.CreateAsync(options, ct)).ConfigureAwait(false);
             foreach (var o in result.Objects)
             {
-                await output.WriteLineAsync(o.ToString()).ConfigureAwait(false);
+                await KoCli.WriteResultAsync(output, o + output.NewLine).ConfigureAwait(false);
             }
 
             return 0;
@@ -110,7 +110,7 @@ internal static class ResolveCommands
             var result = await display.RunAsync(() => engine.DeleteAsync(options, ct)).ConfigureAwait(false);
             foreach (var o in result.Objects)
             {
-                await output.WriteLineAsync(o.ToString()).ConfigureAwait(false);
+                await KoCli.WriteResultAsync(output, o + output.NewLine).ConfigureAwait(false);
             }
 
             return 0;

@@ -194,6 +194,7 @@ public sealed partial class KoEngine
             packages = await listTask.ConfigureAwait(false);
             _logger.LogDebug("go list and the base image done at {Elapsed} ms", clock.ElapsedMilliseconds);
             ValidatePackages(packages);
+            ValidateImageNames(plan, packages);
         }
         catch
         {
@@ -340,6 +341,20 @@ public sealed partial class KoEngine
         }
 
         return new KoBuildResult(results, new KoBuildStatistics(stats.GoBuilds, stats.LayersWritten, stats.LayersReused, pushed.BlobsUploaded, pushed.BlobsSkipped, pushed.BlobsMounted));
+    }
+
+    // Go allows '~' and '+' (and more) in package directories; a repository name does not, and an image name made
+    // from one would be written, printed and pushed as a reference that is none.
+    private static void ValidateImageNames(BuildPlan plan, IReadOnlyList<GoPackage> packages)
+    {
+        foreach (var package in packages)
+        {
+            var name = Naming.ImageName(plan.Repository, package.ImportPath, plan.Naming);
+            if (!References.ImageReference.TryParse(name, out _, out var error))
+            {
+                throw new KoException(KoErrorCodes.InvalidOption, $"the image name '{References.ImageReference.Redact(name)}' made from {package.ImportPath} is not a valid reference: {error}. Choose a lower-case repository to push to, and rename a package directory that has other characters than lower-case letters, digits, '.', '_' and '-' (or name the image with --bare).");
+            }
+        }
     }
 
     private static void ValidatePackages(IReadOnlyList<GoPackage> packages)

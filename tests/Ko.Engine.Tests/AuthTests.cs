@@ -179,6 +179,34 @@ public sealed class AuthTests
         Assert.Contains("docker-credential-nosuchhelper", ex.Message);
     }
 
+    // DOCKER_CONFIG or REGISTRY_AUTH_FILE may point into a checked-out repository: a FIFO there blocked the first
+    // authenticated request for ever, and a link to /dev/zero read until the process ran out of memory.
+    [Fact]
+    public async Task A_config_json_that_is_a_FIFO_or_endless_is_KO3004_not_a_hang()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.Combine("fifo"));
+        TestUtil.Run("mkfifo", dir.Combine("fifo", "config.json"));
+        Directory.CreateDirectory(dir.Combine("zero"));
+        File.CreateSymbolicLink(dir.Combine("zero", "config.json"), "/dev/zero");
+
+        foreach (var config in new[] { "fifo", "zero" })
+        {
+            var creds = new DockerCredentials(new Dictionary<string, string?> { ["DOCKER_CONFIG"] = dir.Combine(config), ["PATH"] = dir.Path });
+            var lookup = Task.Run(async () => await creds.GetAsync("a.example", default));
+            var finished = await Task.WhenAny(lookup, Task.Delay(TimeSpan.FromSeconds(10)));
+            if (finished != lookup && config == "fifo")
+            {
+                await using var unblock = new FileStream(dir.Combine("fifo", "config.json"), FileMode.Open, FileAccess.Write);
+            }
+
+            Assert.Same(lookup, finished);
+            var ex = await Assert.ThrowsAsync<KoException>(() => lookup);
+            Assert.Equal(KoErrorCodes.AuthenticationFailed, ex.Code);
+            Assert.Contains(dir.Combine(config, "config.json"), ex.Message);
+        }
+    }
+
     [Theory]
     [InlineData("reg.example:5000", "reg.example:5000")]
     [InlineData("https://reg.example/", "reg.example")]

@@ -77,6 +77,46 @@ public sealed partial class CliErrorTests : IDisposable
         Assert.Equal(string.Empty, output.ToString());
     }
 
+    [Theory]
+    [InlineData("my~app")]
+    [InlineData("app+x")]
+    public async Task AnImageNameThatIsNotAValidRepositoryIsKo1004NotAnInvalidReferenceWritten(string directory)
+    {
+        // Go allows ~ and + in a package directory; a repository name does not, so the image name made from it is no
+        // reference at all (it was written into the layout and printed, and a registry refuses it).
+        _dir.WriteFile("go.mod", "module example.com/m\n\ngo 1.19\n");
+        _dir.WriteFile($"cmd/{directory}/main.go", "package main\n\nfunc main() {}\n");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var env = new Dictionary<string, string?> { ["PATH"] = "/usr/bin:/bin", ["HOME"] = _dir.Path, ["KOCACHE"] = _dir.Combine("kocache") };
+
+        var code = await KoCli.RunAsync(["build", $"./cmd/{directory}", "-C", _dir.Path, "--push=false", "--oci-layout-path", _dir.Combine("out")], output, error, env, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.Contains("Error: KO1004: ", error.ToString());
+        Assert.Contains(directory, error.ToString());
+        AssertNoStackTraceOrKey(error.ToString());
+        Assert.Equal(string.Empty, output.ToString());
+        Assert.False(Directory.Exists(_dir.Combine("out")));
+    }
+
+    [Fact]
+    public async Task StandardOutputOnAFullDiskIsNamedAsStandardOutput()
+    {
+        // `dotnet ko resolve ... > /dev/full`: the error said "Check that path" without saying which one.
+        var yaml = _dir.WriteFile("plain.yaml", "a: 1\n");
+        await using var full = new StreamWriter(new FileStream("/dev/full", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1)) { AutoFlush = true };
+        var error = new StringWriter();
+        var env = new Dictionary<string, string?> { ["PATH"] = "/usr/bin:/bin", ["HOME"] = _dir.Path, ["KOCACHE"] = _dir.Combine("kocache") };
+
+        var code = await KoCli.RunAsync(["resolve", "-f", yaml], full, error, env, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error: KO3001: ", error.ToString());
+        Assert.Contains("standard output", error.ToString());
+        AssertNoStackTraceOrKey(error.ToString());
+    }
+
     [Fact]
     public async Task TheShippedToolShowsSystemMessagesAsSentencesNotResourceKeys()
     {

@@ -118,4 +118,100 @@ public sealed class CliParsingTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("KO1001", stderr);
     }
+
+    [Theory]
+    [InlineData("--image-label=")]
+    [InlineData("--image-annotation=")]
+    [InlineData("--image-label")]
+    public async Task AnEmptyLabelOrAnnotationIsAnErrorLineNotAnAbort(string flag)
+    {
+        // The key=value check asked for the option's value, which throws when the value is missing: the process
+        // aborted (exit 134) with an unhandled InvalidOperationException and its stack trace.
+        var (code, stdout, stderr) = await RunAsync("build", ".", "--push=false", flag);
+
+        Assert.Equal(1, code);
+        Assert.Contains(flag.TrimEnd('='), stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Theory]
+    [InlineData("-u", "x", "-p")]
+    [InlineData("-p", "pw", "-u")]
+    [InlineData("--password-stdin", "-u")]
+    public async Task LoginWithAFlagMissingItsValueIsAnErrorLineNotAnAbort(params string[] flags)
+    {
+        var (code, stdout, stderr) = await RunAsync(["login", "127.0.0.1:1", .. flags]);
+
+        Assert.Equal(1, code);
+        Assert.Contains("Required argument missing", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Fact]
+    public async Task LoginToARegistryWrittenWithAPasswordNeverEchoesIt()
+    {
+        LoginCommand.Input = new StringReader("stdin-pw\n");
+        try
+        {
+            var (code, stdout, stderr) = await RunAsync("login", "user:s3cr3t-in-name@127.0.0.1:1", "-u", "user", "--password-stdin");
+
+            Assert.Equal(1, code);
+            Assert.Contains("KO1004", stderr);
+            Assert.DoesNotContain("s3cr3t", stdout + stderr);
+            Assert.False(File.Exists(_dir.Combine(".docker", "config.json")));
+        }
+        finally
+        {
+            LoginCommand.Input = null;
+        }
+    }
+
+    [Fact]
+    public async Task LoginPasswordStdinThatNeverEndsIsRefusedAtTheCap()
+    {
+        var endless = new CountingReader('x', 8 << 20);
+        LoginCommand.Input = endless;
+        try
+        {
+            var (code, _, stderr) = await RunAsync("login", "127.0.0.1:1", "-u", "user", "--password-stdin");
+
+            Assert.Equal(1, code);
+            Assert.Contains("KO1004", stderr);
+            Assert.True(endless.CharsRead <= 1 << 20, $"read {endless.CharsRead} characters of standard input");
+        }
+        finally
+        {
+            LoginCommand.Input = null;
+        }
+    }
+
+    /// <summary>Standard input of <c>limit</c> copies of one character (a stand-in for /dev/zero).</summary>
+    private sealed class CountingReader(char c, long limit) : TextReader
+    {
+        public long CharsRead { get; private set; }
+
+        public override int Read(Span<char> buffer)
+        {
+            var n = (int)Math.Min(buffer.Length, limit - CharsRead);
+            buffer[..n].Fill(c);
+            CharsRead += n;
+            return n;
+        }
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override ValueTask<int> ReadAsync(Memory<char> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(char[] buffer, int index, int count) => Task.FromResult(Read(buffer, index, count));
+
+        public override int Peek() => CharsRead < limit ? c : -1;
+
+        public override int Read()
+        {
+            Span<char> one = stackalloc char[1];
+            return Read(one) == 0 ? -1 : one[0];
+        }
+    }
 }

@@ -158,6 +158,157 @@ public sealed class ManifestsTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Recursive_reading_does_not_follow_links_to_directories()
+    {
+        // A link back up (a loop) read every file once per level until the kernel's 40-link limit; a link to / read
+        // the whole machine's YAML into the output.
+        var dir = Path.Combine(Path.GetTempPath(), "ko-manifests-" + Guid.NewGuid().ToString("N"));
+        var outside = Path.Combine(Path.GetTempPath(), "ko-outside-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(dir, "sub"));
+        Directory.CreateDirectory(outside);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "a.yaml"), "a: 1\n");
+            await File.WriteAllTextAsync(Path.Combine(outside, "secret.yaml"), "s: 1\n");
+            await File.WriteAllTextAsync(Path.Combine(outside, "linked.yaml"), "l: 1\n");
+            Directory.CreateSymbolicLink(Path.Combine(dir, "sub", "back"), dir);
+            Directory.CreateSymbolicLink(Path.Combine(dir, "elsewhere"), outside);
+            File.CreateSymbolicLink(Path.Combine(dir, "sub", "linked.yaml"), Path.Combine(outside, "linked.yaml"));
+
+            var files = await ManifestReader.ReadAsync([dir], recursive: true, null, CancellationToken.None);
+
+            Assert.Equal([Path.Combine(dir, "a.yaml"), Path.Combine(dir, "sub", "linked.yaml")], files.Select(f => f.Source));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_missing_file_or_one_that_is_not_UTF8_is_a_sentence()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ko-manifests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var bad = Path.Combine(dir, "bad.yaml");
+            await File.WriteAllBytesAsync(bad, [(byte)'a', (byte)':', (byte)' ', 0xFF, 0xFE, (byte)'\n']);
+
+            var missing = await Assert.ThrowsAsync<KoException>(() => ManifestReader.ReadAsync([Path.Combine(dir, "nope.yaml")], false, null, CancellationToken.None));
+            var notUtf8 = await Assert.ThrowsAsync<KoException>(() => ManifestReader.ReadAsync([bad], false, null, CancellationToken.None));
+
+            Assert.DoesNotContain("..", missing.Message);
+            Assert.Equal(KoErrorCodes.ManifestUnreadable, notUtf8.Code);
+            Assert.Contains("UTF-8", notUtf8.Message);
+            Assert.DoesNotContain("code page", notUtf8.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_FIFO_inside_a_directory_is_KO4002_not_a_hang()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ko-manifests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "a.yaml"), "a: 1\n");
+            TestUtil.Run("mkfifo", Path.Combine(dir, "b.yaml"));
+
+            var read = Task.Run(() => ManifestReader.ReadAsync([dir], recursive: false, null, CancellationToken.None));
+            var finished = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(10)));
+            if (finished != read)
+            {
+                await using var unblock = new FileStream(Path.Combine(dir, "b.yaml"), FileMode.Open, FileAccess.Write);
+            }
+
+            Assert.Same(read, finished);
+            var ex = await Assert.ThrowsAsync<KoException>(() => read);
+            Assert.Equal(KoErrorCodes.ManifestUnreadable, ex.Code);
+            Assert.Contains("b.yaml", ex.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task An_endless_standard_input_is_refused_at_the_cap_not_read_into_memory()
+    {
+        var endless = new RepeatingReader("# filler line of a very long stream\n", ManifestReader.MaxBytes + (1 << 20));
+
+        var ex = await Assert.ThrowsAsync<KoException>(() => ManifestReader.ReadAsync(["-"], false, endless, CancellationToken.None));
+
+        Assert.Equal(KoErrorCodes.ManifestUnreadable, ex.Code);
+        Assert.Contains("standard input", ex.Message);
+        Assert.True(endless.CharsRead <= ManifestReader.MaxBytes + (1 << 16), $"read {endless.CharsRead} characters");
+    }
+
+    [Fact]
+    public async Task A_file_larger_than_the_cap_is_refused_and_dev_zero_ends()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ko-manifests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var big = Path.Combine(dir, "big.yaml");
+            await using (var f = File.Create(big))
+            {
+                f.SetLength(ManifestReader.MaxBytes + 1);
+            }
+
+            var ex = await Assert.ThrowsAsync<KoException>(() => ManifestReader.ReadAsync([big], false, null, CancellationToken.None));
+            Assert.Equal(KoErrorCodes.ManifestUnreadable, ex.Code);
+            Assert.Contains(big, ex.Message);
+
+            var zero = await Assert.ThrowsAsync<KoException>(() => ManifestReader.ReadAsync(["/dev/zero"], false, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(KoErrorCodes.ManifestUnreadable, zero.Code);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Standard input that repeats a line until <c>limit</c> characters (a stand-in for an endless pipe).</summary>
+    private sealed class RepeatingReader(string line, long limit) : TextReader
+    {
+        public long CharsRead { get; private set; }
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override int Read(Span<char> buffer)
+        {
+            var n = (int)Math.Min(buffer.Length, limit - CharsRead);
+            for (var i = 0; i < n; i++)
+            {
+                buffer[i] = line[(int)((CharsRead + i) % line.Length)];
+            }
+
+            CharsRead += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<char> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(char[] buffer, int index, int count) => Task.FromResult(Read(buffer, index, count));
+
+        public override int Peek() => CharsRead < limit ? line[(int)(CharsRead % line.Length)] : -1;
+
+        public override int Read()
+        {
+            Span<char> one = stackalloc char[1];
+            return Read(one) == 0 ? -1 : one[0];
+        }
+    }
 }
 
 /// <summary>Label selector parsing and matching.</summary>

@@ -99,6 +99,32 @@ public sealed class OutputTests : IDisposable
     private IReadOnlyList<string> TempLeftovers() => _dir.AllFiles().Concat(Directory.EnumerateDirectories(_dir.Path, "*", SearchOption.AllDirectories)).Where(p => p.Contains(".tmp-", StringComparison.Ordinal)).ToList();
 
     [Fact]
+    public async Task AnOutputNamingACharacterDeviceIsWrittenIntoItNotReplaced()
+    {
+        // --image-refs /dev/stdout (a link to a pipe or terminal) or /dev/null: renaming a temp over it would replace
+        // the device node (as root, /dev/null itself) with a regular file.
+        var link = _dir.Combine("stdout");
+        File.CreateSymbolicLink(link, "/dev/null");
+
+        await AtomicOutput.WriteFileAsync(link, (s, ct) => s.WriteAsync("ref\n"u8.ToArray(), ct).AsTask(), CancellationToken.None);
+
+        Assert.Equal("/dev/null", new FileInfo(link).LinkTarget);
+        Assert.Equal(["stdout"], Directory.GetFileSystemEntries(_dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task AFullDeviceAsOutputIsAnErrorNotSuccess()
+    {
+        var link = _dir.Combine("full");
+        File.CreateSymbolicLink(link, "/dev/full");
+
+        var ex = await Assert.ThrowsAsync<KoException>(() => AtomicOutput.WriteFileAsync(link, (s, ct) => s.WriteAsync("ref\n"u8.ToArray(), ct).AsTask(), CancellationToken.None));
+
+        Assert.Equal(KoErrorCodes.OutputNotWritable, ex.Code);
+        Assert.Equal("/dev/full", new FileInfo(link).LinkTarget);
+    }
+
+    [Fact]
     public async Task NewLayoutHasLayoutFileIndexAndEveryBlob()
     {
         var built = await GoodImageAsync();

@@ -66,6 +66,44 @@ public sealed class TrustParserTests : IDisposable
         Assert.Matches(@"^/w/\.ko\.yaml:\d+:\d+: ", ex.Message);
     }
 
+    // A repository's .ko.yaml may be a FIFO (open blocked for ever) or a link to /dev/zero (read until out of memory).
+    [Fact]
+    public async Task Ko_yaml_that_is_a_FIFO_is_KO1102_not_a_hang()
+    {
+        var fifo = _dir.Combine(".ko.yaml");
+        TestUtil.Run("mkfifo", fifo);
+
+        var load = Task.Run(() => KoConfigFile.Load(fifo));
+        var finished = await Task.WhenAny(load, Task.Delay(TimeSpan.FromSeconds(10)));
+        if (finished != load)
+        {
+            await using var unblock = new FileStream(fifo, FileMode.Open, FileAccess.Write); // let the blocked open return
+        }
+
+        Assert.Same(load, finished);
+        var ex = await Assert.ThrowsAsync<KoException>(() => load);
+        Assert.Equal(KoErrorCodes.ConfigWrongType, ex.Code);
+        Assert.Contains("FIFO", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ko_yaml_larger_than_the_cap_or_endless_is_KO1102()
+    {
+        var big = _dir.Combine(".ko.yaml");
+        using (var f = File.Create(big))
+        {
+            f.SetLength(KoConfigFile.MaxBytes + 1);
+        }
+
+        var ex = Assert.Throws<KoException>(() => KoConfigFile.Load(big));
+        Assert.Equal(KoErrorCodes.ConfigWrongType, ex.Code);
+        Assert.Contains(big, ex.Message, StringComparison.Ordinal);
+
+        var zero = _dir.Combine("zero.yaml");
+        File.CreateSymbolicLink(zero, "/dev/zero");
+        Assert.Equal(KoErrorCodes.ConfigWrongType, Assert.Throws<KoException>(() => KoConfigFile.Load(zero)).Code);
+    }
+
     // ---- Kubernetes YAML (item 5) ----
 
     [Fact]

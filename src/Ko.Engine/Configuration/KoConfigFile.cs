@@ -126,15 +126,46 @@ internal sealed record KoConfigFile
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = ReadBounded(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new KoException(KoErrorCodes.ConfigWrongType, $"{path} cannot be read: {ex.Message}.", ex);
+            throw new KoException(KoErrorCodes.ConfigWrongType, $"{path} cannot be read: {Util.SystemMessage.Of(ex)}", ex);
         }
 
         return Parse(text, path);
     }
+
+    // A regular file of bounded size: a FIFO blocks its opener for ever, a link to /dev/zero never ends.
+    private static string ReadBounded(string path)
+    {
+        var kind = Util.UnixFileStatus.KindOf(path, followLinks: true);
+        if (kind is not (Util.FileKind.Regular or Util.FileKind.Unknown))
+        {
+            throw new KoException(KoErrorCodes.ConfigWrongType, $"{path} is {Util.UnixFileStatus.Describe(kind)}, not a regular file; make it a file (or point KO_CONFIG_PATH elsewhere).");
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        int n;
+        while ((n = stream.Read(chunk)) > 0)
+        {
+            if (buffer.Length + n > MaxBytes)
+            {
+                throw new KoException(KoErrorCodes.ConfigWrongType, $"{path} is larger than {MaxBytes >> 20} MiB, far more than any .ko.yaml needs; fix the file (or point KO_CONFIG_PATH elsewhere).");
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        buffer.Position = 0;
+        using var reader = new StreamReader(buffer, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>How many bytes <c>.ko.yaml</c> may hold.</summary>
+    public const long MaxBytes = 4L << 20;
 
     /// <summary>How deep mappings and sequences may nest in <c>.ko.yaml</c> (ko's keys need four levels).</summary>
     public const int MaxDepth = 64;

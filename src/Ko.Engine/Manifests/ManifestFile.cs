@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Text;
 
 namespace Ko.Engine.Manifests;
@@ -207,6 +208,9 @@ internal static class ManifestReader
 {
     private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
 
+    /// <summary>How many bytes (characters on standard input) one input may hold; an endless one (/dev/zero, a pipe) stops here.</summary>
+    public const long MaxBytes = 64L << 20;
+
     /// <summary>Reads and parses every input in order: directories give their YAML and JSON files sorted by path.</summary>
     public static async Task<IReadOnlyList<ManifestFile>> ReadAsync(IReadOnlyList<string> inputs, bool recursive, TextReader? standardInput, CancellationToken cancellationToken)
     {
@@ -220,19 +224,25 @@ internal static class ManifestReader
         {
             if (input == "-")
             {
-                var text = await (standardInput ?? Console.In).ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+                var text = await ReadStandardInputAsync(standardInput ?? Console.In, cancellationToken).ConfigureAwait(false);
                 files.Add(ManifestFile.Parse("-", text));
                 continue;
             }
 
             if (Directory.Exists(input))
             {
-                var found = Directory.EnumerateFiles(input, "*", recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
+                var found = YamlFilesUnder(input, recursive)
                     .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
                     .Order(StringComparer.Ordinal)
                     .ToList();
                 foreach (var file in found)
                 {
+                    // A pipe named with -f is read; one found in a directory would block the run until a writer comes.
+                    if (Util.UnixFileStatus.KindOf(file, followLinks: true) is var kind && kind is not (Util.FileKind.Regular or Util.FileKind.Unknown))
+                    {
+                        throw new KoException(KoErrorCodes.ManifestUnreadable, $"{file} is {Util.UnixFileStatus.Describe(kind)}, not a regular file; a directory given with -f is read for its YAML and JSON files only. Remove it, or name it with -f on its own.");
+                    }
+
                     files.Add(ManifestFile.Parse(file, await ReadFileAsync(file, cancellationToken).ConfigureAwait(false)));
                 }
 
@@ -249,15 +259,69 @@ internal static class ManifestReader
     {
         try
         {
-            var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            var bytes = await ReadBoundedAsync(path, cancellationToken).ConfigureAwait(false);
             var skip = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
             return new UTF8Encoding(false, true).GetString(bytes, skip, bytes.Length - skip);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DecoderFallbackException)
+        catch (DecoderFallbackException ex)
         {
-            throw new KoException(KoErrorCodes.ManifestUnreadable, $"cannot read {path}: {ex.Message}. Name an existing, readable YAML or JSON file or directory.", ex);
+            throw new KoException(KoErrorCodes.ManifestUnreadable, $"cannot read {path}: it is not UTF-8 text (byte offset {ex.Index}). Save it as UTF-8; YAML and JSON inputs must be UTF-8.", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new KoException(KoErrorCodes.ManifestUnreadable, $"cannot read {path}: {Util.SystemMessage.Of(ex)} Name an existing, readable YAML or JSON file or directory.", ex);
         }
     }
+
+    // Links to files are read (as kubectl and ko do); links to directories are not walked into: a link back up
+    // would repeat every file once per level, a link to / would read the whole machine.
+    private static IEnumerable<string> YamlFilesUnder(string directory, bool recursive) =>
+        new FileSystemEnumerable<string>(directory, (ref FileSystemEntry e) => e.ToSpecifiedFullPath(), new EnumerationOptions { RecurseSubdirectories = recursive, AttributesToSkip = 0 })
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory,
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
+        };
+
+    private static async Task<byte[]> ReadBoundedAsync(string path, CancellationToken cancellationToken)
+    {
+        // Not File.ReadAllBytes: a device or pipe has no length, and /dev/zero never ends.
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        int n;
+        while ((n = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + n > MaxBytes)
+            {
+                throw TooLarge(path);
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static async Task<string> ReadStandardInputAsync(TextReader reader, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        var chunk = new char[1 << 16];
+        int n;
+        while ((n = await reader.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (text.Length + n > MaxBytes)
+            {
+                throw TooLarge("standard input");
+            }
+
+            text.Append(chunk, 0, n);
+        }
+
+        return text.ToString();
+    }
+
+    private static KoException TooLarge(string source) =>
+        new(KoErrorCodes.ManifestUnreadable, $"{source} holds more than {MaxBytes >> 20} MiB of YAML, more than resolve reads from one input. Split it into several files.");
 
     /// <summary>Joins rendered files as one stream: a <c>---</c> line between files.</summary>
     public static string Join(IEnumerable<string> rendered)

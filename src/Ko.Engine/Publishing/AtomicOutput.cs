@@ -9,6 +9,19 @@ internal static class AtomicOutput
     public static async Task WriteFileAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
         var full = Path.GetFullPath(path);
+        var kind = Util.UnixFileStatus.KindOf(full, followLinks: true);
+        if (kind is Util.FileKind.CharacterDevice or Util.FileKind.Fifo)
+        {
+            // /dev/stdout, /dev/null, a pipe: a stream to write into, never a node to rename a file over.
+            await WriteInPlaceAsync(full, write, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (kind is Util.FileKind.BlockDevice or Util.FileKind.Socket)
+        {
+            throw new KoException(KoErrorCodes.OutputNotWritable, $"cannot write {full}: it is {Util.UnixFileStatus.Describe(kind)}. Name a regular file, a pipe or a character device such as /dev/stdout.");
+        }
+
         var dir = EnsureParent(full);
         RemoveStaleTemporaries(full);
         var temp = TempPath(full);
@@ -32,6 +45,20 @@ internal static class AtomicOutput
         {
             Util.FileSystem.TryDelete(temp);
             throw;
+        }
+    }
+
+    private static async Task WriteInPlaceAsync(string full, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 0);
+            await write(stream, cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new KoException(KoErrorCodes.OutputNotWritable, $"cannot write {full}: {Util.SystemMessage.Of(ex)} Choose a writable location.", ex);
         }
     }
 

@@ -96,11 +96,25 @@ internal sealed class DockerCredentials(IReadOnlyDictionary<string, string?> env
         }
     }
 
+    private const long MaxConfigBytes = 4L << 20;
+
     private static (DockerConfig Config, string Path)? Read(string path)
     {
         string text;
         try
         {
+            // A regular file of bounded size: a FIFO blocks its opener for ever, a link to /dev/zero never ends.
+            var kind = Util.UnixFileStatus.KindOf(path, followLinks: true);
+            if (kind is not (Util.FileKind.Regular or Util.FileKind.Unknown))
+            {
+                throw new KoException(KoErrorCodes.AuthenticationFailed, $"the credentials file {path} is {Util.UnixFileStatus.Describe(kind)}, not a regular file; replace or remove it.");
+            }
+
+            if (kind == Util.FileKind.Regular && new FileInfo(path).Length > MaxConfigBytes)
+            {
+                throw new KoException(KoErrorCodes.AuthenticationFailed, $"the credentials file {path} is larger than {MaxConfigBytes >> 20} MiB, far more than credentials need; replace or remove it.");
+            }
+
             text = File.ReadAllText(path);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
@@ -109,7 +123,7 @@ internal sealed class DockerCredentials(IReadOnlyDictionary<string, string?> env
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new KoException(KoErrorCodes.AuthenticationFailed, $"cannot read the credentials file {path}: {ex.Message}.", ex);
+            throw new KoException(KoErrorCodes.AuthenticationFailed, $"cannot read the credentials file {path}: {Util.SystemMessage.Of(ex)}", ex);
         }
 
         return (DockerConfig.Parse(text, path), path);

@@ -22,6 +22,12 @@ internal static class RegistryLogin
         ArgumentException.ThrowIfNullOrEmpty(registry);
         ArgumentException.ThrowIfNullOrEmpty(username);
         ArgumentNullException.ThrowIfNull(password);
+        if (References.ImageReference.Redact(registry) != registry)
+        {
+            // Never echoed, never stored as a config.json key, never sent as URI user information.
+            throw new KoException(KoErrorCodes.InvalidOption, $"registry '{References.ImageReference.Redact(registry)}' holds a user name or password; name the registry alone (registry.example.com) and give the user with --username and the password on standard input with --password-stdin.");
+        }
+
         var host = DockerConfig.NormalizeKey(registry);
         if (host == "index.docker.io")
         {
