@@ -207,6 +207,32 @@ public sealed class AuthTests
         }
     }
 
+    [Fact]
+    public async Task Login_storing_into_a_config_json_that_is_a_FIFO_or_endless_is_KO3004_not_a_hang()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.Combine("fifo"));
+        TestUtil.Run("mkfifo", dir.Combine("fifo", "config.json"));
+        Directory.CreateDirectory(dir.Combine("zero"));
+        File.CreateSymbolicLink(dir.Combine("zero", "config.json"), "/dev/zero");
+
+        foreach (var config in new[] { "fifo", "zero" })
+        {
+            var env = new Dictionary<string, string?> { ["DOCKER_CONFIG"] = dir.Combine(config), ["PATH"] = dir.Path };
+            var store = Task.Run(async () => await RegistryLogin.StoreAsync("a.example", "ci", "s3cret", env, default));
+            var finished = await Task.WhenAny(store, Task.Delay(TimeSpan.FromSeconds(10)));
+            if (finished != store && config == "fifo")
+            {
+                await using var unblock = new FileStream(dir.Combine("fifo", "config.json"), FileMode.Open, FileAccess.Write);
+            }
+
+            Assert.Same(store, finished);
+            var ex = await Assert.ThrowsAsync<KoException>(() => store);
+            Assert.Equal(KoErrorCodes.AuthenticationFailed, ex.Code);
+            Assert.Contains(dir.Combine(config, "config.json"), ex.Message);
+        }
+    }
+
     [Theory]
     [InlineData("reg.example:5000", "reg.example:5000")]
     [InlineData("https://reg.example/", "reg.example")]

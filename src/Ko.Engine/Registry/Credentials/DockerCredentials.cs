@@ -98,9 +98,15 @@ internal sealed class DockerCredentials(IReadOnlyDictionary<string, string?> env
 
     private const long MaxConfigBytes = 4L << 20;
 
-    private static (DockerConfig Config, string Path)? Read(string path)
+    private static (DockerConfig Config, string Path)? Read(string path) =>
+        ReadText(path) is { } text ? (DockerConfig.Parse(text, path), path) : null;
+
+    /// <summary>
+    /// The text of a credentials file (config.json, auth.json), or null when there is none. Only a regular file of at
+    /// most 4 MiB is read: a FIFO would block its opener for ever and a link to /dev/zero would never end.
+    /// </summary>
+    internal static string? ReadText(string path)
     {
-        string text;
         try
         {
             // A regular file of bounded size: a FIFO blocks its opener for ever, a link to /dev/zero never ends.
@@ -115,7 +121,7 @@ internal sealed class DockerCredentials(IReadOnlyDictionary<string, string?> env
                 throw new KoException(KoErrorCodes.AuthenticationFailed, $"the credentials file {path} is larger than {MaxConfigBytes >> 20} MiB, far more than credentials need; replace or remove it.");
             }
 
-            text = File.ReadAllText(path);
+            return File.ReadAllText(path);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -125,8 +131,6 @@ internal sealed class DockerCredentials(IReadOnlyDictionary<string, string?> env
         {
             throw new KoException(KoErrorCodes.AuthenticationFailed, $"cannot read the credentials file {path}: {Util.SystemMessage.Of(ex)}", ex);
         }
-
-        return (DockerConfig.Parse(text, path), path);
     }
 
     private static string? Home(IReadOnlyDictionary<string, string?> environment) =>

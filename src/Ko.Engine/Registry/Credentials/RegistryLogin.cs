@@ -113,16 +113,8 @@ internal static class RegistryLogin
         var dir = DockerCredentials.ConfigDirectory(environment)
             ?? throw new KoException(KoErrorCodes.AuthenticationFailed, "cannot find where to store the credential: neither DOCKER_CONFIG nor HOME is set.");
         var path = Path.Combine(dir, "config.json");
-        JsonObject root;
-        if (File.Exists(path))
-        {
-            var text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
-            root = ParseConfigObject(text.Trim().Length == 0 ? "{}" : text, path);
-        }
-        else
-        {
-            root = new JsonObject();
-        }
+        var text = DockerCredentials.ReadText(path);
+        var root = text is null ? new JsonObject() : ParseConfigObject(text.Trim().Length == 0 ? "{}" : text, path);
 
         var key = ConfigKey(registry);
         var config = DockerConfig.Parse(root.ToJsonString(), path);
