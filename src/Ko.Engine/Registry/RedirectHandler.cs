@@ -68,37 +68,40 @@ internal sealed class RedirectHandler(string host, RegistryOptions options) : De
     {
         var from = request.RequestUri!;
         var what = $"registry {registryHost}: {request.Method} {from.AbsolutePath} was redirected";
+        var (target, problem) = Location(from, response);
+        return problem switch
+        {
+            LocationProblem.NotAUrl => throw new KoException(KoErrorCodes.RedirectRefused, $"{what} with a Location header that is not a valid URL; the registry (or something in front of it) is broken."),
+            LocationProblem.Scheme => throw new KoException(KoErrorCodes.RedirectRefused, $"{what} to a '{target!.Scheme}' URL; ko follows only http and https redirects, so the registry (or something in front of it) is broken or hostile."),
+            LocationProblem.Downgrade => throw new KoException(KoErrorCodes.RedirectRefused, $"{what} from HTTPS down to plain HTTP ({target!.Authority}); ko does not follow such redirects. Ask the registry's operator to redirect to https."),
+            _ => target,
+        };
+    }
+
+    /// <summary>
+    /// A response's <c>Location</c> resolved against <paramref name="from"/> (null target and no problem: there is
+    /// none), and why ko would not go there: not a URL, not http(s), or HTTPS down to plain HTTP. Redirects and
+    /// upload locations share this rule.
+    /// </summary>
+    internal static (Uri? Target, LocationProblem Problem) Location(Uri from, HttpResponseMessage response)
+    {
         Uri? target = null;
         if (response.Headers.Location is { } location)
         {
-            if (location.IsAbsoluteUri)
-            {
-                target = location;
-            }
-            else
-            {
-                _ = Uri.TryCreate(from, location, out target);
-            }
+            target = location.IsAbsoluteUri ? location : Uri.TryCreate(from, location, out var resolved) ? resolved : null;
         }
 
         if (target is null)
         {
-            return response.Headers.NonValidated.Contains("Location")
-                ? throw new KoException(KoErrorCodes.RedirectRefused, $"{what} with a Location header that is not a valid URL; the registry (or something in front of it) is broken.")
-                : null;
+            return (null, response.Headers.NonValidated.Contains("Location") ? LocationProblem.NotAUrl : LocationProblem.None);
         }
 
         if (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
         {
-            throw new KoException(KoErrorCodes.RedirectRefused, $"{what} to a '{target.Scheme}' URL; ko follows only http and https redirects, so the registry (or something in front of it) is broken or hostile.");
+            return (target, LocationProblem.Scheme);
         }
 
-        if (from.Scheme == Uri.UriSchemeHttps && target.Scheme == Uri.UriSchemeHttp)
-        {
-            throw new KoException(KoErrorCodes.RedirectRefused, $"{what} from HTTPS down to plain HTTP ({target.Authority}); ko does not follow such redirects. Ask the registry's operator to redirect to https.");
-        }
-
-        return target;
+        return (target, from.Scheme == Uri.UriSchemeHttps && target.Scheme == Uri.UriSchemeHttp ? LocationProblem.Downgrade : LocationProblem.None);
     }
 
     private static bool IsRedirect(HttpStatusCode status) => status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
@@ -108,4 +111,20 @@ internal static class RedirectLog
 {
     public static void LogRedirect(this Microsoft.Extensions.Logging.ILogger logger, Uri from, Uri to) =>
         Microsoft.Extensions.Logging.LoggerExtensions.LogDebug(logger, "Redirected from {From} to another host {To}; Authorization is not forwarded", from.GetLeftPart(UriPartial.Authority), to.GetLeftPart(UriPartial.Authority));
+}
+
+/// <summary>Why a <c>Location</c> is not followed, or <see cref="None"/>.</summary>
+internal enum LocationProblem
+{
+    /// <summary>Followed (or there is no Location).</summary>
+    None,
+
+    /// <summary>The header is not a valid URL.</summary>
+    NotAUrl,
+
+    /// <summary>Not http or https.</summary>
+    Scheme,
+
+    /// <summary>From HTTPS down to plain HTTP.</summary>
+    Downgrade,
 }

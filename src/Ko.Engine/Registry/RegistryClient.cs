@@ -207,38 +207,15 @@ internal sealed class RegistryClient : IDisposable
     /// </summary>
     private Uri? UploadLocation(HttpResponseMessage response, string operation)
     {
-        var from = response.RequestMessage?.RequestUri ?? _base;
-        Uri? target = null;
-        if (response.Headers.Location is { } location)
+        var (target, problem) = RedirectHandler.Location(response.RequestMessage?.RequestUri ?? _base, response);
+        var what = $"registry {Host}: {operation}";
+        return problem switch
         {
-            if (location.IsAbsoluteUri)
-            {
-                target = location;
-            }
-            else
-            {
-                _ = Uri.TryCreate(from, location, out target);
-            }
-        }
-
-        if (target is null)
-        {
-            return response.Headers.NonValidated.Contains("Location")
-                ? throw new KoException(KoErrorCodes.RedirectRefused, $"registry {Host}: {operation}: the upload Location header is not a valid URL; the registry is broken.")
-                : null;
-        }
-
-        if (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
-        {
-            throw new KoException(KoErrorCodes.RedirectRefused, $"registry {Host}: {operation}: the upload Location is a '{target.Scheme}' URL; ko uploads only over http and https, so the registry is broken or hostile.");
-        }
-
-        if (from.Scheme == Uri.UriSchemeHttps && target.Scheme == Uri.UriSchemeHttp)
-        {
-            throw new KoException(KoErrorCodes.RedirectRefused, $"registry {Host}: {operation}: the upload Location is plain HTTP ({target.Authority}) while the registry speaks HTTPS; ko does not send a blob there.");
-        }
-
-        return target;
+            LocationProblem.NotAUrl => throw new KoException(KoErrorCodes.RedirectRefused, $"{what}: the upload Location header is not a valid URL; the registry is broken."),
+            LocationProblem.Scheme => throw new KoException(KoErrorCodes.RedirectRefused, $"{what}: the upload Location is a '{target!.Scheme}' URL; ko uploads only over http and https, so the registry is broken or hostile."),
+            LocationProblem.Downgrade => throw new KoException(KoErrorCodes.RedirectRefused, $"{what}: the upload Location is plain HTTP ({target!.Authority}) while the registry speaks HTTPS; ko does not send a blob there."),
+            _ => target,
+        };
     }
 
     /// <summary>
