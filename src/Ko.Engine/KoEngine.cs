@@ -130,12 +130,12 @@ public sealed partial class KoEngine
             {
                 if (SyntheticBase.IsSynthetic(name))
                 {
-                    platformsByBase[name] = ChoosePlatforms(plan, SyntheticBase.Offered, multiPlatform: true, name);
+                    platformsByBase[name] = Sources.PlatformSelector.Choose(plan.Platforms, plan.AllPlatforms, SyntheticBase.Offered, multiPlatform: true, name);
                 }
                 else
                 {
                     var b = await task.ConfigureAwait(false);
-                    platformsByBase[name] = ChoosePlatforms(plan, b.Platforms, b.IsMultiPlatform, b.Name);
+                    platformsByBase[name] = Sources.PlatformSelector.Choose(plan.Platforms, plan.AllPlatforms, b.Platforms, b.IsMultiPlatform, b.Name);
                 }
             }
 
@@ -458,20 +458,6 @@ public sealed partial class KoEngine
         Progress = _progress,
     });
 
-    private static IReadOnlyList<Platform> ChoosePlatforms(BuildPlan plan, IReadOnlyList<Platform> offered, bool multiPlatform, string baseName)
-    {
-        if (plan.AllPlatforms)
-        {
-            return offered;
-        }
-
-        if (plan.Platforms.Count == 0)
-        {
-            return multiPlatform ? [BaseImage.Match(offered, Platform.Host(), baseName)] : offered;
-        }
-
-        return plan.Platforms.Select(p => BaseImage.Match(offered, p, baseName)).Distinct().ToList();
-    }
 
     private async Task WriteOutputsAsync(BuildPlan plan, IReadOnlyList<BuiltImage> built, IReadOnlyDictionary<BuiltImage, IReadOnlyList<SbomArtifact>> sboms, CancellationToken cancellationToken)
     {

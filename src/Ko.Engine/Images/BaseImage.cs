@@ -31,12 +31,4 @@ internal abstract class BaseImage : IDisposable
     /// <summary>Returns the image for a platform, which must be one this base offers.</summary>
     public abstract Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken);
 
-    /// <summary>Finds the offered platform that satisfies a wanted one, or explains why none does.</summary>
-    public static Platform Match(IReadOnlyList<Platform> offered, Platform wanted, string baseName)
-    {
-        var match = offered.FirstOrDefault(p => p == wanted) ?? offered.FirstOrDefault(wanted.Accepts);
-        return match ?? throw new KoException(
-            KoErrorCodes.InvalidPlatform,
-            $"the base image {baseName} has no {wanted} image; it offers {string.Join(", ", offered)}. Choose one of those with --platform, or another base image.");
-    }
 }

@@ -11,13 +11,7 @@ internal static class ImageConfig
     public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>The platform the config declares; a <see cref="FormatException"/> when it is not a JSON object or a platform field is not a string.</summary>
-    public static Platform ReadPlatform(ReadOnlySpan<byte> configBytes, string where = "the image config")
-    {
-        using var doc = OciJson.Parse(configBytes, where);
-        var root = OciJson.Object(doc.RootElement, "the config", where);
-        var variant = OciJson.OptionalString(root, "variant", where) ?? string.Empty;
-        return new Platform(OciJson.OptionalString(root, "os", where) ?? string.Empty, OciJson.OptionalString(root, "architecture", where) ?? string.Empty, variant.Length == 0 ? null : variant);
-    }
+    public static Platform ReadPlatform(ReadOnlySpan<byte> configBytes, string where = "the image config") => Platform.FromConfig(configBytes, where);
 
     /// <summary>
     /// The config's <c>rootfs.diff_ids</c>, after checking that every field the engine reads or edits has the type

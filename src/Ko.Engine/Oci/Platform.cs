@@ -103,4 +103,13 @@ public sealed record Platform(string Os, string Architecture, string? Variant = 
         "amd64" when p.Variant is null => "v1",
         _ => p.Variant,
     };
+
+    /// <summary>The platform an image config declares; a <see cref="FormatException"/> when it is not a JSON object or a platform field is not a string.</summary>
+    internal static Platform FromConfig(ReadOnlySpan<byte> configBytes, string where = "the image config")
+    {
+        using var doc = OciJson.Parse(configBytes, where);
+        var root = OciJson.Object(doc.RootElement, "the config", where);
+        var variant = OciJson.OptionalString(root, "variant", where) ?? string.Empty;
+        return new Platform(OciJson.OptionalString(root, "os", where) ?? string.Empty, OciJson.OptionalString(root, "architecture", where) ?? string.Empty, variant.Length == 0 ? null : variant);
+    }
 }
