@@ -4,6 +4,7 @@ using Ko.Engine.Kubernetes;
 using Ko.Engine.Manifests;
 using Ko.Engine.Publishing;
 using Microsoft.Extensions.Logging;
+using Ko.Engine.Util;
 
 namespace Ko.Engine;
 
@@ -163,7 +164,7 @@ public sealed partial class KoEngine
         catch
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            await Quietly(resolveTask).ConfigureAwait(false);
+            await Pipeline.Stages.Quietly([resolveTask]).ConfigureAwait(false);
             throw;
         }
 

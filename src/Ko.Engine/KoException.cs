@@ -20,6 +20,12 @@ public sealed class KoException : Exception
     /// <summary>The stable error code, for example <c>KO2003</c>.</summary>
     public string Code { get; }
 
+    /// <summary>
+    /// The import path (as given) whose build failed, when the failure belongs to one; null for a failure of the
+    /// whole run. <c>resolve</c> maps it back to the <c>ko://</c> reference's file and line.
+    /// </summary>
+    public string? ImportPath { get; internal set; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Code}: {Message}";
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Ko.Engine.Configuration;
 using Ko.Engine.Publishing;
 using Microsoft.Extensions.Logging;
+using Ko.Engine.Sinks;
 
 namespace Ko.Engine.IntegrationTests;
 

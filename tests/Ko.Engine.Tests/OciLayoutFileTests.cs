@@ -1,6 +1,7 @@
 using Ko.Engine.Images;
 using Ko.Engine.Oci;
 using Ko.Engine.Publishing;
+using Ko.Engine.Sinks;
 
 namespace Ko.Engine.Tests;
 
@@ -138,7 +139,7 @@ public sealed class OciLayoutFileTests : IDisposable
         var index = Path.Combine(layout, "index.json");
         ReplaceWithFifo(index);
         var image = await SyntheticBase.Scratch().GetImageAsync(new Platform("linux", "amd64"), CancellationToken.None);
-        var built = new BuiltImage("example.com/x", "ko.local/x", image, null);
+        var built = new NamedArtifact("example.com/x", "ko.local/x", image);
 
         var ex = await FailsWithinAsync(() => OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["latest"])], CancellationToken.None), index);
 

@@ -3,6 +3,8 @@ using Ko.Engine.Images;
 using Ko.Engine.Layers;
 using Ko.Engine.Oci;
 using Ko.Engine.Publishing;
+using Ko.Engine.Util;
+using Ko.Engine.Sinks;
 
 namespace Ko.Engine.Tests;
 
@@ -44,16 +46,16 @@ public sealed class OutputTests : IDisposable
         return ImageAssembler.Assemble(baseImage, "scratch", kodata, binary, new AppImageSpec { ImportPath = "example.com/hello", AppPath = "/ko-app/hello" });
     }
 
-    private async Task<BuiltImage> GoodImageAsync(string binaryContent = "binary v1", string name = Name)
+    private async Task<NamedArtifact> GoodImageAsync(string binaryContent = "binary v1", string name = Name)
     {
         var (kodata, binary) = await LayersAsync(binaryContent);
-        return new BuiltImage("example.com/hello", name, await AssembleAsync(kodata, binary), null);
+        return new NamedArtifact("example.com/hello", name, await AssembleAsync(kodata, binary));
     }
 
-    private async Task<BuiltImage> FailingImageAsync()
+    private async Task<NamedArtifact> FailingImageAsync()
     {
         var (kodata, _) = await LayersAsync("unused");
-        return new BuiltImage("example.com/hello", Name, await AssembleAsync(kodata, new FailingLayer()), null);
+        return new NamedArtifact("example.com/hello", Name, await AssembleAsync(kodata, new FailingLayer()));
     }
 
     private static JsonElement ReadJson(string path) => JsonDocument.Parse(File.ReadAllBytes(path)).RootElement.Clone();
@@ -63,7 +65,7 @@ public sealed class OutputTests : IDisposable
             .Select(m => (m.GetProperty("annotations").GetProperty(AnnotationKeys.RefName).GetString()!, m))
             .ToList();
 
-    private static IEnumerable<Digest> AllDigests(BuiltImage built)
+    private static IEnumerable<Digest> AllDigests(NamedArtifact built)
     {
         foreach (var image in built.Images)
         {
@@ -82,7 +84,7 @@ public sealed class OutputTests : IDisposable
         }
     }
 
-    private static void AssertBlobsAreContentAddressed(string layout, BuiltImage built)
+    private static void AssertBlobsAreContentAddressed(string layout, NamedArtifact built)
     {
         var blobDir = Path.Combine(layout, "blobs", "sha256");
         foreach (var file in Directory.GetFiles(blobDir))
@@ -225,7 +227,7 @@ public sealed class OutputTests : IDisposable
         var amd64 = await AssembleAsync(kodata, binary, new Platform("linux", "amd64"));
         var arm64 = await AssembleAsync(kodata, binary, new Platform("linux", "arm64"));
         var index = ImageAssembler.AssembleIndex([amd64, arm64], SyntheticBase.Scratch(), new Dictionary<string, string>());
-        var built = new BuiltImage("example.com/hello", Name, null, index);
+        var built = new NamedArtifact("example.com/hello", Name, index);
         var layout = _dir.Combine("layout");
 
         await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["latest"])], CancellationToken.None);

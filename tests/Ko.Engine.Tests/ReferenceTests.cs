@@ -2,6 +2,7 @@ using Ko.Engine.Oci;
 using Ko.Engine.Publishing;
 using Ko.Engine.References;
 using Ko.Engine.Registry;
+using Ko.Engine.Sinks;
 
 namespace Ko.Engine.Tests;
 

@@ -1,6 +1,7 @@
 using Ko.Engine.Oci;
 using Ko.Engine.Publishing;
 using Ko.Engine.Registry;
+using Ko.Engine.Sinks;
 
 namespace Ko.Engine.Tests;
 

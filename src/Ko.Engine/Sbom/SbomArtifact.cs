@@ -1,7 +1,6 @@
 using Ko.Engine.Go;
 using Ko.Engine.Images;
 using Ko.Engine.Oci;
-using Ko.Engine.Publishing;
 
 namespace Ko.Engine.Sbom;
 
@@ -72,26 +71,26 @@ internal sealed class SbomArtifact
     /// The SBOMs of one built image: one per platform image, and one for the index when there is one. The build info
     /// of each platform's binary comes from <paramref name="buildInfo"/>.
     /// </summary>
-    public static IReadOnlyList<SbomArtifact> For(SbomFormat format, BuiltImage built, Func<IImage, int, GoBuildInfo> buildInfo)
+    public static IReadOnlyList<SbomArtifact> For(SbomFormat format, string importPath, string name, IArtifact built, Func<IImage, int, GoBuildInfo> buildInfo)
     {
-        var app = built.ImportPath.TrimEnd('/').Split('/')[^1];
+        var app = importPath.TrimEnd('/').Split('/')[^1];
         var ext = SbomDocuments.Extension(format);
         var list = new List<SbomArtifact>();
         var images = built.Images;
         for (var i = 0; i < images.Count; i++)
         {
             var image = images[i];
-            var facts = SbomImageFacts.Of(built.Name, image, buildInfo(image, i));
+            var facts = SbomImageFacts.Of(name, image, buildInfo(image, i));
             var platform = image.Platform;
             var file = $"{app}-{platform.Os}-{platform.Architecture}{(platform.Variant is null ? string.Empty : "-" + platform.Variant)}.{ext}.json";
             list.Add(new SbomArtifact(format, new Descriptor(image.Manifest.MediaType, image.Digest, image.ManifestBytes.Length), platform, SbomDocuments.ForImage(format, facts), facts.Created, file));
         }
 
-        if (built.Index is { } index)
+        if (built is IImageIndex index)
         {
             var created = images.Count > 0 ? SbomImageFacts.CreatedOf(images[0]) : SbomImageFacts.Format(DateTimeOffset.UnixEpoch);
-            var facts = new SbomIndexFacts(built.Name, index.Digest, created, images.Select(c => (c.Digest, c.Platform)).ToList());
-            list.Add(new SbomArtifact(format, built.RootDescriptor, null, SbomDocuments.ForIndex(format, facts), created, $"{app}-index.{ext}.json"));
+            var facts = new SbomIndexFacts(name, index.Digest, created, images.Select(c => (c.Digest, c.Platform)).ToList());
+            list.Add(new SbomArtifact(format, new Descriptor(built.MediaType, built.Digest, built.RootBytes.Length), null, SbomDocuments.ForIndex(format, facts), created, $"{app}-index.{ext}.json"));
         }
 
         return list;

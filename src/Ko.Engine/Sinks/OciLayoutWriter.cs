@@ -2,11 +2,12 @@ using System.Text.Json;
 using Ko.Engine.Images;
 using Ko.Engine.Layers;
 using Ko.Engine.Oci;
+using Ko.Engine.Util;
 
-namespace Ko.Engine.Publishing;
+namespace Ko.Engine.Sinks;
 
 /// <summary>One image to write with the tags it carries.</summary>
-internal sealed record TaggedImage(BuiltImage Image, IReadOnlyList<string> Tags);
+internal sealed record TaggedImage(NamedArtifact Image, IReadOnlyList<string> Tags);
 
 /// <summary>
 /// Writes built images into an OCI image layout directory. A new layout is written beside the target and renamed
@@ -115,7 +116,7 @@ internal static class OciLayoutWriter
     }
 
     /// <summary>Every blob of the images, each once: layers, configs, manifests, indexes.</summary>
-    internal static IEnumerable<(Digest Digest, long Size, Func<CancellationToken, ValueTask<Stream>> Open)> Blobs(IEnumerable<BuiltImage> images, IReadOnlyList<Sbom.SbomArtifact>? sboms = null)
+    internal static IEnumerable<(Digest Digest, long Size, Func<CancellationToken, ValueTask<Stream>> Open)> Blobs(IEnumerable<NamedArtifact> images, IReadOnlyList<Sbom.SbomArtifact>? sboms = null)
     {
         var seen = new HashSet<Digest>();
         foreach (var sbom in sboms ?? [])

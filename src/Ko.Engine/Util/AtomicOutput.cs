@@ -1,4 +1,4 @@
-namespace Ko.Engine.Publishing;
+namespace Ko.Engine.Util;
 
 /// <summary>
 /// Writes outputs so that a failure leaves the previous file or directory untouched: content goes to a temp

@@ -4,7 +4,7 @@ using Ko.Engine.Oci;
 using Ko.Engine.Util;
 using Microsoft.Extensions.Logging;
 
-namespace Ko.Engine.Publishing;
+namespace Ko.Engine.Sinks;
 
 /// <summary>
 /// Loads built images into the local container engine, as ko's <c>--local</c> does: the docker daemon when one
@@ -28,7 +28,7 @@ internal sealed class DaemonPublisher(ContentStore store, IReadOnlyDictionary<st
     internal sealed record Tool(string Name, string Path, IReadOnlyList<string> GlobalArgs);
 
     /// <summary>Loads every built image and returns its printed reference (<c>name:&lt;hex&gt;</c>) by image name.</summary>
-    public async Task<IReadOnlyDictionary<string, string>> LoadAsync(IReadOnlyList<BuiltImage> built, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, string>> LoadAsync(IReadOnlyList<NamedArtifact> built, IReadOnlyList<string> tags, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(built);
         ArgumentNullException.ThrowIfNull(tags);

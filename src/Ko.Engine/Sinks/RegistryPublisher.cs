@@ -6,7 +6,7 @@ using Ko.Engine.References;
 using Ko.Engine.Registry;
 using Microsoft.Extensions.Logging;
 
-namespace Ko.Engine.Publishing;
+namespace Ko.Engine.Sinks;
 
 /// <summary>What a push did: blobs uploaded, blobs the registry already had, and blobs mounted from another repository of it.</summary>
 internal readonly record struct PushOutcome(int BlobsUploaded, int BlobsSkipped, int BlobsMounted = 0)
@@ -80,7 +80,7 @@ internal sealed class RegistryPublisher : IDisposable
     }
 
     /// <summary>Pushes one built image (all its platforms) and tags it.</summary>
-    public async Task<PushOutcome> PublishAsync(BuiltImage image, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    public async Task<PushOutcome> PublishAsync(NamedArtifact image, IReadOnlyList<string> tags, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(tags);
@@ -161,7 +161,7 @@ internal sealed class RegistryPublisher : IDisposable
     /// <c>sha256-&lt;hex&gt;.sbom</c> tag. Already-attached artifacts cost two requests each. Returns the artifacts'
     /// references (<c>name@digest</c>).
     /// </summary>
-    public async Task<IReadOnlyList<string>> AttachSbomsAsync(BuiltImage image, IReadOnlyList<Sbom.SbomArtifact> sboms, Sbom.SbomAttachment mode, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> AttachSbomsAsync(NamedArtifact image, IReadOnlyList<Sbom.SbomArtifact> sboms, Sbom.SbomAttachment mode, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(sboms);
@@ -245,7 +245,7 @@ internal sealed class RegistryPublisher : IDisposable
     /// Every layer and config blob of the image, each once, with the layer it came from (null for configs). Manifests
     /// and indexes go up through the manifests API, not as blobs.
     /// </summary>
-    private static List<(Digest Digest, long Size, Func<CancellationToken, ValueTask<Stream>> Open, ILayer? Layer)> Blobs(BuiltImage image, HashSet<Digest> manifests)
+    private static List<(Digest Digest, long Size, Func<CancellationToken, ValueTask<Stream>> Open, ILayer? Layer)> Blobs(NamedArtifact image, HashSet<Digest> manifests)
     {
         var seen = new HashSet<Digest>(manifests);
         var blobs = new List<(Digest, long, Func<CancellationToken, ValueTask<Stream>>, ILayer?)>();

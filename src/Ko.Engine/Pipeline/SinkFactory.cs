@@ -1,0 +1,44 @@
+using Ko.Engine.Sinks;
+
+namespace Ko.Engine.Pipeline;
+
+/// <summary>The sinks a plan asks for, as one tee: SBOM files, OCI layout, OCI archive, docker archive, registry, daemon.</summary>
+internal static class SinkFactory
+{
+    public static TeeSink For(BuildRun run)
+    {
+        var plan = run.Plan;
+        var sinks = new List<IImageSink>();
+        if (plan.SbomDirectory is not null)
+        {
+            sinks.Add(new SbomDirectorySink(plan.SbomDirectory, run.Logger));
+        }
+
+        if (plan.OciLayoutPath is not null)
+        {
+            sinks.Add(new OciLayoutSink(plan.OciLayoutPath, plan.SbomExplicit, run.Logger, run.Progress));
+        }
+
+        if (plan.OciArchivePath is not null)
+        {
+            sinks.Add(new OciArchiveSink(plan.OciArchivePath, plan.SbomExplicit, run.Logger, run.Progress));
+        }
+
+        if (plan.TarballPath is not null)
+        {
+            sinks.Add(new DockerArchiveSink(plan.TarballPath, run.Logger, run.Progress));
+        }
+
+        if (plan.Push)
+        {
+            sinks.Add(new RegistrySink(run.Registry, plan.SbomAttach));
+        }
+
+        if (plan.Local)
+        {
+            sinks.Add(new DaemonSink(run.Store, plan.Environment, run.Logger, run.Progress));
+        }
+
+        return new TeeSink(sinks);
+    }
+}
