@@ -170,7 +170,7 @@ internal static class OciLayoutWriter
     }
 
     /// <summary>The layout's top-level index: earlier entries (minus replaced names), then the new ones.</summary>
-    internal static byte[] TopIndex(IReadOnlyList<Descriptor> existing, IReadOnlyList<TaggedImage> images, IReadOnlyList<Sbom.SbomArtifact>? listedSboms = null)
+    internal static byte[] TopIndex(IReadOnlyList<Descriptor> existing, IReadOnlyList<TaggedImage> images, IReadOnlyList<Sbom.SbomArtifact>? listedSboms = null, IReadOnlySet<Digest>? staleSboms = null)
     {
         var entries = new List<Descriptor>();
         foreach (var tagged in images)
@@ -192,7 +192,75 @@ internal static class OciLayoutWriter
             var name = e.Annotations?.GetValueOrDefault(AnnotationKeys.RefName);
             return name is null ? !newDigests.Contains(e.Digest) : !newNames.Contains(name);
         });
-        return new Oci.Index(MediaTypes.OciIndex, kept.Concat(entries).ToList()).ToBytes();
+        var all = kept.Concat(entries).ToList();
+        return new Oci.Index(MediaTypes.OciIndex, staleSboms is null ? all : all.Where(e => !staleSboms.Contains(e.Digest) || !IsSbomListing(e)).ToList()).ToBytes();
+    }
+
+    /// <summary>
+    /// The SBOM entries (unnamed, with an SBOM <c>artifactType</c>) of an existing index.json whose subject no named
+    /// entry reaches any more (its image was replaced by a later run), so a layout written again and again does not
+    /// accumulate them. <paramref name="named"/> are the entries the new index.json names. Subjects and indexes are
+    /// read from the layout's blobs, bounded; an entry whose blob cannot be read is kept (it is not ours to judge).
+    /// </summary>
+    internal static async Task<IReadOnlySet<Digest>> StaleSbomsAsync(string dir, IReadOnlyList<Descriptor> existing, IEnumerable<Descriptor> named, CancellationToken cancellationToken)
+    {
+        var stale = new HashSet<Digest>();
+        var listings = existing.Where(IsSbomListing).ToList();
+        if (listings.Count == 0)
+        {
+            return stale;
+        }
+
+        var reachable = new HashSet<Digest>();
+        foreach (var entry in named)
+        {
+            reachable.Add(entry.Digest);
+            if (MediaTypes.IsIndex(entry.MediaType) && await ReadBlobAsync(dir, entry.Digest, cancellationToken).ConfigureAwait(false) is { } bytes && TryParse(() => Oci.Index.Parse(bytes, "index")) is { } index)
+            {
+                reachable.UnionWith(index.Manifests.Select(m => m.Digest));
+            }
+        }
+
+        foreach (var sbom in listings)
+        {
+            if (await ReadBlobAsync(dir, sbom.Digest, cancellationToken).ConfigureAwait(false) is { } bytes
+                && TryParse(() => Manifest.Parse(bytes, "sbom")) is { Subject: { } subject }
+                && !reachable.Contains(subject.Digest))
+            {
+                stale.Add(sbom.Digest);
+            }
+        }
+
+        return stale;
+    }
+
+    private static bool IsSbomListing(Descriptor entry) =>
+        entry.Annotations?.ContainsKey(AnnotationKeys.RefName) != true
+        && entry.ArtifactType is Sbom.SbomDocuments.SpdxMediaType or Sbom.SbomDocuments.CycloneDxMediaType;
+
+    private static async Task<byte[]?> ReadBlobAsync(string dir, Digest digest, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Util.BoundedFile.ReadAsync(Path.Combine(dir, "blobs", digest.Algorithm, digest.Hex), Images.OciLayoutBase.MaxIndexBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or KoException)
+        {
+            return null;
+        }
+    }
+
+    private static T? TryParse<T>(Func<T> parse)
+        where T : class
+    {
+        try
+        {
+            return parse();
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            return null;
+        }
     }
 
     private static async Task WriteIntoAsync(string dir, IReadOnlyList<TaggedImage> images, IReadOnlyList<Descriptor> existing, IReadOnlyList<Sbom.SbomArtifact> sboms, bool listSboms, CancellationToken cancellationToken)
@@ -232,7 +300,12 @@ internal static class OciLayoutWriter
         }
 
         var indexTemp = Path.Combine(dir, ".index.json.tmp-" + Util.StaleTemporaries.NameToken());
-        await File.WriteAllBytesAsync(indexTemp, TopIndex(existing, images, listSboms ? sboms : null), cancellationToken).ConfigureAwait(false);
+        var newNames = images.SelectMany(i => i.Tags.Select(t => $"{i.Image.Name}:{t}")).ToHashSet(StringComparer.Ordinal);
+        var named = existing
+            .Where(e => e.Annotations?.GetValueOrDefault(AnnotationKeys.RefName) is { } name && !newNames.Contains(name))
+            .Concat(images.Select(i => i.Image.RootDescriptor));
+        var stale = await StaleSbomsAsync(dir, existing, named, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllBytesAsync(indexTemp, TopIndex(existing, images, listSboms ? sboms : null, stale), cancellationToken).ConfigureAwait(false);
         File.Move(indexTemp, Path.Combine(dir, "index.json"), overwrite: true);
     }
 
