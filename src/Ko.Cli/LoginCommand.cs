@@ -71,9 +71,8 @@ internal static class LoginCommand
                 throw new KoException(KoErrorCodes.InvalidOption, "no password given: pass it on standard input with --password-stdin (or with -p).");
             }
 
-            var env = environment ?? BuildPlan.ProcessEnvironment();
-            var options = new RegistryOptions { Environment = env, Insecure = r.GetValue(insecure), Logger = logger };
-            var storedIn = await RegistryLogin.LoginAsync(r.GetValue(registry)!, r.GetValue(username)!, secret, options, ct).ConfigureAwait(false);
+            var options = new KoLoginOptions { Registry = r.GetValue(registry)!, Username = r.GetValue(username)!, Password = secret, InsecureRegistry = r.GetValue(insecure), Environment = environment };
+            var storedIn = await new KoEngine(logger).LoginAsync(options, ct).ConfigureAwait(false);
             logger.LogDebug("Stored the credential in {Where}", storedIn);
             await output.WriteLineAsync("Login Succeeded").ConfigureAwait(false);
             return 0;
