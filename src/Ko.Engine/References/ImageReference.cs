@@ -50,60 +50,19 @@ internal sealed record ImageReference(string Registry, string Repository, string
     public static bool TryParse(string? text, out ImageReference reference, out string error)
     {
         reference = null!;
-        error = string.Empty;
-        if (string.IsNullOrWhiteSpace(text))
+        error = WholeTextError(text) ?? string.Empty;
+        if (error.Length > 0)
         {
-            error = "it is empty";
             return false;
         }
 
-        if (text.Trim().Length != text.Length || text.Any(char.IsWhiteSpace))
-        {
-            error = "it contains white space";
-            return false;
-        }
-
-        if (UserInfoEnd(text) >= 0)
-        {
-            error = "it has an '@' that is not followed by a digest (sha256:…), so it is read as a user name or password (USER:PASSWORD@), which must never be written into an image reference. "
-                + "If it is meant as a digest, write @sha256: and 64 lower-case hex characters; to use credentials, store them with `dotnet ko login REGISTRY --username USER --password-stdin` (or docker login, or a docker config.json) and write REGISTRY/REPOSITORY alone";
-            return false;
-        }
-
-        if (text.Contains("://", StringComparison.Ordinal))
-        {
-            error = "it is a URL; write the registry host without a scheme (https:// is used unless the registry is on loopback or marked insecure)";
-            return false;
-        }
-
-        var rest = text;
+        var rest = text!;
         Digest? digest = null;
-        var at = rest.IndexOf('@', StringComparison.Ordinal);
-        if (at >= 0)
-        {
-            var digestText = rest[(at + 1)..];
-            if (!Oci.Digest.TryParse(digestText, out var d))
-            {
-                error = $"'{digestText}' is not a digest (sha256: and 64 lower-case hex characters)";
-                return false;
-            }
-
-            digest = d;
-            rest = rest[..at];
-        }
-
         string? tag = null;
-        var lastSlash = rest.LastIndexOf('/');
-        var colon = rest.LastIndexOf(':');
-        if (colon > lastSlash)
+        error = SplitDigest(ref rest, ref digest) ?? SplitTag(ref rest, ref tag) ?? string.Empty;
+        if (error.Length > 0)
         {
-            tag = rest[(colon + 1)..];
-            rest = rest[..colon];
-            if (!IsTag(tag))
-            {
-                error = $"'{tag}' is not a tag (up to {MaxTagLength} of letters, digits, '_', '.', '-', not starting with '.' or '-')";
-                return false;
-            }
+            return false;
         }
 
         if (rest.Length == 0)
@@ -112,52 +71,11 @@ internal sealed record ImageReference(string Registry, string Repository, string
             return false;
         }
 
-        string registry;
-        string path;
-        var slash = rest.IndexOf('/', StringComparison.Ordinal);
-        var first = slash < 0 ? rest : rest[..slash];
-        if (slash < 0 || !LooksLikeRegistry(first))
+        var (registry, path, registryError) = SplitRegistry(rest);
+        error = registryError ?? PathError(path) ?? string.Empty;
+        if (error.Length > 0)
         {
-            registry = DockerHub;
-            path = rest;
-        }
-        else
-        {
-            registry = first;
-            path = rest[(slash + 1)..];
-            if (!IsRegistry(registry))
-            {
-                error = $"'{registry}' is not a registry host[:port]";
-                return false;
-            }
-        }
-
-        if (registry is "index.docker.io" or DockerHubApiHost)
-        {
-            registry = DockerHub;
-        }
-
-        if (path.Length == 0)
-        {
-            error = "it names no repository";
             return false;
-        }
-
-        if (path.Any(char.IsAsciiLetterUpper))
-        {
-            error = $"the repository '{path}' must be lower case";
-            return false;
-        }
-
-        foreach (var component in path.Split('/'))
-        {
-            if (!IsPathComponent(component))
-            {
-                error = component.Length == 0
-                    ? $"the repository '{path}' has an empty path component"
-                    : $"'{component}' is not a repository path component (lower-case letters and digits, separated by '.', '_', '__' or '-')";
-                return false;
-            }
         }
 
         if (registry == DockerHub && !path.Contains('/', StringComparison.Ordinal))
@@ -173,6 +91,107 @@ internal sealed record ImageReference(string Registry, string Repository, string
 
         reference = new ImageReference(registry, path, tag, digest);
         return true;
+    }
+
+    // What is wrong with the text as a whole (empty, white space, credentials, a URL), before it is split.
+    private static string? WholeTextError(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return "it is empty";
+        }
+
+        if (text.Trim().Length != text.Length || text.Any(char.IsWhiteSpace))
+        {
+            return "it contains white space";
+        }
+
+        if (UserInfoEnd(text) >= 0)
+        {
+            return "it has an '@' that is not followed by a digest (sha256:…), so it is read as a user name or password (USER:PASSWORD@), which must never be written into an image reference. "
+                + "If it is meant as a digest, write @sha256: and 64 lower-case hex characters; to use credentials, store them with `dotnet ko login REGISTRY --username USER --password-stdin` (or docker login, or a docker config.json) and write REGISTRY/REPOSITORY alone";
+        }
+
+        return text.Contains("://", StringComparison.Ordinal)
+            ? "it is a URL; write the registry host without a scheme (https:// is used unless the registry is on loopback or marked insecure)"
+            : null;
+    }
+
+    private static string? SplitDigest(ref string rest, ref Digest? digest)
+    {
+        var at = rest.IndexOf('@', StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var digestText = rest[(at + 1)..];
+        if (!Oci.Digest.TryParse(digestText, out var d))
+        {
+            return $"'{digestText}' is not a digest (sha256: and 64 lower-case hex characters)";
+        }
+
+        digest = d;
+        rest = rest[..at];
+        return null;
+    }
+
+    private static string? SplitTag(ref string rest, ref string? tag)
+    {
+        var lastSlash = rest.LastIndexOf('/');
+        var colon = rest.LastIndexOf(':');
+        if (colon <= lastSlash)
+        {
+            return null;
+        }
+
+        tag = rest[(colon + 1)..];
+        rest = rest[..colon];
+        return IsTag(tag) ? null : $"'{tag}' is not a tag (up to {MaxTagLength} of letters, digits, '_', '.', '-', not starting with '.' or '-')";
+    }
+
+    // The registry (docker.io when the first component does not look like a host) and the repository path.
+    private static (string Registry, string Path, string? Error) SplitRegistry(string rest)
+    {
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var first = slash < 0 ? rest : rest[..slash];
+        if (slash < 0 || !LooksLikeRegistry(first))
+        {
+            return (DockerHub, rest, null);
+        }
+
+        var registry = first;
+        if (!IsRegistry(registry))
+        {
+            return (registry, string.Empty, $"'{registry}' is not a registry host[:port]");
+        }
+
+        return (registry is "index.docker.io" or DockerHubApiHost ? DockerHub : registry, rest[(slash + 1)..], null);
+    }
+
+    private static string? PathError(string path)
+    {
+        if (path.Length == 0)
+        {
+            return "it names no repository";
+        }
+
+        if (path.Any(char.IsAsciiLetterUpper))
+        {
+            return $"the repository '{path}' must be lower case";
+        }
+
+        foreach (var component in path.Split('/'))
+        {
+            if (!IsPathComponent(component))
+            {
+                return component.Length == 0
+                    ? $"the repository '{path}' has an empty path component"
+                    : $"'{component}' is not a repository path component (lower-case letters and digits, separated by '.', '_', '__' or '-')";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
