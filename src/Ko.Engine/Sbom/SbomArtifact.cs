@@ -34,6 +34,39 @@ internal sealed class SbomArtifact
         Digest = Digest.Sha256(ManifestBytes);
     }
 
+    /// <summary>
+    /// An SBOM artifact read back from its manifest and document (from an OCI layout or archive), or null when the
+    /// manifest is not one this engine writes: another artifact type, no subject, another layer count, or bytes
+    /// that do not come out the same when written again (the digest must survive a push unchanged).
+    /// </summary>
+    public static SbomArtifact? TryRead(ReadOnlyMemory<byte> manifestBytes, byte[] document, string where)
+    {
+        Manifest manifest;
+        try
+        {
+            manifest = Manifest.Parse(manifestBytes.Span, where);
+        }
+        catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+
+        SbomFormat? format = manifest.ArtifactType switch
+        {
+            SbomDocuments.SpdxMediaType => SbomFormat.Spdx,
+            SbomDocuments.CycloneDxMediaType => SbomFormat.CycloneDx,
+            _ => null,
+        };
+        if (format is null || manifest.Subject is not { } subject || manifest.Layers.Count != 1
+            || manifest.Annotations?.GetValueOrDefault(CreatedAnnotation) is not { } created)
+        {
+            return null;
+        }
+
+        var artifact = new SbomArtifact(format.Value, subject, null, document, created, string.Empty);
+        return artifact.Digest == Digest.Sha256(manifestBytes.Span) ? artifact : null;
+    }
+
     public SbomFormat Format { get; }
 
     /// <summary>The image or index the SBOM describes.</summary>
