@@ -150,4 +150,42 @@ public sealed class ImageSourceTests : IClassFixture<ImageSourceTests.Built>
         Assert.Contains("org.example/by", System.Text.Encoding.UTF8.GetString(artifact.ConfigBytes.Span), StringComparison.Ordinal);
         Assert.Equal((await ReadAsync($"oci:{layout}:v1")).Digest, ChildDigest(await ReadAsync($"oci:{_built.Layout}"), Platform.Host().Architecture));
     }
+
+    [Fact]
+    public async Task A_registry_source_reads_the_index_by_tag_and_by_digest_with_every_child()
+    {
+        await using var registry = await RegistryServer.StartAsync();
+        await Tools.RunAsync("skopeo", ["copy", "--all", "--dest-tls-verify=false", $"oci:{_built.Layout}:{_built.Name}:latest", $"docker://{registry.Host}/team/hello:v1"]);
+        var layout = await ReadAsync($"oci:{_built.Layout}");
+
+        foreach (var spec in new[] { $"{registry.Host}/team/hello:v1", $"docker://{registry.Host}/team/hello@{_built.IndexDigest}" })
+        {
+            var artifact = await ReadAsync(spec);
+            Assert.Equal(_built.IndexDigest, artifact.Digest);
+            Assert.Equal(layout.Images.Select(i => i.Digest), artifact.Images.Select(i => i.Digest));
+            Assert.All(artifact.Images.SelectMany(i => i.Layers), l => Assert.IsType<Ko.Engine.Images.RemoteLayer>(l));
+        }
+
+        var missing = await Assert.ThrowsAsync<KoException>(() => ReadAsync($"{registry.Host}/team/hello:nope"));
+        Assert.Equal(KoErrorCodes.BaseImageUnreadable, missing.Code);
+    }
+
+    [Fact]
+    public async Task What_podman_saves_reads_back_with_the_built_config_and_layers()
+    {
+        using var storage = new TempDir("ko-podman");
+        await Tools.PodmanAsync(storage.Path, ["load", "-i", _built.DockerArchive]);
+        var saved = storage.Combine("saved.tar");
+        var savedOci = storage.Combine("saved-oci.tar");
+        await Tools.PodmanAsync(storage.Path, ["save", "-o", saved, $"{_built.Name}:latest"]);
+        await Tools.PodmanAsync(storage.Path, ["save", "--format", "oci-archive", "-o", savedOci, $"{_built.Name}:latest"]);
+
+        var built = (IImage)await ReadAsync($"docker-archive:{_built.DockerArchive}");
+        foreach (var spec in new[] { $"docker-archive:{saved}", $"oci-archive:{savedOci}" })
+        {
+            var image = Assert.IsAssignableFrom<IImage>(await ReadAsync(spec));
+            Assert.Equal(built.ConfigBytes.ToArray(), image.ConfigBytes.ToArray());
+            Assert.Equal(built.Layers.Select(l => l.DiffId), image.Layers.Select(l => l.DiffId));
+        }
+    }
 }
