@@ -453,4 +453,67 @@ public sealed class ImageSourceTests : IDisposable
         var ex = await FailsAsync("oci-archive:nested.tar", KoErrorCodes.SourceCorrupt);
         Assert.Contains("only image manifests", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_bare_name_of_a_local_directory_or_file_is_KO3014_naming_the_transport_meant()
+    {
+        Directory.CreateDirectory(_dir.Combine("out"));
+        File.WriteAllText(_dir.Combine("image.tar"), "x");
+
+        var ex = await Assert.ThrowsAsync<KoException>(() => ImageSources.OpenAsync("out", _dir.Path, () => new RegistryOptions(), null, null, CancellationToken.None));
+        Assert.Equal(KoErrorCodes.InvalidSource, ex.Code);
+        Assert.Contains("write oci:out", ex.Message, StringComparison.Ordinal);
+        ex = await Assert.ThrowsAsync<KoException>(() => ImageSources.OpenAsync("image.tar", _dir.Path, () => new RegistryOptions(), null, null, CancellationToken.None));
+        Assert.Contains("oci-archive:image.tar or docker-archive:image.tar", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_docker_archive_whose_index_json_names_an_index_gives_the_stored_child_manifest()
+    {
+        // As docker save with the containerd image store writes it: index.json names the image's index, and
+        // manifest.json the platform image that was saved.
+        var index = await IndexAsync();
+        var entries = Entries(await OciArchiveAsync(index));
+        var child = index.Children[1];
+        var manifest = $"[{{\"Config\":\"blobs/sha256/{child.Manifest.Config.Digest.Hex}\",\"RepoTags\":[\"{Name}:latest\"],\"Layers\":[\"blobs/sha256/{child.Layers[0].Descriptor.Digest.Hex}\"]}}]";
+        entries.Add(("manifest.json", TarEntryType.RegularFile, Encoding.UTF8.GetBytes(manifest), null));
+        Rewrite(entries, "containerd.tar");
+
+        var read = Assert.IsAssignableFrom<IImage>(await ReadAsync("docker-archive:containerd.tar", _dir.Path));
+        Assert.Equal(child.Digest, read.Digest);
+        Assert.Equal(MediaTypes.OciManifest, read.MediaType);
+    }
+
+    [Fact]
+    public async Task An_index_json_entry_larger_than_64_MiB_in_an_archive_is_KO3016_without_being_read()
+    {
+        var path = _dir.Combine("bigindex.tar");
+        using (var stream = File.Create(path))
+        {
+            var layout = "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray();
+            stream.Write(Header("oci-layout", layout.Length));
+            stream.Write(layout);
+            stream.Write(new byte[512 - layout.Length]);
+            stream.Write(Header("index.json", (64L << 20) + 1));
+            stream.SetLength(stream.Length + (64L << 20) + 512 + 1024); // sparse: the claimed bytes exist, as zeros
+        }
+
+        var ex = await FailsAsync("oci-archive:bigindex.tar", KoErrorCodes.SourceCorrupt);
+        Assert.Contains("index.json", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("more than", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A ustar header for a regular file with an octal size, checksum filled in.</summary>
+    private static byte[] Header(string name, long size)
+    {
+        var header = new byte[512];
+        Encoding.ASCII.GetBytes(name).CopyTo(header, 0);
+        Encoding.ASCII.GetBytes("0000644\0").CopyTo(header, 100);
+        Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(11, '0') + "\0").CopyTo(header, 124);
+        header[156] = (byte)'0';
+        Encoding.ASCII.GetBytes("ustar\u000000").CopyTo(header, 257);
+        "        "u8.CopyTo(header.AsSpan(148));
+        Encoding.ASCII.GetBytes(Convert.ToString(header.Sum(b => (long)b), 8).PadLeft(6, '0') + "\0 ").CopyTo(header, 148);
+        return header;
+    }
 }

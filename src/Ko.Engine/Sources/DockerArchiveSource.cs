@@ -62,7 +62,22 @@ internal sealed class DockerArchiveSource(string name, string path, string? refN
         }
 
         var top = await OciLayoutReader.ReadTopIndexAsync(files, cancellationToken).ConfigureAwait(false);
-        foreach (var entry in top.Manifests.Where(m => MediaTypes.IsManifest(m.MediaType)).DistinctBy(m => m.Digest).Take(1000))
+        var entries = new List<Descriptor>();
+        foreach (var entry in top.Manifests.DistinctBy(m => m.Digest).Take(1000))
+        {
+            if (MediaTypes.IsManifest(entry.MediaType))
+            {
+                entries.Add(entry);
+            }
+            else if (MediaTypes.IsIndex(entry.MediaType))
+            {
+                // Docker with the containerd image store names an index per image: its children are the manifests.
+                var index = Oci.Index.Parse(await OciLayoutReader.ReadBlobAsync(files, entry, cancellationToken).ConfigureAwait(false), $"{files.Description} ({entry.Digest})");
+                entries.AddRange(index.Manifests.Where(m => MediaTypes.IsManifest(m.MediaType) && files.Exists(LayoutFiles.BlobPath(m.Digest))));
+            }
+        }
+
+        foreach (var entry in entries.DistinctBy(m => m.Digest).Take(1000))
         {
             var bytes = await OciLayoutReader.ReadBlobAsync(files, entry, cancellationToken).ConfigureAwait(false);
             var manifest = Manifest.Parse(bytes, $"{files.Description} ({entry.Digest})");

@@ -71,7 +71,15 @@ internal static class ImageSources
             throw new KoException(KoErrorCodes.InvalidSource, $"image source '{spec}': the transport '{transport}' is not one this tool reads; {Forms}.");
         }
 
-        var text = s.StartsWith("docker://", StringComparison.Ordinal) ? s["docker://".Length..] : s;
+        var registryForm = s.StartsWith("docker://", StringComparison.Ordinal);
+        if (!registryForm && LocalPath(s, workingDirectory) is { } local)
+        {
+            // "out" or "./image.tar" would otherwise be docker.io/library/out: say which transport was meant.
+            var hint = Directory.Exists(local) ? $"oci:{s}" : $"oci-archive:{s} or docker-archive:{s}";
+            throw new KoException(KoErrorCodes.InvalidSource, $"image source '{spec}' is a local {(Directory.Exists(local) ? "directory" : "file")}, not a registry reference: write {hint} (or docker://{s} for the registry).");
+        }
+
+        var text = registryForm ? s["docker://".Length..] : s;
         var reference = ImageReference.Parse(text, KoErrorCodes.InvalidSource);
         return OpenRegistry(reference, registry);
     }
@@ -82,6 +90,20 @@ internal static class ImageSources
     {
         ArgumentNullException.ThrowIfNull(registry);
         return new RegistrySource(reference, new RegistryClient(reference.ApiHost, registry()));
+    }
+
+    /// <summary>The full path when <paramref name="s"/> (with no transport) names an existing file or directory.</summary>
+    private static string? LocalPath(string s, string workingDirectory)
+    {
+        try
+        {
+            var full = Path.GetFullPath(s, workingDirectory);
+            return File.Exists(full) || Directory.Exists(full) ? full : null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return null;
+        }
     }
 
     /// <summary>PATH[:REF]: the path ends at the first colon; neither part may be empty.</summary>
