@@ -516,4 +516,22 @@ public sealed class ImageSourceTests : IDisposable
         Encoding.ASCII.GetBytes(Convert.ToString(header.Sum(b => (long)b), 8).PadLeft(6, '0') + "\0 ").CopyTo(header, 148);
         return header;
     }
+
+    [Fact]
+    public async Task An_index_json_that_is_not_UTF8_is_KO3016_for_a_source_and_KO1002_for_a_base()
+    {
+        var index = await IndexAsync();
+        var layout = _dir.Combine("layout");
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(new BuiltImage("a", Name, null, index), ["a"])], CancellationToken.None);
+        var path = Path.Combine(layout, "index.json");
+        var bytes = File.ReadAllBytes(path);
+        var at = Encoding.UTF8.GetString(bytes).IndexOf(Name, StringComparison.Ordinal);
+        bytes[at] = 0xec; // inside a JSON string: JsonDocument accepts it and only GetString would throw
+        File.WriteAllBytes(path, bytes);
+
+        var ex = await FailsAsync("oci:layout", KoErrorCodes.SourceCorrupt);
+        Assert.Contains("UTF-8", ex.Message, StringComparison.Ordinal);
+        var asBase = await Assert.ThrowsAsync<KoException>(() => OciLayoutBase.OpenAsync("oci:layout", _dir.Path, CancellationToken.None));
+        Assert.Equal(KoErrorCodes.InvalidBaseImage, asBase.Code);
+    }
 }

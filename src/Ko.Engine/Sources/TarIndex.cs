@@ -231,9 +231,9 @@ internal sealed class TarIndex
     }
 
     private static long ParsePaxSize(string text, string path, long position) =>
-        text.Length is > 0 and <= 19 && text.All(char.IsAsciiDigit)
-            ? long.Parse(text, System.Globalization.CultureInfo.InvariantCulture)
-            : throw new FormatException($"{path}: the PAX size '{text}' before byte {position} is not a number of bytes.");
+        text.Length is > 0 and <= 19 && text.All(char.IsAsciiDigit) && long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size)
+            ? size
+            : throw new FormatException($"{path}: the PAX size '{(text.Length > 40 ? text[..40] + "…" : text)}' before byte {position} is not a number of bytes.");
 
     /// <summary>PAX records: <c>LENGTH key=value\n</c>, each length counting the whole record.</summary>
     private static Dictionary<string, string> ParsePax(byte[] data, string path, long offset)
