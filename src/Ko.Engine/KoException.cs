@@ -93,6 +93,14 @@ public static class KoErrorCodes
     public const string InternalError = "KO3012";
     /// <summary>Another run holds the lock on an output (an OCI layout) and did not release it in time; the message names the lock file.</summary>
     public const string OutputLocked = "KO3013";
+    /// <summary>An image source (<c>oci:DIR[:REF]</c>, <c>oci-archive:FILE[:REF]</c>, <c>docker-archive:FILE[:REF]</c>, a registry reference) is written wrongly or names an unknown transport; the message shows the forms accepted.</summary>
+    public const string InvalidSource = "KO3014";
+    /// <summary>An image source does not exist, is not a layout or archive, or holds no (or more than one) entry for the name given; the message lists the names there.</summary>
+    public const string SourceNotFound = "KO3015";
+    /// <summary>An image source's content is malformed or corrupt (a broken tar, an entry name leaving the archive, a link, a duplicate, a missing blob, a digest mismatch); the message names the archive or layout and the entry.</summary>
+    public const string SourceCorrupt = "KO3016";
+    /// <summary>An image source could not be read (permissions, an I/O error); the message names the path and the system's reason.</summary>
+    public const string SourceUnreadable = "KO3017";
     /// <summary>A manifest is not valid YAML or JSON; the message names file:line:column.</summary>
     public const string InvalidManifest = "KO4001";
     /// <summary>A file or directory given with <c>-f</c> cannot be read.</summary>

@@ -351,6 +351,16 @@ public sealed class OutputTests : IDisposable
         {
             Assert.Equal(TestUtil.Sha256Ref(entries[name]), layer.Descriptor.Digest.ToString());
         }
+
+        // As docker save of Docker 25+, the archive is also an OCI layout whose index names the manifest itself, so
+        // reading it back gives the image's own digest.
+        Assert.Equal("{\"imageLayoutVersion\":\"1.0.0\"}", System.Text.Encoding.UTF8.GetString(entries["oci-layout"]));
+        var entry = Assert.Single(JsonDocument.Parse(entries["index.json"]).RootElement.GetProperty("manifests").EnumerateArray().ToList());
+        Assert.Equal(image.Digest.ToString(), entry.GetProperty("digest").GetString());
+        Assert.Equal($"{Name}:latest", entry.GetProperty("annotations").GetProperty("io.containerd.image.name").GetString());
+        Assert.Equal("latest", entry.GetProperty("annotations").GetProperty(AnnotationKeys.RefName).GetString());
+        Assert.Equal(image.ManifestBytes.ToArray(), entries[$"blobs/sha256/{image.Digest.Hex}"]);
+        Assert.Equal($"blobs/sha256/{image.Manifest.Config.Digest.Hex}", configName);
     }
 
     [Fact]

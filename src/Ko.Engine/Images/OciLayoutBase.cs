@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Ko.Engine.Layers;
 using Ko.Engine.Oci;
 
 namespace Ko.Engine.Images;
@@ -11,15 +10,15 @@ namespace Ko.Engine.Images;
 /// </summary>
 internal sealed class OciLayoutBase : BaseImage
 {
-    private readonly string _dir;
+    private readonly Sources.DirectoryFiles _files;
     private readonly Descriptor _root;
     private readonly Oci.Index? _index;
     private readonly IImage? _single;
 
-    private OciLayoutBase(string name, string dir, Descriptor root, Oci.Index? index, IImage? single)
+    private OciLayoutBase(string name, Sources.DirectoryFiles files, Descriptor root, Oci.Index? index, IImage? single)
     {
         Name = name;
-        _dir = dir;
+        _files = files;
         _root = root;
         _index = index;
         _single = single;
@@ -62,17 +61,14 @@ internal sealed class OciLayoutBase : BaseImage
             throw new KoException(KoErrorCodes.InvalidBaseImage, $"base image '{spec}': {dir} is not an OCI image layout (it needs an 'oci-layout' file and an 'index.json'). Create one with `skopeo copy ... oci:{rest}` or `dotnet ko build --oci-layout-path`.");
         }
 
+        var files = new Sources.DirectoryFiles(dir);
         try
         {
-            var indexBytes = await Util.BoundedFile.ReadAsync(Path.Combine(dir, "index.json"), MaxIndexBytes, cancellationToken).ConfigureAwait(false);
-            var top = Oci.Index.Parse(indexBytes, Path.Combine(dir, "index.json"));
-            var candidates = tag is null
-                ? top.Manifests
-                : top.Manifests.Where(m => m.Annotations is not null && m.Annotations.TryGetValue(AnnotationKeys.RefName, out var r) && r == tag).ToList();
+            var top = await Sources.OciLayoutReader.ReadTopIndexAsync(files, cancellationToken).ConfigureAwait(false);
+            var candidates = Sources.OciLayoutReader.Candidates(top, tag);
             if (candidates.Count == 0)
             {
-                var names = top.Manifests.Select(m => m.Annotations?.GetValueOrDefault(AnnotationKeys.RefName)).Where(n => n is not null);
-                throw new KoException(KoErrorCodes.InvalidBaseImage, $"base image '{spec}': no entry in {dir}/index.json is named '{tag}' (names there: {string.Join(", ", names.DefaultIfEmpty("none"))}).");
+                throw new KoException(KoErrorCodes.InvalidBaseImage, $"base image '{spec}': no entry in {dir}/index.json is named '{tag}' (names there: {Sources.OciLayoutReader.NamesIn(top)}).");
             }
 
             if (candidates.Count > 1)
@@ -81,15 +77,15 @@ internal sealed class OciLayoutBase : BaseImage
             }
 
             var root = candidates[0];
-            var rootBytes = await ReadBlobAsync(dir, root, cancellationToken).ConfigureAwait(false);
-            if (MediaTypes.IsIndex(root.MediaType) || (!MediaTypes.IsManifest(root.MediaType) && Oci.Index.LooksLikeIndex(rootBytes)))
+            var rootBytes = await Sources.OciLayoutReader.ReadBlobAsync(files, root, cancellationToken).ConfigureAwait(false);
+            if (Sources.OciLayoutReader.IsIndex(root, rootBytes))
             {
                 var index = Oci.Index.Parse(rootBytes, $"{spec} (index {root.Digest})");
-                return new OciLayoutBase(spec, dir, root, index, null);
+                return new OciLayoutBase(spec, files, root, index, null);
             }
 
-            var image = await LoadImageAsync(dir, rootBytes, spec, cancellationToken).ConfigureAwait(false);
-            return new OciLayoutBase(spec, dir, root, null, image);
+            var image = await Sources.OciLayoutReader.LoadImageAsync(files, rootBytes, spec, cancellationToken, KoErrorCodes.BaseImageUnreadable).ConfigureAwait(false);
+            return new OciLayoutBase(spec, files, root, null, image);
         }
         catch (Exception ex) when (ex is FormatException or JsonException)
         {
@@ -102,7 +98,7 @@ internal sealed class OciLayoutBase : BaseImage
     }
 
     /// <summary>The largest index.json read from a layout (an index of tens of thousands of entries).</summary>
-    internal const long MaxIndexBytes = 64L << 20;
+    internal const long MaxIndexBytes = Sources.OciLayoutReader.MaxIndexBytes;
 
     public override async Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken)
     {
@@ -115,8 +111,8 @@ internal sealed class OciLayoutBase : BaseImage
             ?? throw new KoException(KoErrorCodes.InvalidPlatform, $"the base image {Name} has no {platform} image.");
         try
         {
-            var bytes = await ReadBlobAsync(_dir, entry, cancellationToken).ConfigureAwait(false);
-            return await LoadImageAsync(_dir, bytes, $"{Name} ({platform})", cancellationToken).ConfigureAwait(false);
+            var bytes = await Sources.OciLayoutReader.ReadBlobAsync(_files, entry, cancellationToken).ConfigureAwait(false);
+            return await Sources.OciLayoutReader.LoadImageAsync(_files, bytes, $"{Name} ({platform})", cancellationToken, KoErrorCodes.BaseImageUnreadable).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is FormatException or JsonException)
         {
@@ -124,71 +120,7 @@ internal sealed class OciLayoutBase : BaseImage
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"base image '{Name}': the OCI layout {_dir} cannot be read: {Util.SystemMessage.Of(ex)} Check its files and permissions.", ex);
+            throw new KoException(KoErrorCodes.BaseImageUnreadable, $"base image '{Name}': the OCI layout {_files.Directory} cannot be read: {Util.SystemMessage.Of(ex)} Check its files and permissions.", ex);
         }
-    }
-
-    private static async Task<IImage> LoadImageAsync(string dir, byte[] manifestBytes, string where, CancellationToken cancellationToken)
-    {
-        var manifest = Manifest.Parse(manifestBytes, where);
-        var config = await ReadBlobAsync(dir, manifest.Config, cancellationToken).ConfigureAwait(false);
-        var diffIds = ImageConfig.ReadDiffIds(config, where);
-        if (diffIds.Count != manifest.Layers.Count)
-        {
-            throw new FormatException($"{where}: the config lists {diffIds.Count} diff_ids but the manifest has {manifest.Layers.Count} layers.");
-        }
-
-        var layers = new List<ILayer>();
-        for (var i = 0; i < manifest.Layers.Count; i++)
-        {
-            var d = manifest.Layers[i];
-            var path = BlobPath(dir, d.Digest);
-            var info = new FileInfo(path);
-            if (!info.Exists)
-            {
-                throw new FormatException($"{where}: layer blob {d.Digest} is missing from {dir}/blobs.");
-            }
-
-            if (info.Length != d.Size)
-            {
-                throw new FormatException($"{where}: layer blob {d.Digest} is {info.Length} bytes, the manifest says {d.Size}.");
-            }
-
-            // Asked without opening it: a FIFO would block the copy, a device would never end.
-            var kind = Util.UnixFileStatus.KindOf(path, followLinks: true);
-            if (kind is not (Util.FileKind.Regular or Util.FileKind.Unknown))
-            {
-                throw new FormatException($"{where}: layer blob {d.Digest} ({path}) is {Util.UnixFileStatus.Describe(kind)}, not a regular file.");
-            }
-
-            layers.Add(new LayoutBlobLayer(d, diffIds[i], path, dir));
-        }
-
-        return new Image(manifestBytes, config, layers, where);
-    }
-
-    private static string BlobPath(string dir, Digest digest) => Path.Combine(dir, "blobs", digest.Algorithm, digest.Hex);
-
-    private static async Task<byte[]> ReadBlobAsync(string dir, Descriptor descriptor, CancellationToken cancellationToken)
-    {
-        var path = BlobPath(dir, descriptor.Digest);
-        if (!File.Exists(path))
-        {
-            throw new FormatException($"blob {descriptor.Digest} is missing from {dir}/blobs.");
-        }
-
-        if (descriptor.Size > 16 << 20)
-        {
-            throw new FormatException($"blob {descriptor.Digest} claims {descriptor.Size} bytes, too large for a manifest or config.");
-        }
-
-        // Read no more than the descriptor names: the file itself is not trusted (it may be a FIFO, a device, huge).
-        var bytes = await Util.BoundedFile.ReadAsync(path, descriptor.Size, cancellationToken).ConfigureAwait(false);
-        if (Digest.Sha256(bytes) != descriptor.Digest)
-        {
-            throw new FormatException($"blob {descriptor.Digest} in {dir}/blobs does not match its digest.");
-        }
-
-        return bytes;
     }
 }

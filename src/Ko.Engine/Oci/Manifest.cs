@@ -136,6 +136,11 @@ public sealed record Index(string MediaType, IReadOnlyList<Descriptor> Manifests
     /// <param name="bytes">The raw document.</param>
     public static bool LooksLikeIndex(ReadOnlySpan<byte> bytes)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return false; // Reading it as a manifest reports that, naming the document.
+        }
+
         try
         {
             using var doc = JsonDocument.Parse(bytes.ToArray());

@@ -73,6 +73,12 @@ internal static class OciJson
     /// <summary>Parses a JSON document (64 levels deep at most); malformed JSON is a <see cref="FormatException"/> naming <paramref name="where"/>.</summary>
     internal static JsonDocument Parse(ReadOnlySpan<byte> bytes, string where)
     {
+        // JsonDocument checks a string's UTF-8 only when it is read (GetString throws InvalidOperationException).
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            throw new FormatException($"{where}: not valid JSON (it is not valid UTF-8).");
+        }
+
         try
         {
             return JsonDocument.Parse(bytes.ToArray());

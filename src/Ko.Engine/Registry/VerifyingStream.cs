@@ -18,6 +18,7 @@ internal sealed class VerifyingStream : Stream
     private readonly long? _size;
     private readonly string _where;
     private readonly string _advice;
+    private readonly string _code;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _read;
     private bool _verified;
@@ -28,8 +29,10 @@ internal sealed class VerifyingStream : Stream
     /// <param name="size">The size the descriptor names, when known.</param>
     /// <param name="where">What is read, for messages ("registry r.example: GET blob …").</param>
     /// <param name="advice">The sentence that ends a mismatch message: what it means and what to do (default: a registry's blob).</param>
-    public VerifyingStream(Stream inner, IDisposable? owner, Digest digest, long? size, string where, string advice = "the blob is corrupt or the registry served the wrong content.")
+    /// <param name="code">The error code of a mismatch (default: a base image unreadable).</param>
+    public VerifyingStream(Stream inner, IDisposable? owner, Digest digest, long? size, string where, string advice = "the blob is corrupt or the registry served the wrong content.", string code = KoErrorCodes.BaseImageUnreadable)
     {
+        _code = code;
         _inner = inner;
         _owner = owner;
         _digest = digest;
@@ -127,5 +130,5 @@ internal sealed class VerifyingStream : Stream
         return n;
     }
 
-    private KoException Mismatch(string detail) => new(KoErrorCodes.BaseImageUnreadable, $"{_where}: {detail}; {_advice}");
+    private KoException Mismatch(string detail) => new(_code, $"{_where}: {detail}; {_advice}");
 }

@@ -377,10 +377,15 @@ internal static class OciArchiveWriter
 
 /// <summary>
 /// Writes a docker-archive (<c>docker save</c> format: <c>manifest.json</c>, config, gzip layers) that
-/// <c>podman load</c> and <c>docker load</c> accept, for single-platform images.
+/// <c>podman load</c> and <c>docker load</c> accept, for single-platform images. As <c>docker save</c> of Docker 25+,
+/// the archive is also an OCI layout (<c>oci-layout</c>, <c>index.json</c>, every blob under <c>blobs/sha256/</c>,
+/// the manifest included, and <c>manifest.json</c> points at those blobs), so reading it back gives the image with
+/// the digest it was built with.
 /// </summary>
 internal static class DockerArchiveWriter
 {
+    private const string ContainerdImageName = "io.containerd.image.name";
+
     public static Task WriteAsync(string path, IReadOnlyList<(IImage Image, IReadOnlyList<string> RepoTags)> images, CancellationToken cancellationToken) =>
         AtomicOutput.WriteFileAsync(
             path,
@@ -389,58 +394,89 @@ internal static class DockerArchiveWriter
                 var tar = new DeterministicTarWriter(stream, leaveOpen: true);
                 await using (tar.ConfigureAwait(false))
                 {
+                    const int Dir = 0x1ed;
                     const int FileMode = 0x1a4;
-                    var written = new HashSet<string>(StringComparer.Ordinal);
+                    await tar.WriteEntryAsync(new TarEntry("blobs", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
+                    await tar.WriteEntryAsync(new TarEntry("blobs/sha256", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
+                    var written = new HashSet<Digest>();
                     foreach (var (image, _) in images)
                     {
-                        var configName = image.Manifest.Config.Digest.Hex + ".json";
-                        if (written.Add(configName))
+                        if (written.Add(image.Manifest.Config.Digest))
                         {
-                            await tar.WriteEntryAsync(new TarEntry(configName, TarEntryType.File, FileMode, 0, 0), image.ConfigBytes, ct).ConfigureAwait(false);
+                            await tar.WriteEntryAsync(new TarEntry(BlobName(image.Manifest.Config.Digest), TarEntryType.File, FileMode, 0, 0), image.ConfigBytes, ct).ConfigureAwait(false);
                         }
 
                         foreach (var layer in image.Layers)
                         {
-                            var name = layer.Descriptor.Digest.Hex + ".tar.gz";
-                            if (!written.Add(name))
+                            if (written.Add(layer.Descriptor.Digest))
                             {
-                                continue;
+                                await using var content = await layer.OpenCompressedAsync(ct).ConfigureAwait(false);
+                                await tar.WriteEntryAsync(new TarEntry(BlobName(layer.Descriptor.Digest), TarEntryType.File, FileMode, layer.Descriptor.Size, 0), content, ct).ConfigureAwait(false);
                             }
+                        }
 
-                            await using var content = await layer.OpenCompressedAsync(ct).ConfigureAwait(false);
-                            await tar.WriteEntryAsync(new TarEntry(name, TarEntryType.File, FileMode, layer.Descriptor.Size, 0), content, ct).ConfigureAwait(false);
+                        if (written.Add(image.Digest))
+                        {
+                            await tar.WriteEntryAsync(new TarEntry(BlobName(image.Digest), TarEntryType.File, FileMode, 0, 0), image.ManifestBytes, ct).ConfigureAwait(false);
                         }
                     }
 
-                    var manifest = OciJson.Write(w =>
-                    {
-                        w.WriteStartArray();
-                        foreach (var (image, tags) in images)
-                        {
-                            w.WriteStartObject();
-                            w.WriteString("Config", image.Manifest.Config.Digest.Hex + ".json");
-                            w.WriteStartArray("RepoTags");
-                            foreach (var t in tags)
-                            {
-                                w.WriteStringValue(t);
-                            }
-
-                            w.WriteEndArray();
-                            w.WriteStartArray("Layers");
-                            foreach (var layer in image.Layers)
-                            {
-                                w.WriteStringValue(layer.Descriptor.Digest.Hex + ".tar.gz");
-                            }
-
-                            w.WriteEndArray();
-                            w.WriteEndObject();
-                        }
-
-                        w.WriteEndArray();
-                    });
-                    await tar.WriteEntryAsync(new TarEntry("manifest.json", TarEntryType.File, FileMode, 0, 0), manifest, ct).ConfigureAwait(false);
+                    await tar.WriteEntryAsync(new TarEntry("index.json", TarEntryType.File, FileMode, 0, 0), TopIndex(images), ct).ConfigureAwait(false);
+                    await tar.WriteEntryAsync(new TarEntry("manifest.json", TarEntryType.File, FileMode, 0, 0), ManifestJson(images), ct).ConfigureAwait(false);
+                    await tar.WriteEntryAsync(new TarEntry("oci-layout", TarEntryType.File, FileMode, 0, 0), "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray(), ct).ConfigureAwait(false);
                     await tar.FinishAsync(ct).ConfigureAwait(false);
                 }
             },
             cancellationToken);
+
+    private static string BlobName(Digest digest) => $"blobs/{digest.Algorithm}/{digest.Hex}";
+
+    /// <summary>index.json as Docker 25+ writes it: an entry per name (the full name and the tag as annotations), or one without names.</summary>
+    private static byte[] TopIndex(IReadOnlyList<(IImage Image, IReadOnlyList<string> RepoTags)> images)
+    {
+        var entries = new List<Descriptor>();
+        foreach (var (image, tags) in images)
+        {
+            var descriptor = new Descriptor(image.MediaType, image.Digest, image.ManifestBytes.Length);
+            entries.AddRange(tags.Count == 0
+                ? [descriptor]
+                : tags.Select(t => descriptor with
+                {
+                    Annotations = new Dictionary<string, string>(StringComparer.Ordinal)
+                    {
+                        [ContainerdImageName] = t,
+                        [AnnotationKeys.RefName] = t[(t.LastIndexOf(':') + 1)..],
+                    },
+                }));
+        }
+
+        return new Oci.Index(MediaTypes.OciIndex, entries).ToBytes();
+    }
+
+    private static byte[] ManifestJson(IReadOnlyList<(IImage Image, IReadOnlyList<string> RepoTags)> images) => OciJson.Write(w =>
+    {
+        w.WriteStartArray();
+        foreach (var (image, tags) in images)
+        {
+            w.WriteStartObject();
+            w.WriteString("Config", BlobName(image.Manifest.Config.Digest));
+            w.WriteStartArray("RepoTags");
+            foreach (var t in tags)
+            {
+                w.WriteStringValue(t);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("Layers");
+            foreach (var layer in image.Layers)
+            {
+                w.WriteStringValue(BlobName(layer.Descriptor.Digest));
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    });
 }
