@@ -534,4 +534,15 @@ public sealed class ImageSourceTests : IDisposable
         var asBase = await Assert.ThrowsAsync<KoException>(() => OciLayoutBase.OpenAsync("oci:layout", _dir.Path, CancellationToken.None));
         Assert.Equal(KoErrorCodes.InvalidBaseImage, asBase.Code);
     }
+
+    [Fact]
+    public async Task A_cancelled_read_stops_with_OperationCanceledException()
+    {
+        await OciArchiveAsync(await IndexAsync());
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await using var source = await ImageSources.OpenAsync("oci-archive:o.tar", _dir.Path, () => new RegistryOptions(), null, null, CancellationToken.None);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => source.ReadAsync(cancelled.Token));
+    }
 }
