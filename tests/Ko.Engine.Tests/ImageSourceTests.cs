@@ -5,6 +5,7 @@ using Ko.Engine.Images;
 using Ko.Engine.Layers;
 using Ko.Engine.Oci;
 using Ko.Engine.Publishing;
+using Ko.Engine.Sinks;
 using Ko.Engine.Registry;
 using Ko.Engine.Sources;
 
@@ -68,7 +69,7 @@ public sealed class ImageSourceTests : IDisposable
     private async Task<string> OciArchiveAsync(IImageIndex index, string file = "o.tar")
     {
         var path = _dir.Combine(file);
-        await OciArchiveWriter.WriteAsync(path, [new TaggedImage(new BuiltImage("example.com/app", Name, null, index), ["latest"])], CancellationToken.None);
+        await OciArchiveWriter.WriteAsync(path, [new TaggedImage(new NamedArtifact("example.com/app", Name, index), ["latest"])], CancellationToken.None);
         return path;
     }
 
@@ -104,7 +105,7 @@ public sealed class ImageSourceTests : IDisposable
     {
         var index = await IndexAsync();
         var layout = _dir.Combine("layout");
-        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(new BuiltImage("example.com/app", Name, null, index), ["latest", "v1"])], CancellationToken.None);
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(new NamedArtifact("example.com/app", Name, index), ["latest", "v1"])], CancellationToken.None);
         var archive = await OciArchiveAsync(index);
         var docker = _dir.Combine("d.tar");
         await DockerArchiveWriter.WriteAsync(docker, [(index.Children[1], [$"{Name}:latest"])], CancellationToken.None);
@@ -223,7 +224,7 @@ public sealed class ImageSourceTests : IDisposable
     {
         var index = await IndexAsync();
         var layout = _dir.Combine("layout");
-        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(new BuiltImage("a", Name, index.Children[0], null), ["a"]), new TaggedImage(new BuiltImage("b", Name, index.Children[1], null), ["b"])], CancellationToken.None);
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(new NamedArtifact("a", Name, index.Children[0]), ["a"]), new TaggedImage(new NamedArtifact("b", Name, index.Children[1]), ["b"])], CancellationToken.None);
 
         var ex = await FailsAsync("oci:layout", KoErrorCodes.SourceNotFound);
         Assert.Contains("holds 2 images", ex.Message, StringComparison.Ordinal);
@@ -368,7 +369,7 @@ public sealed class ImageSourceTests : IDisposable
     {
         var index = await IndexAsync();
         var layout = _dir.Combine("layout");
-        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(new BuiltImage("a", Name, null, index), ["a"])], CancellationToken.None);
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(new NamedArtifact("a", Name, index), ["a"])], CancellationToken.None);
         var blob = Path.Combine(layout, "blobs", "sha256", index.Children[0].Layers[0].Descriptor.Digest.Hex);
         var bytes = File.ReadAllBytes(blob);
         bytes[10] ^= 0xff;
@@ -522,7 +523,7 @@ public sealed class ImageSourceTests : IDisposable
     {
         var index = await IndexAsync();
         var layout = _dir.Combine("layout");
-        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(new BuiltImage("a", Name, null, index), ["a"])], CancellationToken.None);
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(new NamedArtifact("a", Name, index), ["a"])], CancellationToken.None);
         var path = Path.Combine(layout, "index.json");
         var bytes = File.ReadAllBytes(path);
         var at = Encoding.UTF8.GetString(bytes).IndexOf(Name, StringComparison.Ordinal);

@@ -3,6 +3,7 @@ using Ko.Engine.Images;
 using Ko.Engine.Layers;
 using Ko.Engine.Oci;
 using Ko.Engine.Publishing;
+using Ko.Engine.Sinks;
 using Ko.Engine.Registry;
 using Ko.Engine.Sources;
 using static Ko.Engine.Tests.Fuzz.FuzzSupport;
