@@ -24,6 +24,7 @@ public static class KoCli
         root.Options.Add(verbose);
         root.Subcommands.Add(BuildCommand(verbose, output, error, environment));
         root.Subcommands.Add(LoginCommand.Create(verbose, output, error, environment));
+        root.Subcommands.Add(PushCommand.Create(verbose, output, error, environment));
         foreach (var c in ResolveCommands.Create(verbose, output, error, environment)) { root.Subcommands.Add(c); }
         var version = new Command("version", "Print the version of dotnet ko.");
         version.SetAction(_ => output.WriteLine(Version()));

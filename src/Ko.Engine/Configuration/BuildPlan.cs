@@ -410,7 +410,7 @@ internal sealed record BuildPlan
     private static string? Resolve(string? path, string workingDirectory) =>
         string.IsNullOrWhiteSpace(path) ? null : Path.GetFullPath(path, workingDirectory);
 
-    private static bool IsValidTag(string tag) =>
+    internal static bool IsValidTag(string tag) =>
         tag.Length is > 0 and <= 128 && tag[0] != '.' && tag[0] != '-' && tag.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
 
     private static DateTimeOffset? ParseEpoch(string? value, string name)

@@ -18,6 +18,8 @@ internal sealed class DockerArchiveSource(string name, string path, string? refN
 
     public string Name { get; } = name;
 
+    public IReadOnlyList<string> StoredNames { get; private set; } = [];
+
     public Task<IArtifact> ReadAsync(CancellationToken cancellationToken) => SourceErrors.GuardAsync(Name, async () =>
     {
         var files = new TarFiles(await TarIndex.ReadAsync(path, cancellationToken).ConfigureAwait(false), $"the docker archive {path}");
@@ -28,6 +30,7 @@ internal sealed class DockerArchiveSource(string name, string path, string? refN
 
         var entries = DockerArchiveManifest.Parse(await files.ReadAsync("manifest.json", OciLayoutReader.MaxIndexBytes, cancellationToken).ConfigureAwait(false), $"manifest.json of {files.Description}");
         var entry = Choose(entries);
+        StoredNames = entry.RepoTags;
         var config = await files.ReadAsync(Normalise(entry.Config), OciLayoutReader.MaxDocumentBytes, cancellationToken).ConfigureAwait(false);
         var stored = await StoredManifestAsync(files, Digest.Sha256(config), entry.Layers.Count, cancellationToken).ConfigureAwait(false);
         if (stored is not null)

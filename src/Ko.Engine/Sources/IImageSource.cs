@@ -1,4 +1,5 @@
 using Ko.Engine.Oci;
+using Ko.Engine.Sbom;
 
 namespace Ko.Engine.Sources;
 
@@ -16,4 +17,19 @@ internal interface IImageSource : IDisposable, IAsyncDisposable
     /// <summary>Reads the artifact. Malformed content is a <see cref="KoException"/> (KO3014–KO3017, or a registry's codes).</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     Task<IArtifact> ReadAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The names the source stores the artifact read under (<c>name:tag</c> ref names, <c>RepoTags</c>, the registry
+    /// reference), known after <see cref="ReadAsync"/>; empty when it stores none.
+    /// </summary>
+    IReadOnlyList<string> StoredNames => [];
+
+    /// <summary>
+    /// The SBOM artifacts the source stores beside <paramref name="artifact"/> (their subject is it or one of its
+    /// images), each only when it reads back byte-identical; none for sources that store none.
+    /// </summary>
+    /// <param name="artifact">The artifact <see cref="ReadAsync"/> gave.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    Task<IReadOnlyList<SbomArtifact>> ReadSbomsAsync(IArtifact artifact, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<SbomArtifact>>([]);
 }

@@ -1,4 +1,5 @@
 using Ko.Engine.Oci;
+using Ko.Engine.Sbom;
 
 namespace Ko.Engine.Sources;
 
@@ -13,6 +14,8 @@ internal sealed class OciLayoutSource : IImageSource
     private readonly Func<CancellationToken, Task<LayoutFiles>> _files;
     private readonly string? _refName;
     private readonly string _withRef;
+    private LayoutFiles? _read;
+    private Oci.Index? _top;
 
     /// <param name="name">The spec as written.</param>
     /// <param name="files">Opens the layout's files (indexes an archive).</param>
@@ -38,8 +41,55 @@ internal sealed class OciLayoutSource : IImageSource
 
         var top = await OciLayoutReader.ReadTopIndexAsync(files, cancellationToken).ConfigureAwait(false);
         var root = Choose(top, files);
-        return await OciLayoutReader.ReadArtifactAsync(files, root, Name, cancellationToken).ConfigureAwait(false);
+        var artifact = await OciLayoutReader.ReadArtifactAsync(files, root, Name, cancellationToken).ConfigureAwait(false);
+        (_read, _top) = (files, top);
+        StoredNames = top.Manifests
+            .Where(m => m.Digest == root.Digest)
+            .Select(m => m.Annotations?.GetValueOrDefault(AnnotationKeys.RefName))
+            .OfType<string>()
+            .ToList();
+        return artifact;
     });
+
+    public IReadOnlyList<string> StoredNames { get; private set; } = [];
+
+    public Task<IReadOnlyList<SbomArtifact>> ReadSbomsAsync(IArtifact artifact, CancellationToken cancellationToken) =>
+        SourceErrors.GuardAsync(Name, () => ReadListedSbomsAsync(artifact, cancellationToken));
+
+    private async Task<IReadOnlyList<SbomArtifact>> ReadListedSbomsAsync(IArtifact artifact, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        if (_read is null || _top is null)
+        {
+            return [];
+        }
+
+        var subjects = artifact.Images.Select(i => i.Digest).Append(artifact.Digest).ToHashSet();
+        var result = new List<SbomArtifact>();
+        foreach (var entry in _top.Manifests.Where(m => m.ArtifactType is SbomDocuments.SpdxMediaType or SbomDocuments.CycloneDxMediaType).DistinctBy(m => m.Digest))
+        {
+            if (await ReadSbomAsync(entry, subjects, cancellationToken).ConfigureAwait(false) is { } sbom)
+            {
+                result.Add(sbom);
+            }
+        }
+
+        return result;
+    }
+
+    // One listed SBOM artifact, when its subject is one of the artifact's and it reads back byte-identical.
+    private async Task<SbomArtifact?> ReadSbomAsync(Descriptor entry, IReadOnlySet<Digest> subjects, CancellationToken cancellationToken)
+    {
+        var bytes = await OciLayoutReader.ReadBlobAsync(_read!, entry, cancellationToken).ConfigureAwait(false);
+        var manifest = Manifest.Parse(bytes, $"{Name}: SBOM {entry.Digest}");
+        if (manifest.Subject is not { } subject || !subjects.Contains(subject.Digest) || manifest.Layers.Count != 1)
+        {
+            return null;
+        }
+
+        var document = await OciLayoutReader.ReadBlobAsync(_read!, manifest.Layers[0], cancellationToken).ConfigureAwait(false);
+        return SbomArtifact.TryRead(bytes, document, Name);
+    }
 
     private Descriptor Choose(Oci.Index top, LayoutFiles files)
     {

@@ -15,6 +15,8 @@ internal sealed class RegistrySource(ImageReference reference, RegistryClient cl
 
     public string Name { get; } = reference.ToString();
 
+    public IReadOnlyList<string> StoredNames => [Reference.ToString()];
+
     /// <summary>The reference read.</summary>
     public ImageReference Reference { get; } = reference;
 
