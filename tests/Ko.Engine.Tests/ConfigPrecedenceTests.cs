@@ -265,13 +265,14 @@ public sealed class ConfigPrecedenceTests : IDisposable
     }
 
     [Fact]
-    public void CapabilityXattrIsVfsCapDataRevision2()
+    public void Capability_xattr_is_vfs_cap_data_revision_2_with_plain_names_permitted_only()
     {
-        var mask = AppLayers.CapabilityMask(["CAP_NET_BIND_SERVICE", "chown", "cap_bpf"], "test");
-        Assert.Equal((1UL << 10) | 1UL | (1UL << 39), mask);
+        // ko pkg/caps/caps.go: a plain name adds to the permitted set; the effective flag stays clear.
+        var caps = Ko.Engine.Images.FileCapabilities.Parse(["CAP_NET_BIND_SERVICE", "chown", "cap_bpf"], "test");
+        Assert.Equal((1UL << 10) | 1UL | (1UL << 39), caps.Permitted);
         Assert.Equal(
-            Convert.FromHexString("01000002" + "01040000" + "00000000" + "80000000" + "00000000"),
-            AppLayers.CapabilityXattr(mask));
+            Convert.FromHexString("00000002" + "01040000" + "00000000" + "80000000" + "00000000"),
+            caps.XattrBytes());
     }
 
     /// <summary>

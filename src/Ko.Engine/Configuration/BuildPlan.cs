@@ -71,10 +71,10 @@ internal sealed record BuildPlan
 
     public required IReadOnlyDictionary<string, string?> Environment { get; init; }
 
-    /// <summary>Image <c>created</c> and binary mtime, from <c>SOURCE_DATE_EPOCH</c>; null keeps the base's created and uses mtime 0.</summary>
+    /// <summary>Image <c>created</c> and the binary history entry, from <c>SOURCE_DATE_EPOCH</c>; null keeps the base's created. The binary itself is never dated (ko).</summary>
     public DateTimeOffset? CreationTime { get; init; }
 
-    /// <summary>kodata mtime, from <c>KO_DATA_DATE_EPOCH</c>, else <see cref="CreationTime"/>.</summary>
+    /// <summary>kodata mtime, from <c>KO_DATA_DATE_EPOCH</c> only (as ko); null means 0.</summary>
     public DateTimeOffset? KodataCreationTime { get; init; }
 
     /// <summary>The <c>.ko.yaml</c> read (empty when there is none).</summary>
@@ -209,7 +209,8 @@ internal sealed record BuildPlan
         var cache = options.CacheDirectory ?? Layers.ContentStore.DefaultRoot(env);
 
         var creation = ParseEpoch(Env("SOURCE_DATE_EPOCH"), "SOURCE_DATE_EPOCH");
-        var kodataCreation = ParseEpoch(Env("KO_DATA_DATE_EPOCH"), "KO_DATA_DATE_EPOCH") ?? creation;
+        // ko (pkg/commands/resolver.go) dates kodata by KO_DATA_DATE_EPOCH alone; SOURCE_DATE_EPOCH does not reach it.
+        var kodataCreation = ParseEpoch(Env("KO_DATA_DATE_EPOCH"), "KO_DATA_DATE_EPOCH");
 
         var flags = options.BuildFlags.ToList();
         RefuseToolexec(flags, "the build flags");
@@ -222,7 +223,7 @@ internal sealed record BuildPlan
         foreach (var b in config.Builds)
         {
             RefuseToolexec(b.Flags ?? [], $"{b.Describe()}.flags in {config.Path}");
-            AppLayers.CapabilityMask(b.LinuxCapabilities, $"{b.Describe()}.linux_capabilities in {config.Path}");
+            Images.FileCapabilities.Parse(b.LinuxCapabilities, $"{b.Describe()}.linux_capabilities in {config.Path}");
         }
 
         if (Env("GOFLAGS") is { } goflags)
@@ -332,6 +333,8 @@ internal sealed record BuildPlan
             env[kv[..eq]] = kv[(eq + 1)..];
         }
 
+        // From here on templates see the build's env over the process's, as ko's createTemplateData.
+        templates = templates.WithBuildEnvironment(env);
         if (env.TryGetValue("GOFLAGS", out var goflags) && goflags is not null)
         {
             RefuseToolexec(goflags.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), $"GOFLAGS in {envKey} of {file}");

@@ -104,6 +104,9 @@ internal sealed class OciLayoutBase : BaseImage
     /// <summary>The largest index.json read from a layout (an index of tens of thousands of entries).</summary>
     internal const long MaxIndexBytes = 64L << 20;
 
+    public override IReadOnlyDictionary<string, string>? IndexEntryAnnotations(Platform platform) =>
+        _index?.Manifests.FirstOrDefault(m => m.Platform == platform && MediaTypes.IsManifest(m.MediaType))?.Annotations;
+
     public override async Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken)
     {
         if (_single is not null)

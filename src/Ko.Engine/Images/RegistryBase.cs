@@ -112,6 +112,15 @@ internal sealed class RegistryBase : BaseImage
         }
     }
 
+    public override IReadOnlyDictionary<string, string>? IndexEntryAnnotations(Platform platform) =>
+        _index is null ? null : EntryFor(platform)?.Annotations;
+
+    private Descriptor? EntryFor(Platform platform)
+    {
+        var entries = Entries(_index!).ToList();
+        return entries.FirstOrDefault(m => m.Platform == platform) ?? entries.FirstOrDefault(m => platform.Accepts(m.Platform!));
+    }
+
     public override async Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken)
     {
         if (_single is not null)
@@ -119,8 +128,7 @@ internal sealed class RegistryBase : BaseImage
             return _single;
         }
 
-        var entries = Entries(_index!).ToList();
-        var entry = entries.FirstOrDefault(m => m.Platform == platform) ?? entries.FirstOrDefault(m => platform.Accepts(m.Platform!))
+        var entry = EntryFor(platform)
             ?? throw new KoException(KoErrorCodes.InvalidPlatform, $"the base image {Name} has no {platform} image; it offers {string.Join(", ", Platforms)}.");
         var where = $"{Name} ({platform}, {entry.Digest})";
         try
