@@ -67,22 +67,11 @@ internal sealed class BuildFlags
 
     public KoBuildOptions Options(ParseResult r, IReadOnlyDictionary<string, string?>? environment, Microsoft.Extensions.Logging.ILogger logger)
     {
-        var naming = NamingStrategy.Md5;
-        if (r.GetValue(_bare))
+        bool preserve = r.GetValue(_preserve), baseNames = r.GetValue(_baseImportPaths), bare = r.GetValue(_bare);
+        var naming = Ko.Engine.Configuration.NamingRule.Choose(preserve, baseNames, bare);
+        if (Ko.Engine.Configuration.NamingRule.Overridden(preserve, baseNames, bare, ("--preserve-import-paths", "--base-import-paths", "--bare")) is { } note)
         {
-            naming = NamingStrategy.Bare;
-        }
-        else if (r.GetValue(_preserve))
-        {
-            naming = NamingStrategy.PreserveImportPath;
-            if (r.GetValue(_baseImportPaths))
-            {
-                Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "--preserve-import-paths and --base-import-paths were both given; using --preserve-import-paths");
-            }
-        }
-        else if (r.GetValue(_baseImportPaths))
-        {
-            naming = NamingStrategy.BaseImportPath;
+            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "{Note}", note);
         }
 
         return new KoBuildOptions

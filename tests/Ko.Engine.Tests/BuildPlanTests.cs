@@ -103,9 +103,11 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void BadOrNonLinuxPlatformIsKo1001()
+    public void Bad_or_non_linux_platform_is_ko1001_and_os_only_linux_is_accepted()
     {
-        Assert.Equal("KO1001", Fails(Options() with { Platforms = ["linux"] }).Code);
+        // ko (v1.ParsePlatform) takes "linux" as every linux platform of the base.
+        Assert.Equal([new Platform("linux", string.Empty)], BuildPlan.Create(Options() with { Platforms = ["linux"] }).Platforms);
+        Assert.Equal("KO1001", Fails(Options() with { Platforms = ["linux/"] }).Code);
         Assert.Equal("KO1001", Fails(Options() with { Platforms = ["windows/amd64"] }).Code);
     }
 

@@ -85,6 +85,7 @@ internal sealed class OciLayoutBase : BaseImage
             if (MediaTypes.IsIndex(root.MediaType) || (!MediaTypes.IsManifest(root.MediaType) && Oci.Index.LooksLikeIndex(rootBytes)))
             {
                 var index = Oci.Index.Parse(rootBytes, $"{spec} (index {root.Digest})");
+                RegistryBase.RefuseNestedEntries(index, $"'{spec}'", KoErrorCodes.InvalidBaseImage);
                 return new OciLayoutBase(spec, dir, root, index, null);
             }
 
