@@ -58,6 +58,11 @@ public static partial class KoAliases
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(importPaths);
         ArgumentNullException.ThrowIfNull(settings);
+        if (KoSettingsMapper.NamingWarning(settings) is { } naming)
+        {
+            context.Log.Write(Verbosity.Minimal, LogLevel.Warning, "{0}", naming);
+        }
+
         var result = Run(context, (engine, options) => engine.BuildAsync(options), () => KoSettingsMapper.ToBuildOptions(settings, importPaths, context.Environment));
         var images = LogImages(context, result.Images);
 

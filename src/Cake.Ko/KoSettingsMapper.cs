@@ -95,12 +95,13 @@ internal static class KoSettingsMapper
         };
     }
 
-    /// <summary>Naming as the CLI decides it: bare, then preserve-import-paths, then base-import-paths, else md5.</summary>
+    /// <summary>Naming by the engine's one rule (as ko): PreserveImportPaths, then BaseImportPaths, then Bare, else md5.</summary>
     public static NamingStrategy NamingOf(KoBuildSettings settings) =>
-        settings.Bare ? NamingStrategy.Bare
-        : settings.PreserveImportPaths ? NamingStrategy.PreserveImportPath
-        : settings.BaseImportPaths ? NamingStrategy.BaseImportPath
-        : NamingStrategy.Md5;
+        NamingRule.Choose(settings.PreserveImportPaths, settings.BaseImportPaths, settings.Bare);
+
+    /// <summary>The warning to log when more than one naming switch is set, else null.</summary>
+    public static string? NamingWarning(KoBuildSettings settings) =>
+        NamingRule.Overridden(settings.PreserveImportPaths, settings.BaseImportPaths, settings.Bare, (nameof(settings.PreserveImportPaths), nameof(settings.BaseImportPaths), nameof(settings.Bare)));
 
     /// <summary>The engine's SBOM format; null stays null (the engine's default, SPDX).</summary>
     public static SbomFormat? SbomOf(KoSbomFormat? format) => format switch

@@ -26,6 +26,7 @@ internal sealed class BuildFlags
     private readonly Option<string[]> _ldflags = new("--ldflags") { Description = "Linker flags for go build, e.g. \"-X main.version=1.2.3\"." };
     private readonly Option<bool> _local = new("--local", "-L") { Description = "Load the images into the local docker daemon (or podman) instead of pushing; names go under ko.local." };
     private readonly Option<bool> _insecure = new("--insecure-registry") { Description = "Use plain HTTP and skip TLS verification for the registry." };
+    private readonly Option<bool> _disableOptimizations = new("--disable-optimizations") { Description = "Build without optimizations and inlining (-gcflags=all=-N -l), for a debugger." };
     private readonly Option<string?> _workingDir = new("--working-dir", "-C") { Description = "The directory Go runs in (default: the current directory)." };
 
     private readonly Option<string?> _sbom = new("--sbom") { Description = "The SBOM made for every image: spdx (default, SPDX 2.3 JSON), cyclonedx (CycloneDX 1.6 JSON) or none." };
@@ -36,7 +37,7 @@ internal sealed class BuildFlags
     {
         _sbom.AcceptOnlyFromAmong("spdx", "cyclonedx", "none");
         _sbomAttach.AcceptOnlyFromAmong("referrers", "tag");
-        foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _workingDir, _sbom, _sbomDir, _sbomAttach })
+        foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _disableOptimizations, _workingDir, _sbom, _sbomDir, _sbomAttach })
         {
             cmd.Options.Add(o);
         }
@@ -67,22 +68,11 @@ internal sealed class BuildFlags
 
     public KoBuildOptions Options(ParseResult r, IReadOnlyDictionary<string, string?>? environment, Microsoft.Extensions.Logging.ILogger logger)
     {
-        var naming = NamingStrategy.Md5;
-        if (r.GetValue(_bare))
+        bool preserve = r.GetValue(_preserve), baseNames = r.GetValue(_baseImportPaths), bare = r.GetValue(_bare);
+        var naming = Ko.Engine.Configuration.NamingRule.Choose(preserve, baseNames, bare);
+        if (Ko.Engine.Configuration.NamingRule.Overridden(preserve, baseNames, bare, ("--preserve-import-paths", "--base-import-paths", "--bare")) is { } note)
         {
-            naming = NamingStrategy.Bare;
-        }
-        else if (r.GetValue(_preserve))
-        {
-            naming = NamingStrategy.PreserveImportPath;
-            if (r.GetValue(_baseImportPaths))
-            {
-                Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "--preserve-import-paths and --base-import-paths were both given; using --preserve-import-paths");
-            }
-        }
-        else if (r.GetValue(_baseImportPaths))
-        {
-            naming = NamingStrategy.BaseImportPath;
+            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "{Note}", note);
         }
 
         return new KoBuildOptions
@@ -104,6 +94,8 @@ internal sealed class BuildFlags
             User = r.GetValue(_user),
             BaseImage = r.GetValue(_baseImage),
             Jobs = r.GetValue(_jobs),
+            // As ko's --disable-optimizations (pkg/build/gobuild.go adds -gcflags all=-N -l).
+            BuildFlags = r.GetValue(_disableOptimizations) ? ["-gcflags=all=-N -l"] : [],
             Ldflags = r.GetValue(_ldflags) ?? [],
             Sbom = r.GetValue(_sbom) is { } sbom ? Ko.Engine.Sbom.SbomOptionValues.ParseFormat(sbom) : null,
             SbomDirectory = r.GetValue(_sbomDir),

@@ -25,22 +25,42 @@ public static class KoCli
         root.Subcommands.Add(BuildCommand(verbose, output, error, environment));
         root.Subcommands.Add(LoginCommand.Create(verbose, output, error, environment));
         root.Subcommands.Add(PushCommand.Create(verbose, output, error, environment));
+        var auth = new Command("auth", "Registry credentials (ko's spelling: ko auth login).");
+        auth.Subcommands.Add(LoginCommand.Create(verbose, output, error, environment));
+        root.Subcommands.Add(auth);
         foreach (var c in ResolveCommands.Create(verbose, output, error, environment)) { root.Subcommands.Add(c); }
         var version = new Command("version", "Print the version of dotnet ko.");
         version.SetAction(_ => output.WriteLine(Version()));
         root.Subcommands.Add(version);
+        root.Subcommands.Add(CompletionCommand.Create(root, output));
 
-        var parse = root.Parse(args);
-        if (parse.Action is System.CommandLine.Invocation.ParseErrorAction parseError)
+        var (normalized, badValue) = CliConventions.NormalizeBooleans(CliConventions.RewriteHelp(args), root);
+        var parse = root.Parse(normalized);
+        if (badValue is not null || parse.Errors.Count > 0)
         {
-            // Standard output carries only references; a usage error says what is wrong on standard error.
-            parseError.ShowHelp = false;
+            // Standard output carries only references; a usage error is one Error: KO1004 line per problem on
+            // standard error, as every other error.
+            foreach (var message in badValue is not null ? [badValue] : parse.Errors.Select(e => CliConventions.Describe(e.Message, parse.CommandResult.Command)).Distinct())
+            {
+                error.WriteLine($"Error: {KoErrorCodes.InvalidOption}: {message}");
+            }
+
+            return 1;
         }
 
-        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        var help = parse.Action is System.CommandLine.Help.HelpAction;
+        var helpText = new StringWriter();
+        var config = new InvocationConfiguration { Output = help ? helpText : output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
-            return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+            var code = await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+            if (help)
+            {
+                // The usage line names the program as users type it, not the assembly.
+                await output.WriteAsync(helpText.ToString().Replace("  " + RootCommand.ExecutableName + " ", "  dotnet ko ", StringComparison.Ordinal)).ConfigureAwait(false);
+            }
+
+            return code;
         }
         catch (OperationCanceledException)
         {
@@ -99,7 +119,7 @@ public static class KoCli
 
     private static Command BuildCommand(Option<bool> verbose, TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?>? environment)
     {
-        var importPaths = new Argument<string[]>("IMPORTPATH") { Description = "Import paths to build: ./cmd/app, example.com/mod/cmd/app or ko://example.com/mod/cmd/app.", Arity = ArgumentArity.OneOrMore };
+        var importPaths = new Argument<string[]>("IMPORTPATH") { Description = "Import paths to build: ./cmd/app, example.com/mod/cmd/app or ko://example.com/mod/cmd/app (default: ., as ko).", Arity = ArgumentArity.ZeroOrMore };
         var cmd = new Command("build", "Build Go import paths into container images and publish them.");
         cmd.Aliases.Add("publish");
         cmd.Arguments.Add(importPaths);
@@ -119,7 +139,9 @@ public static class KoCli
         {
             var display = ProgressDisplay.Create(error, r.GetValue(verbose), environment);
             var logger = display.Logger;
-            var options = flags.Options(r, environment, logger) with { ImportPaths = r.GetValue(importPaths) ?? [] };
+            // As ko's build command: no import path builds the package in the current directory.
+            var paths = r.GetValue(importPaths) is { Length: > 0 } given ? given : ["."];
+            var options = flags.Options(r, environment, logger) with { ImportPaths = paths };
             var engine = new KoEngine(logger, display);
             var result = await display.RunAsync(() => engine.BuildAsync(options, ct)).ConfigureAwait(false);
             foreach (var image in result.Images)

@@ -48,17 +48,10 @@ internal static class ResolveCommands
 
         var continueOnError = new Option<bool>("--continue-on-error") { Description = "Send every object even when one fails; the run still fails at the end." };
         cmd.Options.Add(continueOnError);
-        var kubectl = new Option<bool>("--kubectl") { Description = "Hand the resolved YAML to `kubectl " + name + " -f -`, with the arguments after --." };
+        var kubectl = new Option<bool>("--kubectl") { Description = "Hand the resolved YAML to `kubectl " + name + " -f -`; implied by arguments after --, which go to kubectl as in ko." };
         var kubectlArgs = new Argument<string[]>("KUBECTL_ARGS") { Description = "Arguments for kubectl, after --.", Arity = ArgumentArity.ZeroOrMore };
         cmd.Options.Add(kubectl);
         cmd.Arguments.Add(kubectlArgs);
-        cmd.Validators.Add(r =>
-        {
-            if ((r.GetValue(kubectlArgs) ?? []).Length > 0 && !r.GetValue(kubectl))
-            {
-                r.AddError($"unexpected arguments {string.Join(' ', r.GetValue(kubectlArgs) ?? [])}: arguments after -- go to kubectl and need --kubectl.");
-            }
-        });
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var display = ProgressDisplay.Create(error, r.GetValue(verbose), environment);
@@ -70,7 +63,8 @@ internal static class ResolveCommands
                 Namespace = r.GetValue(cluster.Namespace),
                 ForceConflicts = name == "apply" && r.GetValue(force),
                 ContinueOnError = r.GetValue(continueOnError),
-                UseKubectl = r.GetValue(kubectl),
+                // As ko (pkg/commands/apply.go): arguments after -- go to kubectl, so giving any means kubectl runs.
+                UseKubectl = r.GetValue(kubectl) || (r.GetValue(kubectlArgs) ?? []).Length > 0,
                 KubectlArguments = r.GetValue(kubectlArgs) ?? [],
             };
             var engine = new KoEngine(display.Logger, display);

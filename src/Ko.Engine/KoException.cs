@@ -121,4 +121,6 @@ public static class KoErrorCodes
     public const string KubectlFailed = "KO4009";
     /// <summary>A document is not a Kubernetes object (no apiVersion, kind or metadata.name).</summary>
     public const string InvalidObject = "KO4010";
+    /// <summary>A label selector met a document (or List item) that is not a Kubernetes object.</summary>
+    public const string SelectorOnNonObject = "KO4011";
 }

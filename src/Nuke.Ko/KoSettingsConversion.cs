@@ -111,30 +111,16 @@ internal static class KoSettingsConversion
         return merged;
     }
 
+    // The engine's one rule (as ko: PreserveImportPaths, then BaseImportPaths, then Bare), with a warning when several are set.
     private static NamingStrategy NamingOf(KoImageSettings settings)
     {
-        var chosen = new List<(string Name, NamingStrategy Strategy)>();
-        if (settings.Bare == true)
+        bool preserve = settings.PreserveImportPaths == true, baseNames = settings.BaseImportPaths == true, bare = settings.Bare == true;
+        if (NamingRule.Overridden(preserve, baseNames, bare, (nameof(KoImageSettings.PreserveImportPaths), nameof(KoImageSettings.BaseImportPaths), nameof(KoImageSettings.Bare))) is { } note)
         {
-            chosen.Add((nameof(KoImageSettings.Bare), NamingStrategy.Bare));
+            Serilog.Log.Warning("{Note}", note);
         }
 
-        if (settings.PreserveImportPaths == true)
-        {
-            chosen.Add((nameof(KoImageSettings.PreserveImportPaths), NamingStrategy.PreserveImportPath));
-        }
-
-        if (settings.BaseImportPaths == true)
-        {
-            chosen.Add((nameof(KoImageSettings.BaseImportPaths), NamingStrategy.BaseImportPath));
-        }
-
-        return chosen.Count switch
-        {
-            0 => NamingStrategy.Md5,
-            1 => chosen[0].Strategy,
-            _ => throw new KoTaskException(KoErrorCodes.InvalidOption, $"{string.Join(" and ", chosen.Select(c => c.Name))} name images in different ways: enable at most one of Bare, PreserveImportPaths and BaseImportPaths."),
-        };
+        return NamingRule.Choose(preserve, baseNames, bare);
     }
 
     private static string Required(string? value, string name) =>

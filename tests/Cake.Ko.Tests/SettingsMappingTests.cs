@@ -109,8 +109,12 @@ public sealed class SettingsMappingTests
     [Fact]
     public void Naming_precedence_is_the_clis()
     {
-        Assert.Equal(NamingStrategy.Bare, KoSettingsMapper.NamingOf(new KoBuildSettings { Bare = true, PreserveImportPaths = true, BaseImportPaths = true }));
+        // The engine's one rule, as ko's MakeNamer (pkg/commands/options/publish.go): -P, then -B, then --bare.
+        Assert.Equal(NamingStrategy.PreserveImportPath, KoSettingsMapper.NamingOf(new KoBuildSettings { Bare = true, PreserveImportPaths = true, BaseImportPaths = true }));
         Assert.Equal(NamingStrategy.PreserveImportPath, KoSettingsMapper.NamingOf(new KoBuildSettings { PreserveImportPaths = true, BaseImportPaths = true }));
+        Assert.Equal(NamingStrategy.BaseImportPath, KoSettingsMapper.NamingOf(new KoBuildSettings { Bare = true, BaseImportPaths = true }));
+        Assert.Contains("Bare is ignored", KoSettingsMapper.NamingWarning(new KoBuildSettings { Bare = true, BaseImportPaths = true }));
+        Assert.Null(KoSettingsMapper.NamingWarning(new KoBuildSettings { Bare = true }));
     }
 
     [Fact]

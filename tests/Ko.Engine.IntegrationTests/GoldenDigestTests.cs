@@ -22,13 +22,13 @@ public sealed class GoldenDigestTests
         var env = Repo.Environment(dir.Combine("cache"));
         var layout = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--oci-layout-path", dir.Combine("out"));
         Assert.True(layout.ExitCode == 0, layout.ToString());
-        Assert.Equal([Name + "@sha256:2113f421f4222309b5371705c16a4751c184e463d2f4c7e71b29ca33c8c6a77d"], layout.References);
-        Assert.Equal("0983652af05d0ee9982d60eba9eea909004893d628b437c6c5ffe0b69c5635aa", Sha256Of(dir.Combine("out", "index.json")));
+        Assert.Equal([Name + "@sha256:a87f7ad426bfaa56f6ed5709e45b2a7cb8dd2ec9f53bf2b3ed4d4b1e15fe7544"], layout.References);
+        Assert.Equal("d6959e2b97de459213a96e31c0c4f3e1e821616c6c4b4f5bd9da11f0138dffef", Sha256Of(dir.Combine("out", "index.json")));
 
         var archives = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--tarball", dir.Combine("d.tar"), "--oci-archive", dir.Combine("o.tar"));
         Assert.True(archives.ExitCode == 0, archives.ToString());
-        Assert.Equal("944e5ced7f0b126015a8e20dfde47a3364317068528f607c883570862615758c", Sha256Of(dir.Combine("d.tar")));
-        Assert.Equal("011314cf9dac6ebb13c73dce238f08d099d2016e7b4514a9a5bbbeaabf1e06e7", Sha256Of(dir.Combine("o.tar")));
+        Assert.Equal("cbde8c833492a51594d2261267fcbac8ec0c182caa19d2e3e72817b53649c566", Sha256Of(dir.Combine("d.tar")));
+        Assert.Equal("541f53727dab4128757f0f56fb46bd2b77ac37c9fd2730bcd7b928bb0a1a32b6", Sha256Of(dir.Combine("o.tar")));
     }
 
     [Fact]
@@ -40,8 +40,8 @@ public sealed class GoldenDigestTests
         var env = Repo.Environment(dir.Combine("cache"), new Dictionary<string, string?> { ["SOURCE_DATE_EPOCH"] = "1700000000" });
         var run = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64", "--sbom=none", "--image-label", "a=b", "--oci-layout-path", dir.Combine("out"));
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal([Name + "@sha256:75c0a7997f5294f8998949d85ccc7dc2c6fb6c89bb3a281cb01680ac0df89548"], run.References);
-        Assert.Equal("d5eee137984642b13effaa29a3ca7e20f635473375c2046204466ebd7d3a9db1", Sha256Of(dir.Combine("out", "index.json")));
+        Assert.Equal([Name + "@sha256:d231a41817cf1ed47ae9dd9674bdeb31d4e670a9cf5e61b902a34ff940d90775"], run.References);
+        Assert.Equal("d4712959a5953fb8deee14c8289988832faee4ed559f744879f48d881e1b9063", Sha256Of(dir.Combine("out", "index.json")));
     }
 
     private static async Task RequireRecordedGoAsync()

@@ -184,15 +184,23 @@ public sealed class AssemblerTests : IDisposable
     }
 
     [Fact]
-    public async Task HistoryIsLeftAloneWhenTheBaseHistoryDoesNotMatchItsLayers()
+    public async Task History_entries_by_ko_are_appended_even_when_the_base_has_none_and_dated_as_ko()
     {
+        // ko pkg/build/gobuild.go (mutate.Append with a v1.History per layer, Author "ko"; cfg.Author =
+        // "github.com/ko-build/ko"); with no epoch set, Go's zero time is what ko's history says.
         var (baseImage, _) = await DockerBaseAsync(withHistory: false);
         var (kodata, binary) = await AppLayersAsync();
 
-        var image = ImageAssembler.Assemble(baseImage, "docker-base", kodata, binary, Spec());
+        var image = ImageAssembler.Assemble(baseImage, "docker-base", kodata, binary, Spec() with { Created = null, KodataCreated = null });
 
         var config = Json(image.ConfigBytes);
-        Assert.False(config.TryGetProperty("history", out _));
+        Assert.Equal("github.com/ko-build/ko", config.GetProperty("author").GetString());
+        var history = config.GetProperty("history").EnumerateArray().ToList();
+        Assert.Equal(2, history.Count);
+        Assert.All(history, h => Assert.Equal("ko", h.GetProperty("author").GetString()));
+        Assert.All(history, h => Assert.Equal("0001-01-01T00:00:00Z", h.GetProperty("created").GetString()));
+        Assert.Equal(["author", "created", "created_by", "comment"], history[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal("ko build ko://example.com/hello", history[1].GetProperty("created_by").GetString());
         Assert.Equal(3, config.GetProperty("rootfs").GetProperty("diff_ids").GetArrayLength());
     }
 

@@ -103,9 +103,11 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void BadOrNonLinuxPlatformIsKo1001()
+    public void Bad_or_non_linux_platform_is_ko1001_and_os_only_linux_is_accepted()
     {
-        Assert.Equal("KO1001", Fails(Options() with { Platforms = ["linux"] }).Code);
+        // ko (v1.ParsePlatform) takes "linux" as every linux platform of the base.
+        Assert.Equal([new Platform("linux", string.Empty)], BuildPlan.Create(Options() with { Platforms = ["linux"] }).Platforms);
+        Assert.Equal("KO1001", Fails(Options() with { Platforms = ["linux/"] }).Code);
         Assert.Equal("KO1001", Fails(Options() with { Platforms = ["windows/amd64"] }).Code);
     }
 
@@ -150,12 +152,13 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void SourceDateEpochSetsCreationTimeAndKodataFallsBackToIt()
+    public void Source_date_epoch_sets_the_creation_time_and_not_the_kodata_time()
     {
+        // ko pkg/commands/resolver.go: kodata is dated by KO_DATA_DATE_EPOCH alone.
         var plan = BuildPlan.Create(Options(new() { ["SOURCE_DATE_EPOCH"] = "1700000000" }));
         var expected = new DateTimeOffset(2023, 11, 14, 22, 13, 20, TimeSpan.Zero);
         Assert.Equal(expected, plan.CreationTime);
-        Assert.Equal(expected, plan.KodataCreationTime);
+        Assert.Null(plan.KodataCreationTime);
     }
 
     [Fact]

@@ -241,12 +241,57 @@ public sealed class ConfigPrecedenceTests : IDisposable
 
     [Theory]
     [InlineData("defaultFlags: [-toolexec=/bin/sh]\n", null)]
-    [InlineData("builds:\n- flags: -trimpath --toolexec /bin/sh\n", null)]
     [InlineData(null, "-toolexec=/bin/sh")]
     public void ToolexecIsRefusedKo1105(string? yaml, string? goflags)
     {
         var ex = Assert.Throws<KoException>(() => BuildPlan.Create(Options(yaml, new() { ["GOFLAGS"] = goflags })));
         Assert.Equal("KO1105", ex.Code);
+    }
+
+    [Fact]
+    public async Task A_builds_entry_with_toolexec_is_refused_only_when_that_entry_is_built()
+    {
+        // ko pkg/build/gobuild.go refuses -toolexec in the build step of the import path that uses it.
+        var o = Options("builds:\n- id: evil\n  main: ./evil\n  flags: -trimpath --toolexec /bin/sh\n- id: good\n  main: ./good\n  flags: [-trimpath]\n");
+        var plan = BuildPlan.Create(o);
+
+        var good = await plan.SettingsAsync(plan.Config.Builds[1], null, Templates(o), CancellationToken.None);
+        var ex = await Assert.ThrowsAsync<KoException>(() => plan.SettingsAsync(plan.Config.Builds[0], null, Templates(o), CancellationToken.None));
+
+        Assert.Contains("-trimpath", good.Flags);
+        Assert.Equal("KO1105", ex.Code);
+        Assert.Contains("builds", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_scalar_defaultEnv_is_a_white_space_separated_list_as_in_kos_test_data()
+    {
+        // ko pkg/commands/options/testdata/config/.ko.yaml has "defaultEnv: FOO=bar", read by viper's GetStringSlice.
+        var settings = await Settings(Options("defaultEnv: FOO=bar BAZ=qux\n"));
+
+        Assert.Equal("bar", settings.Environment["FOO"]);
+        Assert.Equal("qux", settings.Environment["BAZ"]);
+        var bad = Assert.Throws<KoException>(() => BuildPlan.Create(Options("defaultEnv: FOO\n")));
+        Assert.Equal("KO1102", bad.Code);
+    }
+
+    [Theory]
+    // ko's e2e (test/) builds ./app/cmd/foo where builds[].dir is the module ./app: the local path is matched to
+    // the entry and built in its dir.
+    [InlineData("./app/cmd/foo", "app", "./cmd/foo")]
+    [InlineData("./caps/cmd", "caps/cmd", ".")]
+    public void A_local_path_is_matched_to_the_entry_whose_dir_and_main_name_it(string pattern, string dir, string inDir)
+    {
+        var o = Options("builds:\n- id: foo\n  dir: ./app\n  main: ./cmd/foo\n- id: caps\n  dir: caps/cmd\n");
+        var plan = BuildPlan.Create(o);
+
+        var match = plan.LocalPathEntry(pattern);
+
+        Assert.NotNull(match);
+        Assert.Equal(Path.Combine(o.WorkingDirectory!, dir), match.Value.Directory);
+        Assert.Equal(inDir, match.Value.Pattern);
+        Assert.Null(plan.LocalPathEntry("./app/cmd/bar"));
+        Assert.Null(plan.LocalPathEntry("example.com/app/cmd/foo"));
     }
 
     [Fact]
@@ -265,13 +310,14 @@ public sealed class ConfigPrecedenceTests : IDisposable
     }
 
     [Fact]
-    public void CapabilityXattrIsVfsCapDataRevision2()
+    public void Capability_xattr_is_vfs_cap_data_revision_2_with_plain_names_permitted_only()
     {
-        var mask = AppLayers.CapabilityMask(["CAP_NET_BIND_SERVICE", "chown", "cap_bpf"], "test");
-        Assert.Equal((1UL << 10) | 1UL | (1UL << 39), mask);
+        // ko pkg/caps/caps.go: a plain name adds to the permitted set; the effective flag stays clear.
+        var caps = Ko.Engine.Images.FileCapabilities.Parse(["CAP_NET_BIND_SERVICE", "chown", "cap_bpf"], "test");
+        Assert.Equal((1UL << 10) | 1UL | (1UL << 39), caps.Permitted);
         Assert.Equal(
-            Convert.FromHexString("01000002" + "01040000" + "00000000" + "80000000" + "00000000"),
-            AppLayers.CapabilityXattr(mask));
+            Convert.FromHexString("00000002" + "01040000" + "00000000" + "80000000" + "00000000"),
+            caps.XattrBytes());
     }
 
     /// <summary>

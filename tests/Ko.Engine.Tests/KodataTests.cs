@@ -11,7 +11,7 @@ public sealed class KodataTests : IDisposable
     private string Kodata => _dir.Combine("pkg", "kodata");
 
     [Fact]
-    public void EntriesAreNestedHiddenIncludedAndOrdinallySorted()
+    public void Entries_are_nested_hidden_included_and_in_go_filepath_walk_order()
     {
         _dir.WriteFile("pkg/kodata/a.txt", "a");
         _dir.WriteFile("pkg/kodata/a/b.txt", "b");
@@ -22,8 +22,9 @@ public sealed class KodataTests : IDisposable
 
         var entries = AppLayers.KodataEntries(Kodata);
 
-        // Ordinal: '.' (0x2e) < '/' (0x2f) < 'B' (0x42) < 'a' (0x61).
-        Assert.Equal([".hidden", "B.txt", "a", "a.txt", "a/b.txt", "a/deeper", "a/deeper/c.txt", "empty"], entries.Select(e => e.RelativePath));
+        // ko walks kodata with Go's filepath.Walk (pkg/build/gobuild.go walkRecursive): each directory's names in byte
+        // order ('.' < 'B' < 'a'), a directory's contents right after it, so a/... comes before a.txt.
+        Assert.Equal([".hidden", "B.txt", "a", "a/b.txt", "a/deeper", "a/deeper/c.txt", "a.txt", "empty"], entries.Select(e => e.RelativePath));
         var byPath = entries.ToDictionary(e => e.RelativePath);
         Assert.Null(byPath["a"].SourcePath);
         Assert.Null(byPath["a/deeper"].SourcePath);
@@ -66,8 +67,10 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public async Task PackageWithoutKodataStillGetsTheKoDataDirectory()
+    public async Task Package_without_kodata_still_gets_var_var_run_and_var_run_ko_at_0555()
     {
+        // ko pkg/build/gobuild.go tarKoData: /var, /var/run and /var/run/ko are always written, mode 0555, dated by
+        // the kodata time.
         using var storeDir = new TempDir();
         var store = new ContentStore(storeDir.Path);
         Directory.CreateDirectory(_dir.Combine("pkg"));
@@ -75,12 +78,14 @@ public sealed class KodataTests : IDisposable
         var result = await AppLayers.KodataLayerAsync(store, new LayerCache(store), _dir.Combine("pkg"), 1_700_000_000, CancellationToken.None);
 
         var entries = TestUtil.ReadTar(TestUtil.Gunzip(await File.ReadAllBytesAsync(result.Layer.Path)));
-        var (entry, _) = Assert.Single(entries);
-        Assert.Equal("var/run/ko/", entry.Name);
-        Assert.Equal(System.Formats.Tar.TarEntryType.Directory, entry.EntryType);
-        Assert.Equal(TestUtil.Octal("555"), (int)entry.Mode);
-        Assert.Equal(0, entry.Uid);
-        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), entry.ModificationTime);
+        Assert.Equal(["/var", "/var/run", "/var/run/ko"], entries.Select(e => e.Entry.Name));
+        Assert.All(entries, e =>
+        {
+            Assert.Equal(System.Formats.Tar.TarEntryType.Directory, e.Entry.EntryType);
+            Assert.Equal(TestUtil.Octal("555"), (int)e.Entry.Mode);
+            Assert.Equal(0, e.Entry.Uid);
+            Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), e.Entry.ModificationTime);
+        });
     }
 
     [Fact]
@@ -105,9 +110,9 @@ public sealed class KodataTests : IDisposable
         Assert.NotEqual(first.Layer.Descriptor.Digest, changed.Layer.Descriptor.Digest);
 
         var entries = TestUtil.ReadTar(TestUtil.Gunzip(await File.ReadAllBytesAsync(first.Layer.Path)));
-        Assert.Equal(["var/run/ko/", "var/run/ko/index.html", "var/run/ko/static/", "var/run/ko/static/app.js"], entries.Select(e => e.Entry.Name));
-        Assert.Equal("<h1>v1</h1>"u8.ToArray(), entries[1].Data);
-        Assert.Equal("js"u8.ToArray(), entries[3].Data);
+        Assert.Equal(["/var", "/var/run", "/var/run/ko", "/var/run/ko/index.html", "/var/run/ko/static", "/var/run/ko/static/app.js"], entries.Select(e => e.Entry.Name));
+        Assert.Equal("<h1>v1</h1>"u8.ToArray(), entries[3].Data);
+        Assert.Equal("js"u8.ToArray(), entries[5].Data);
         Assert.All(entries, e => Assert.Equal(TestUtil.Octal("555"), (int)e.Entry.Mode));
     }
 

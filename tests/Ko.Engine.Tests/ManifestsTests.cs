@@ -97,9 +97,32 @@ public sealed class ManifestsTests
     [Fact]
     public void A_selector_removes_flow_style_list_items()
     {
-        const string text = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"kind\": \"A\", \"metadata\": {\"labels\": {\"x\": \"1\"}}}, {\"kind\": \"B\", \"metadata\": {\"labels\": {\"x\": \"2\"}}}]}\n";
+        const string text = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"apiVersion\": \"v1\", \"kind\": \"A\", \"metadata\": {\"labels\": {\"x\": \"1\"}}}, {\"apiVersion\": \"v1\", \"kind\": \"B\", \"metadata\": {\"labels\": {\"x\": \"2\"}}}]}\n";
         var output = ManifestFile.Parse("list.json", text).Render(Resolved, LabelSelector.Parse("x=1"));
-        Assert.Equal("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"kind\": \"A\", \"metadata\": {\"labels\": {\"x\": \"1\"}}}]}\n", output);
+        Assert.Equal("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"apiVersion\": \"v1\", \"kind\": \"A\", \"metadata\": {\"labels\": {\"x\": \"1\"}}}]}\n", output);
+    }
+
+    [Theory]
+    // ko pkg/resolve/selector.go MatchesSelector: a document, or a List item, that is not an object with apiVersion
+    // and kind is an error under a selector ("yaml doesn't represent a k8s object"); a List without items too.
+    [InlineData("apiVersion: v1\nkind: A\n---\n- just\n- a list\n", 4)]
+    [InlineData("plain: mapping\n", 1)]
+    [InlineData("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: A\n- 42\n", 6)]
+    [InlineData("apiVersion: v1\nkind: List\n", 1)]
+    public void A_selector_on_a_document_that_is_not_an_object_is_ko4011_with_its_line(string text, int line)
+    {
+        var ex = Assert.Throws<KoException>(() => ManifestFile.Parse("in.yaml", text).Render(Resolved, LabelSelector.Parse("x=1")));
+
+        Assert.Equal("KO4011", ex.Code);
+        Assert.StartsWith($"in.yaml:{line}: ", ex.Message);
+    }
+
+    [Fact]
+    public void A_selector_skips_empty_and_null_documents_as_ko()
+    {
+        var output = ManifestFile.Parse("in.yaml", "---\n~\n---\napiVersion: v1\nkind: A\nmetadata: {labels: {x: \"1\"}}\n").Render(Resolved, LabelSelector.Parse("x=1"));
+
+        Assert.Contains("kind: A", output);
     }
 
     [Fact]
@@ -129,7 +152,8 @@ public sealed class ManifestsTests
     [Fact]
     public void Files_join_with_a_separator()
     {
-        Assert.Equal("a: 1\n---\nb: 2\n---\nc: 3", ManifestReader.Join(["a: 1", "b: 2\n", "---\nc: 3"]));
+        // ko (pkg/commands/resolver.go) ends every file's output with a "---" line.
+        Assert.Equal("a: 1\n---\nb: 2\n---\nc: 3\n---\n", ManifestReader.Join(["a: 1", "b: 2\n", "", "---\nc: 3"]));
     }
 
     [Fact]

@@ -54,4 +54,24 @@ public class NamingTests
         Assert.Equal($"{Name}@{Digest}", Naming.PrintedReference(Name, ["latest", "v1"], Digest, tagOnly: false));
         Assert.Equal($"{Name}:v1", Naming.PrintedReference(Name, ["v1"], Digest, tagOnly: true));
     }
+
+    [Theory]
+    // ko pkg/commands/options/publish.go MakeNamer: -P wins over -B, which wins over --bare.
+    [InlineData(true, true, true, NamingStrategy.PreserveImportPath)]
+    [InlineData(true, false, true, NamingStrategy.PreserveImportPath)]
+    [InlineData(false, true, true, NamingStrategy.BaseImportPath)]
+    [InlineData(false, false, true, NamingStrategy.Bare)]
+    [InlineData(false, false, false, NamingStrategy.Md5)]
+    public void One_naming_rule_picks_preserve_then_base_then_bare(bool preserve, bool baseNames, bool bare, NamingStrategy expected)
+    {
+        Assert.Equal(expected, Ko.Engine.Configuration.NamingRule.Choose(preserve, baseNames, bare));
+    }
+
+    [Fact]
+    public void Overridden_switches_are_named_for_a_warning_and_a_single_switch_gives_none()
+    {
+        var names = ("-P", "-B", "--bare");
+        Assert.Equal("-B and --bare were both given; images are named by -B (as ko: -P, then -B, then --bare), and --bare is ignored.", Ko.Engine.Configuration.NamingRule.Overridden(false, true, true, names));
+        Assert.Null(Ko.Engine.Configuration.NamingRule.Overridden(false, false, true, names));
+    }
 }

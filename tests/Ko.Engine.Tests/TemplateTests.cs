@@ -82,11 +82,43 @@ public sealed class TemplateTests : IDisposable
         var text = await Expand(c, "{{.Git.Branch}} {{.Git.Tag}} {{.Git.CommitTimestamp}} {{.Git.TreeState}} {{.Git.IsClean}} {{.Git.ShortCommit}} {{.Git.FullCommit}}");
         var parts = text.Split(' ');
         Assert.Equal(["main", "v1.0.0", "1700000000", "clean", "true"], parts[..5]);
+        Assert.Equal("2023-11-14T22:13:20Z", await Expand(Context(env), "{{.Git.CommitDate}}"));
         Assert.StartsWith(parts[5], parts[6]);
         Assert.Equal(40, parts[6].Length);
         Assert.True(c.GitRan);
 
         _dir.WriteFile("a.txt", "changed");
         Assert.Equal("dirty true", await Expand(Context(env), "{{.Git.TreeState}} {{.Git.IsDirty}}"));
+    }
+
+    [Fact]
+    public async Task The_build_env_wins_over_the_process_env_in_Env_and_GoEnv()
+    {
+        // ko pkg/build/gobuild.go createTemplateData: .Env is the process env with the build's env on top; .GoEnv takes
+        // the env's value for every key go env knows (and only those).
+        var c = Context().WithBuildEnvironment(new Dictionary<string, string?> { ["VERSION"] = "baz", ["GOOS"] = "windows", ["EXTRA"] = "x" });
+
+        Assert.Equal("baz windows x", await Expand(c, "{{.Env.VERSION}} {{.GoEnv.GOOS}} {{.Env.EXTRA}}"));
+        Assert.Equal("1.2.3 linux", await Expand(Context(), "{{.Env.VERSION}} {{.GoEnv.GOOS}}"));
+        var ex = await Assert.ThrowsAsync<KoException>(() => Expand(c, "{{.GoEnv.EXTRA}}"));
+        Assert.Equal("KO1103", ex.Code);
+    }
+
+    [Fact]
+    public async Task Env_LDFLAGS_is_defined_and_empty_as_in_ko()
+    {
+        Assert.Equal("[]", await Expand(Context(), "[{{.Env.LDFLAGS}}]"));
+    }
+
+    [Fact]
+    public async Task Outside_a_git_work_tree_the_tree_is_clean_and_the_commit_date_is_go_zero_time()
+    {
+        // ko pkg/internal/git/info.go: GetInfo fails outside a repository and the zero Info renders TreeState "clean",
+        // IsClean true, CommitDate 0001-01-01T00:00:00Z.
+        var env = new Dictionary<string, string?> { ["PATH"] = Environment.GetEnvironmentVariable("PATH"), ["GIT_CEILING_DIRECTORIES"] = Path.GetDirectoryName(_dir.Path), ["HOME"] = _dir.Path };
+
+        var text = await Expand(Context(env), "{{.Git.TreeState}} {{.Git.IsClean}} {{.Git.IsDirty}} {{.Git.CommitDate}} [{{.Git.Branch}}]");
+
+        Assert.Equal("clean true false 0001-01-01T00:00:00Z []", text);
     }
 }

@@ -301,14 +301,15 @@ public sealed class TrustParserTests : IDisposable
     // ---- platforms ----
 
     [Theory]
-    [InlineData("windows/amd64:10.0.17763.1234")]
-    [InlineData("linux/arm/v7:1")]
-    public void Platform_with_an_os_version_says_so(string text)
+    [InlineData("windows/amd64:10.0.17763.1234", "10.0.17763.1234")]
+    [InlineData("linux/arm/v7:1", "1")]
+    public void Platform_with_an_os_version_keeps_it_as_go_containerregistry_parses_it(string text, string osVersion)
     {
-        var ex = Assert.Throws<KoException>(() => Platform.Parse(text));
-        Assert.Equal(KoErrorCodes.InvalidPlatform, ex.Code);
-        Assert.Contains("an OS version", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(new Platform("linux", "arm", "v7"), Platform.Parse("linux/arm/v7"));
+        // ko parses --platform with v1.ParsePlatform: os/arch[/variant][:osversion].
+        var p = Platform.Parse(text);
+        Assert.Equal(osVersion, p.OsVersion);
+        Assert.Equal(text, p.ToString());
+        Assert.Null(Platform.Parse("linux/arm/v7").OsVersion);
     }
 
     // ---- Link header ----

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Reflection;
+using Ko.Engine.Publishing;
 using Ko.Engine.Sbom;
 
 namespace Nuke.Ko.Tests;
@@ -132,6 +133,15 @@ public sealed class FluentExtensionTests
         Assert.True(new KoCreateSettings().EnableContinueOnError().ToApplyOptions().ContinueOnError);
         Assert.Equal(SbomFormat.None, new KoApplySettings().SetSbom(SbomFormat.None).ToApplyOptions().Resolve.Build.Sbom);
         Assert.False(new KoApplySettings().ToApplyOptions().ContinueOnError);
+    }
+
+    [Fact]
+    public void Several_naming_switches_pick_as_ko_does_instead_of_failing()
+    {
+        // ko pkg/commands/options/publish.go MakeNamer: -P, then -B, then --bare (the engine's NamingRule).
+        Assert.Equal(NamingStrategy.PreserveImportPath, new KoBuildSettings().EnableBare().EnablePreserveImportPaths().EnableBaseImportPaths().ToOptions().Naming);
+        Assert.Equal(NamingStrategy.BaseImportPath, new KoBuildSettings().EnableBare().EnableBaseImportPaths().ToOptions().Naming);
+        Assert.Equal(NamingStrategy.Bare, new KoBuildSettings().EnableBare().ToOptions().Naming);
     }
 
     private static string Id(MethodInfo m) => $"{m.DeclaringType!.Name}.{m.Name}({string.Join(",", m.GetParameters().Skip(1).Select(p => p.ParameterType.Name))})";

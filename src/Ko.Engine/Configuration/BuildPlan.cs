@@ -71,10 +71,10 @@ internal sealed record BuildPlan
 
     public required IReadOnlyDictionary<string, string?> Environment { get; init; }
 
-    /// <summary>Image <c>created</c> and binary mtime, from <c>SOURCE_DATE_EPOCH</c>; null keeps the base's created and uses mtime 0.</summary>
+    /// <summary>Image <c>created</c> and the binary history entry, from <c>SOURCE_DATE_EPOCH</c>; null keeps the base's created. The binary itself is never dated (ko).</summary>
     public DateTimeOffset? CreationTime { get; init; }
 
-    /// <summary>kodata mtime, from <c>KO_DATA_DATE_EPOCH</c>, else <see cref="CreationTime"/>.</summary>
+    /// <summary>kodata mtime, from <c>KO_DATA_DATE_EPOCH</c> only (as ko); null means 0.</summary>
     public DateTimeOffset? KodataCreationTime { get; init; }
 
     /// <summary>The <c>.ko.yaml</c> read (empty when there is none).</summary>
@@ -209,7 +209,8 @@ internal sealed record BuildPlan
         var cache = options.CacheDirectory ?? Layers.ContentStore.DefaultRoot(env);
 
         var creation = ParseEpoch(Env("SOURCE_DATE_EPOCH"), "SOURCE_DATE_EPOCH");
-        var kodataCreation = ParseEpoch(Env("KO_DATA_DATE_EPOCH"), "KO_DATA_DATE_EPOCH") ?? creation;
+        // ko (pkg/commands/resolver.go) dates kodata by KO_DATA_DATE_EPOCH alone; SOURCE_DATE_EPOCH does not reach it.
+        var kodataCreation = ParseEpoch(Env("KO_DATA_DATE_EPOCH"), "KO_DATA_DATE_EPOCH");
 
         var flags = options.BuildFlags.ToList();
         RefuseToolexec(flags, "the build flags");
@@ -219,10 +220,11 @@ internal sealed record BuildPlan
         }
 
         RefuseToolexec(config.DefaultFlags ?? [], $"defaultFlags in {config.Path}");
+        // An entry's own -toolexec is refused when that entry is built (SettingsAsync), as ko refuses it in its build
+        // step (pkg/build/gobuild.go): an entry nobody builds does not make the whole .ko.yaml unusable.
         foreach (var b in config.Builds)
         {
-            RefuseToolexec(b.Flags ?? [], $"{b.Describe()}.flags in {config.Path}");
-            AppLayers.CapabilityMask(b.LinuxCapabilities, $"{b.Describe()}.linux_capabilities in {config.Path}");
+            Images.FileCapabilities.Parse(b.LinuxCapabilities, $"{b.Describe()}.linux_capabilities in {config.Path}");
         }
 
         if (Env("GOFLAGS") is { } goflags)
@@ -275,6 +277,40 @@ internal sealed record BuildPlan
     /// <summary>The base image of an import path: <c>--base-image</c> &gt; <c>baseImageOverrides</c> (lower-cased import path) &gt; the default.</summary>
     public string BaseImageFor(string? importPath) =>
         CliBaseImage ?? (importPath is not null && Config.BaseImageOverrides.TryGetValue(importPath.ToLowerInvariant(), out var b) ? b : BaseImage);
+
+    /// <summary>
+    /// The <c>builds</c> entry a local path (<c>./caps/cmd</c>, relative to the working directory, or absolute) names
+    /// when the entry's <c>dir</c> + <c>main</c> is that directory, and the pattern to use in the entry's <c>dir</c>
+    /// (<c>.</c> or <c>./sub</c>). ko matches such a path to the entry even when its <c>dir</c> is another module;
+    /// null when the pattern is not a local path or no entry names its directory.
+    /// </summary>
+    public (KoBuildConfig Entry, string Directory, string Pattern)? LocalPathEntry(string pattern)
+    {
+        var p = pattern.Trim();
+        if (!(p == "." || p.StartsWith("./", StringComparison.Ordinal) || p.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(p)))
+        {
+            return null;
+        }
+
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(p, WorkingDirectory));
+        foreach (var entry in Config.Builds)
+        {
+            var dir = DirectoryOf(entry);
+            var main = string.IsNullOrWhiteSpace(entry.Main) ? "." : entry.Main.Trim();
+            if (main.EndsWith(".go", StringComparison.Ordinal))
+            {
+                main = Path.GetDirectoryName(main) is { Length: > 0 } d ? d : ".";
+            }
+
+            if (Path.TrimEndingDirectorySeparator(Path.GetFullPath(main, dir)) == target)
+            {
+                var relative = Path.GetRelativePath(dir, target).Replace(Path.DirectorySeparatorChar, '/');
+                return (entry, dir, relative == "." ? "." : "./" + relative);
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The directory a <c>builds</c> entry's <c>go list</c>/<c>go build</c> run in (<c>dir</c>, relative to the working directory).</summary>
     public string DirectoryOf(KoBuildConfig? entry) =>
@@ -332,6 +368,8 @@ internal sealed record BuildPlan
             env[kv[..eq]] = kv[(eq + 1)..];
         }
 
+        // From here on templates see the build's env over the process's, as ko's createTemplateData.
+        templates = templates.WithBuildEnvironment(env);
         if (env.TryGetValue("GOFLAGS", out var goflags) && goflags is not null)
         {
             RefuseToolexec(goflags.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), $"GOFLAGS in {envKey} of {file}");

@@ -206,7 +206,7 @@ internal sealed record KoConfigFile
                 "defaultBaseImage" => config with { DefaultBaseImage = reader.String(value, key) },
                 "baseImageOverrides" => config with { BaseImageOverrides = reader.Map(value, key).ToDictionary(kv => kv.Key.ToLowerInvariant(), kv => kv.Value, StringComparer.Ordinal) },
                 "defaultPlatforms" => config with { DefaultPlatforms = reader.List(value, key, splitCommas: true) },
-                "defaultEnv" => config with { DefaultEnv = reader.EnvList(value, key) },
+                "defaultEnv" => config with { DefaultEnv = reader.EnvList(value, key, scalarIsWhitespaceList: true) },
                 "defaultFlags" => config with { DefaultFlags = reader.List(value, key, splitWhiteSpace: true) },
                 "defaultLdflags" => config with { DefaultLdflags = reader.List(value, key) },
                 "defaultLabels" => config with { DefaultLabels = reader.Map(value, key) },
@@ -384,15 +384,21 @@ internal sealed record KoConfigFile
             throw Wrong(node, key, "a list of strings or one string");
         }
 
-        /// <summary>KEY=VALUE items: a list of strings, or a mapping (turned into KEY=VALUE in order).</summary>
-        public IReadOnlyList<string> EnvList(YamlNode node, string key)
+        /// <summary>
+        /// KEY=VALUE items: a list of strings, or a mapping (turned into KEY=VALUE in order). With
+        /// <paramref name="scalarIsWhitespaceList"/>, one string is read as ko reads <c>defaultEnv</c> (viper's
+        /// GetStringSlice in pkg/commands/options/build.go): items separated by white space.
+        /// </summary>
+        public IReadOnlyList<string> EnvList(YamlNode node, string key, bool scalarIsWhitespaceList = false)
         {
             if (node is YamlMappingNode)
             {
                 return Map(node, key).Select(kv => kv.Key + "=" + kv.Value).ToList();
             }
 
-            var list = node is YamlScalarNode s && !IsNull(s) ? throw Wrong(node, key, "a list of KEY=VALUE strings") : List(node, key);
+            var list = node is YamlScalarNode s && !IsNull(s)
+                ? scalarIsWhitespaceList ? s.Value!.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) : throw Wrong(node, key, "a list of KEY=VALUE strings")
+                : List(node, key);
             foreach (var item in list.Where(i => i.IndexOf('=', StringComparison.Ordinal) <= 0))
             {
                 throw new KoException(KoErrorCodes.ConfigWrongType, $"{At(node)}: {key} item '{item}' is not KEY=VALUE. Fix the value in {path}.");

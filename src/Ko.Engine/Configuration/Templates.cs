@@ -15,6 +15,7 @@ internal sealed partial class TemplateContext
     private static readonly string[] GitKeys = ["Branch", "Tag", "ShortCommit", "FullCommit", "CommitDate", "CommitTimestamp", "IsDirty", "IsClean", "TreeState"];
 
     private readonly IReadOnlyDictionary<string, string?> _environment;
+    private readonly IReadOnlyDictionary<string, string?> _buildEnvironment = new Dictionary<string, string?>();
     private readonly DateTimeOffset _now;
     private readonly Lazy<Task<IReadOnlyDictionary<string, string>>> _git;
     private readonly Lazy<Task<IReadOnlyDictionary<string, string>>> _goEnv;
@@ -31,6 +32,29 @@ internal sealed partial class TemplateContext
         _goEnv = new Lazy<Task<IReadOnlyDictionary<string, string>>>(() => goEnv(CancellationToken.None));
         _git = new Lazy<Task<IReadOnlyDictionary<string, string>>>(() => ReadGitAsync(gitPath, workingDirectory, environment));
     }
+
+    private TemplateContext(TemplateContext parent, IReadOnlyDictionary<string, string?> buildEnvironment)
+    {
+        var merged = new Dictionary<string, string?>(parent._environment, StringComparer.Ordinal);
+        foreach (var (k, v) in buildEnvironment)
+        {
+            merged[k] = v;
+        }
+
+        _environment = merged;
+        _buildEnvironment = buildEnvironment;
+        _now = parent._now;
+        _git = parent._git;
+        _goEnv = parent._goEnv;
+    }
+
+    /// <summary>
+    /// This context as one build sees it, as ko's createTemplateData (pkg/build/gobuild.go): <c>.Env</c> is the
+    /// process environment with the build's <c>env</c> (or <c>defaultEnv</c>) on top, and <c>.GoEnv</c> takes the
+    /// build's value for every key <c>go env</c> knows. git and <c>go env</c> still run at most once.
+    /// </summary>
+    public TemplateContext WithBuildEnvironment(IReadOnlyDictionary<string, string?> buildEnvironment) =>
+        buildEnvironment.Count == 0 ? this : new TemplateContext(this, buildEnvironment);
 
     /// <summary>How many times git ran (for tests: never when no template asks, once otherwise).</summary>
     public bool GitRan => _git.IsValueCreated;
@@ -84,10 +108,17 @@ internal sealed partial class TemplateContext
         switch (root)
         {
             case "Env" when field is not null:
-                return _environment.TryGetValue(field, out var v) && v is not null ? v : throw Missing($"the environment has no variable {field}; set {field} or change the template");
+                // ko always defines .Env.LDFLAGS (empty unless set).
+                return _environment.TryGetValue(field, out var v) && v is not null ? v
+                    : field == "LDFLAGS" ? string.Empty : throw Missing($"the environment has no variable {field}; set {field} or change the template");
             case "GoEnv" when field is not null:
                 var goEnv = await _goEnv.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-                return goEnv.TryGetValue(field, out var g) ? g : throw Missing($"go env has no key {field}; see `go env -json` for the keys");
+                if (!goEnv.TryGetValue(field, out var g))
+                {
+                    throw Missing($"go env has no key {field}; see `go env -json` for the keys");
+                }
+
+                return _buildEnvironment.TryGetValue(field, out var overridden) && overridden is not null ? overridden : g;
             case "Git" when field is not null:
                 if (!GitKeys.Contains(field, StringComparer.Ordinal))
                 {
@@ -105,7 +136,10 @@ internal sealed partial class TemplateContext
         }
     }
 
-    /// <summary>ko's git fields; all empty outside a git work tree (as ko), Tag empty without a tag.</summary>
+    /// <summary>
+    /// ko's git fields (pkg/internal/git/info.go): outside a work tree the strings are empty, the tree state is
+    /// <c>clean</c> and the commit date is Go's zero time; in one without a tag, Tag is <c>v0.0.0</c>. Dates are UTC.
+    /// </summary>
     private static async Task<IReadOnlyDictionary<string, string>> ReadGitAsync(string gitPath, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
@@ -124,28 +158,33 @@ internal sealed partial class TemplateContext
             }
         }
 
-        var log = Git("log", "-1", "--format=%H%n%h%n%cI%n%ct");
+        var log = Git("log", "-1", "--format=%H%n%h%n%ct");
         var branch = Git("rev-parse", "--abbrev-ref", "HEAD");
         var tag = Git("describe", "--tags", "--abbrev=0");
         var status = Git("status", "--porcelain");
         await Task.WhenAll(log, branch, tag, status).ConfigureAwait(false);
         var result = GitKeys.ToDictionary(k => k, _ => string.Empty, StringComparer.Ordinal);
+        result["CommitDate"] = "0001-01-01T00:00:00Z";
+        result["CommitTimestamp"] = "-62135596800";
+        result["IsDirty"] = "false";
+        result["IsClean"] = "true";
+        result["TreeState"] = "clean";
         if (await log.ConfigureAwait(false) is not { } logText)
         {
             return result;
         }
 
         var lines = logText.Split('\n');
-        if (lines.Length >= 4)
+        if (lines.Length >= 3 && long.TryParse(lines[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds))
         {
             result["FullCommit"] = lines[0];
             result["ShortCommit"] = lines[1];
-            result["CommitDate"] = lines[2];
-            result["CommitTimestamp"] = lines[3];
+            result["CommitDate"] = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            result["CommitTimestamp"] = lines[2];
         }
 
         result["Branch"] = await branch.ConfigureAwait(false) ?? string.Empty;
-        result["Tag"] = await tag.ConfigureAwait(false) ?? string.Empty;
+        result["Tag"] = await tag.ConfigureAwait(false) is { Length: > 0 } t ? t : "v0.0.0";
         var dirty = (await status.ConfigureAwait(false) ?? string.Empty).Length > 0;
         result["IsDirty"] = dirty ? "true" : "false";
         result["IsClean"] = dirty ? "false" : "true";

@@ -197,9 +197,12 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             ["GOOS"] = platform.Os,
             ["GOARCH"] = platform.Architecture,
         };
-        if (platform.Architecture == "arm" && platform.Variant is { Length: > 1 } armVariant)
+        // As ko's getGoarm (pkg/build/gobuild.go): v5 to v7 as given, anything above v7 as 7 (Go has no GOARM=8),
+        // below v5 nothing.
+        if (platform.Architecture == "arm" && platform.Variant is { Length: > 1 } armVariant && armVariant[0] == 'v'
+            && int.TryParse(armVariant[1..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var goarm) && goarm >= 5)
         {
-            env["GOARM"] = armVariant[1..];
+            env["GOARM"] = goarm > 7 ? "7" : armVariant[1..];
         }
 
         if (platform.Architecture == "amd64" && platform.Variant is not null)

@@ -28,6 +28,9 @@ internal abstract class BaseImage : IDisposable
     /// <summary>The digest of the base's index, when it is an index.</summary>
     public virtual Digest? IndexDigest => null;
 
+    /// <summary>The annotations of the base index's entry for a platform (null for a single image or none there).</summary>
+    public virtual IReadOnlyDictionary<string, string>? IndexEntryAnnotations(Platform platform) => null;
+
     /// <summary>Returns the image for a platform, which must be one this base offers.</summary>
     public abstract Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken);
 

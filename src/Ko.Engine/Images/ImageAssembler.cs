@@ -33,6 +33,21 @@ internal sealed record AppImageSpec
 /// </summary>
 internal static class ImageAssembler
 {
+    /// <summary>The config <c>author</c> ko writes.</summary>
+    public const string KoAuthor = "github.com/ko-build/ko";
+
+    /// <summary>How Go writes its zero time, which ko leaves in history entries when no epoch is set.</summary>
+    public const string GoZeroTime = "0001-01-01T00:00:00Z";
+
+    // Fields in the order go-containerregistry's v1.History declares them (author, created, created_by, comment).
+    private static JsonObject HistoryEntry(DateTimeOffset? created, string importPath, string comment) => new()
+    {
+        ["author"] = "ko",
+        ["created"] = created is { } c ? ImageConfig.FormatTime(c) : GoZeroTime,
+        ["created_by"] = "ko build ko://" + importPath,
+        ["comment"] = comment,
+    };
+
     public static IImage Assemble(IImage baseImage, string baseName, ILayer kodata, ILayer binary, AppImageSpec spec)
     {
         var docker = MediaTypes.IsDocker(baseImage.Manifest.MediaType);
@@ -70,28 +85,13 @@ internal static class ImageAssembler
         diffIds.Add(kodata.DiffId.ToString());
         diffIds.Add(binary.DiffId.ToString());
 
-        // History is appended only when the base's history accounts for its layers; otherwise the two lists
-        // would no longer line up and tools that pair them would misreport.
-        var history = config["history"] as JsonArray;
-        var baseHistoryLayers = history?.Count(h => h is JsonObject o && !(o["empty_layer"]?.GetValue<bool>() ?? false)) ?? 0;
-        if (baseHistoryLayers == baseImage.Layers.Count)
-        {
-            history ??= ImageConfig.ChildArray(config, "history");
-            var when = spec.Created is { } c ? ImageConfig.FormatTime(c) : config["created"]?.GetValue<string>() ?? "1970-01-01T00:00:00Z";
-            var kodataWhen = spec.KodataCreated is { } kc ? ImageConfig.FormatTime(kc) : when;
-            history.Add(new JsonObject
-            {
-                ["created"] = kodataWhen,
-                ["created_by"] = "ko build ko://" + spec.ImportPath,
-                ["comment"] = "kodata contents, at $KO_DATA_PATH",
-            });
-            history.Add(new JsonObject
-            {
-                ["created"] = when,
-                ["created_by"] = "ko build ko://" + spec.ImportPath,
-                ["comment"] = "go build output, at " + spec.AppPath,
-            });
-        }
+        // As ko (pkg/build/gobuild.go with go-containerregistry's mutate.Append): both layers always get a history
+        // entry by author "ko", dated by KO_DATA_DATE_EPOCH and SOURCE_DATE_EPOCH (Go's zero time when unset), and
+        // the config's author is ko's.
+        config["author"] = KoAuthor;
+        var history = ImageConfig.ChildArray(config, "history");
+        history.Add(HistoryEntry(spec.KodataCreated, spec.ImportPath, "kodata contents, at $KO_DATA_PATH"));
+        history.Add(HistoryEntry(spec.Created, spec.ImportPath, "go build output, at " + spec.AppPath));
 
         var configBytes = OciJson.Serialize(config);
         var layers = baseImage.Layers.Concat([kodata, binary]).ToList();
@@ -127,7 +127,12 @@ internal static class ImageAssembler
     public static IImageIndex AssembleIndex(IReadOnlyList<IImage> images, BaseImage baseImage, IReadOnlyDictionary<string, string> annotations)
     {
         var docker = MediaTypes.IsDocker(baseImage.IndexMediaType);
-        var manifests = images.Select(i => new Descriptor(i.Manifest.MediaType, i.Digest, i.ManifestBytes.Length) { Platform = i.Platform }).ToList();
+        // ko keeps each base index entry's annotations on the entry that replaces it (pkg/build/gobuild.go buildAll).
+        var manifests = images.Select(i => new Descriptor(i.Manifest.MediaType, i.Digest, i.ManifestBytes.Length)
+        {
+            Platform = i.Platform,
+            Annotations = baseImage.IndexEntryAnnotations(i.Platform),
+        }).ToList();
         Dictionary<string, string>? indexAnnotations = null;
         if (!docker)
         {

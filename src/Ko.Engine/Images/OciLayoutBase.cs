@@ -81,6 +81,7 @@ internal sealed class OciLayoutBase : BaseImage
             if (Sources.OciLayoutReader.IsIndex(root, rootBytes))
             {
                 var index = Oci.Index.Parse(rootBytes, $"{spec} (index {root.Digest})");
+                RegistryBase.RefuseNestedEntries(index, $"'{spec}'", KoErrorCodes.InvalidBaseImage);
                 return new OciLayoutBase(spec, files, root, index, null);
             }
 
@@ -99,6 +100,9 @@ internal sealed class OciLayoutBase : BaseImage
 
     /// <summary>The largest index.json read from a layout (an index of tens of thousands of entries).</summary>
     internal const long MaxIndexBytes = Sources.OciLayoutReader.MaxIndexBytes;
+
+    public override IReadOnlyDictionary<string, string>? IndexEntryAnnotations(Platform platform) =>
+        _index?.Manifests.FirstOrDefault(m => m.Platform == platform && MediaTypes.IsManifest(m.MediaType))?.Annotations;
 
     public override async Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken)
     {

@@ -85,6 +85,7 @@ internal sealed class RegistryBase : BaseImage
             if (MediaTypes.IsIndex(mediaType))
             {
                 var index = Oci.Index.Parse(bytes, $"{reference} (index {digest})");
+                RefuseNestedEntries(index, reference.ToString(), KoErrorCodes.BaseImageUnreadable);
                 var result = new RegistryBase(reference, client, store, logger, digest.Value, index, null);
                 if (!Entries(index).Any())
                 {
@@ -112,6 +113,15 @@ internal sealed class RegistryBase : BaseImage
         }
     }
 
+    public override IReadOnlyDictionary<string, string>? IndexEntryAnnotations(Platform platform) =>
+        _index is null ? null : EntryFor(platform)?.Annotations;
+
+    private Descriptor? EntryFor(Platform platform)
+    {
+        var entries = Entries(_index!).ToList();
+        return entries.FirstOrDefault(m => m.Platform == platform) ?? entries.FirstOrDefault(m => platform.Accepts(m.Platform!));
+    }
+
     public override async Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken)
     {
         if (_single is not null)
@@ -119,8 +129,7 @@ internal sealed class RegistryBase : BaseImage
             return _single;
         }
 
-        var entries = Entries(_index!).ToList();
-        var entry = entries.FirstOrDefault(m => m.Platform == platform) ?? entries.FirstOrDefault(m => platform.Accepts(m.Platform!))
+        var entry = EntryFor(platform)
             ?? throw new KoException(KoErrorCodes.InvalidPlatform, $"the base image {Name} has no {platform} image; it offers {string.Join(", ", Platforms)}.");
         var where = $"{Name} ({platform}, {entry.Digest})";
         try
@@ -131,6 +140,18 @@ internal sealed class RegistryBase : BaseImage
         catch (Exception ex) when (ex is FormatException or JsonException)
         {
             throw new KoException(KoErrorCodes.BaseImageUnreadable, $"base image {Name} is not a valid image: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a base index that lists anything but image manifests (a nested index, an artifact), as ko's buildAll
+    /// (pkg/build/gobuild.go) does: which of its images to build on would be a guess.
+    /// </summary>
+    internal static void RefuseNestedEntries(Oci.Index index, string baseName, string code)
+    {
+        if (index.Manifests.FirstOrDefault(m => !MediaTypes.IsManifest(m.MediaType)) is { } odd)
+        {
+            throw new KoException(code, $"base image {baseName}: its index lists {odd.Digest} with media type '{odd.MediaType}', not an image manifest (a nested index is not supported, as in ko). Use the nested index itself, or a single image, as the base.");
         }
     }
 

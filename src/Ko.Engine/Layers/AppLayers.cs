@@ -11,60 +11,26 @@ internal static class AppLayers
     public const string KodataRoot = "/var/run/ko";
     private const int Mode0555 = 0x16d;
 
+    /// <summary>The directory entries ko writes before kodata's contents, in order.</summary>
+    private static readonly string[] KodataParents = ["/var", "/var/run", KodataRoot];
+
     /// <summary>Outcome of asking for a layer: the layer, and whether the cache supplied it.</summary>
     public readonly record struct LayerOutcome(FileLayer Layer, bool FromCache);
 
-    /// <summary>Linux capability names by number (0 = CAP_CHOWN ... 40 = CAP_CHECKPOINT_RESTORE).</summary>
-    private static readonly string[] CapabilityNames =
-    [
-        "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
-        "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
-        "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
-        "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
-        "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf",
-        "checkpoint_restore",
-    ];
-
-    /// <summary>The capability bit mask of names such as <c>CAP_NET_BIND_SERVICE</c>, <c>net_bind_service</c> or a number.</summary>
-    public static ulong CapabilityMask(IReadOnlyList<string> names, string where)
-    {
-        ulong mask = 0;
-        foreach (var raw in names)
-        {
-            var n = raw.Trim().ToLowerInvariant();
-            n = n.StartsWith("cap_", StringComparison.Ordinal) ? n[4..] : n;
-            var bit = Array.IndexOf(CapabilityNames, n);
-            if (bit < 0 && (!int.TryParse(n, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out bit) || bit >= CapabilityNames.Length))
-            {
-                throw new KoException("KO1102", $"{where}: '{raw}' is not a Linux capability; use names such as CAP_NET_BIND_SERVICE (see capabilities(7)).");
-            }
-
-            mask |= 1UL << bit;
-        }
-
-        return mask;
-    }
-
-    /// <summary>
-    /// The <c>security.capability</c> xattr value (<c>vfs_cap_data</c>, revision 2, little-endian): magic
-    /// 0x02000001 (revision 2, effective), then permitted/inheritable for bits 0–31 and 32–63. Permitted = the mask,
-    /// inheritable = 0, as ko writes it.
-    /// </summary>
-    public static byte[] CapabilityXattr(ulong mask)
-    {
-        var bytes = new byte[20];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes, 0x02000001);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), (uint)mask);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), (uint)(mask >> 32));
-        return bytes;
-    }
-
     public const string CapabilityPaxKey = "SCHILY.xattr.security.capability";
 
+    /// <summary>
+    /// The binary layer as ko's tarBinary writes it (pkg/build/gobuild.go): a <c>ko-app</c> directory entry, then the
+    /// file under its absolute name <c>/ko-app/NAME</c>, both mode 0555 with no modification time (0), whatever
+    /// <c>SOURCE_DATE_EPOCH</c> says (so <c>mtime</c> is ignored; pass 0); capabilities as a <c>security.capability</c>
+    /// PAX record.
+    /// </summary>
     public static async Task<LayerOutcome> BinaryLayerAsync(ContentStore store, LayerCache cache, string binaryPath, string appName, long mtime, CancellationToken cancellationToken, IReadOnlyList<string>? capabilities = null)
     {
-        var capMask = capabilities is { Count: > 0 } ? CapabilityMask(capabilities, "linux_capabilities") : 0UL;
-        IReadOnlyDictionary<string, byte[]>? pax = capMask == 0 ? null : new Dictionary<string, byte[]>(StringComparer.Ordinal) { [CapabilityPaxKey] = CapabilityXattr(capMask) };
+        _ = mtime;
+        mtime = 0;
+        var xattr = capabilities is { Count: > 0 } ? Images.FileCapabilities.Parse(capabilities, "linux_capabilities").XattrBytes() : null;
+        IReadOnlyDictionary<string, byte[]>? pax = xattr is null ? null : new Dictionary<string, byte[]>(StringComparer.Ordinal) { [CapabilityPaxKey] = xattr };
         string binaryHash;
         long size;
         await using (var stream = OpenRead(binaryPath))
@@ -73,8 +39,8 @@ internal static class AppLayers
             binaryHash = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
         }
 
-        string[] keyParts = ["ko-binary-v2", AppDirectory, appName, binaryHash, size.ToString(System.Globalization.CultureInfo.InvariantCulture), mtime.ToString(System.Globalization.CultureInfo.InvariantCulture)];
-        var key = capMask == 0 ? CacheKey.Of(keyParts) : CacheKey.Of([.. keyParts, "caps", capMask.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        string[] keyParts = ["ko-binary-v3", AppDirectory, appName, binaryHash, size.ToString(System.Globalization.CultureInfo.InvariantCulture), mtime.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        var key = xattr is null ? CacheKey.Of(keyParts) : CacheKey.Of([.. keyParts, "caps", Convert.ToHexStringLower(xattr)]);
         var cached = await cache.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
         if (cached is not null)
         {
@@ -85,7 +51,7 @@ internal static class AppLayers
             store,
             async (tar, ct) =>
             {
-                await tar.WriteEntryAsync(new TarEntry(AppDirectory.TrimStart('/'), TarEntryType.Directory, Mode0555, 0, mtime), ct).ConfigureAwait(false);
+                await tar.WriteEntryAsync(new TarEntry(AppDirectory.TrimStart('/'), TarEntryType.Directory, Mode0555, 0, mtime) { ExactName = true }, ct).ConfigureAwait(false);
                 // The archived bytes must be the ones hashed for the cache key (a concurrent `go build` may rewrite
                 // the file), or the cache would hold a layer under a key that does not describe it.
                 var changed = new KoException(KoErrorCodes.BuildFailed, $"the Go binary {binaryPath} changed while the image was being built (another build writing it at the same time?). Run the build again.");
@@ -95,7 +61,7 @@ internal static class AppLayers
                 {
                     try
                     {
-                        await tar.WriteEntryAsync(new TarEntry($"{AppDirectory.TrimStart('/')}/{appName}", TarEntryType.File, Mode0555, size, mtime) { PaxRecords = pax }, hashing, ct).ConfigureAwait(false);
+                        await tar.WriteEntryAsync(new TarEntry($"{AppDirectory}/{appName}", TarEntryType.File, Mode0555, size, mtime) { PaxRecords = pax, ExactName = true }, hashing, ct).ConfigureAwait(false);
                     }
                     catch (IOException)
                     {
@@ -113,11 +79,17 @@ internal static class AppLayers
         return new LayerOutcome(layer, false);
     }
 
+    /// <summary>
+    /// The kodata layer as ko's tarKoData writes it (pkg/build/gobuild.go): directory entries <c>/var</c>,
+    /// <c>/var/run</c> and <c>/var/run/ko</c>, then kodata/ in filepath.Walk order under <c>/var/run/ko/</c>; every entry
+    /// mode 0555 and dated <paramref name="mtime"/> (<c>KO_DATA_DATE_EPOCH</c>, else 0). Names are written as ko writes
+    /// them, with the leading '/' and no trailing '/' on directories, so the layer's bytes are ko's.
+    /// </summary>
     public static async Task<LayerOutcome> KodataLayerAsync(ContentStore store, LayerCache cache, string packageDirectory, long mtime, CancellationToken cancellationToken, string? allowedRoot = null)
     {
         var root = Path.Combine(packageDirectory, "kodata");
         var entries = KodataEntries(root, allowedRoot);
-        var keyParts = new List<string> { "ko-kodata-v2", KodataRoot, mtime.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var keyParts = new List<string> { "ko-kodata-v3", KodataRoot, mtime.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var e in entries)
         {
@@ -145,14 +117,17 @@ internal static class AppLayers
             store,
             async (tar, ct) =>
             {
-                var rootName = KodataRoot.TrimStart('/');
-                await tar.WriteEntryAsync(new TarEntry(rootName, TarEntryType.Directory, Mode0555, 0, mtime), ct).ConfigureAwait(false);
+                foreach (var dir in KodataParents)
+                {
+                    await tar.WriteEntryAsync(new TarEntry(dir, TarEntryType.Directory, Mode0555, 0, mtime) { ExactName = true }, ct).ConfigureAwait(false);
+                }
+
                 foreach (var e in entries)
                 {
-                    var name = rootName + "/" + e.RelativePath;
+                    var name = KodataRoot + "/" + e.RelativePath;
                     if (e.SourcePath is null)
                     {
-                        await tar.WriteEntryAsync(new TarEntry(name, TarEntryType.Directory, Mode0555, 0, mtime), ct).ConfigureAwait(false);
+                        await tar.WriteEntryAsync(new TarEntry(name, TarEntryType.Directory, Mode0555, 0, mtime) { ExactName = true }, ct).ConfigureAwait(false);
                         continue;
                     }
 
@@ -178,7 +153,7 @@ internal static class AppLayers
         {
             try
             {
-                await tar.WriteEntryAsync(new TarEntry(name, TarEntryType.File, Mode0555, content.Length, mtime), hashing, ct).ConfigureAwait(false);
+                await tar.WriteEntryAsync(new TarEntry(name, TarEntryType.File, Mode0555, content.Length, mtime) { ExactName = true }, hashing, ct).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
@@ -198,29 +173,37 @@ internal static class AppLayers
     internal readonly record struct KodataEntry(string RelativePath, string? SourcePath);
 
     /// <summary>
-    /// Where kodata symbolic links may point, as ko: <c>KO_DATA_PATH_ALLOWED_ROOT</c> when set, else the git work tree
-    /// that holds the package (the nearest directory with <c>.git</c>), else the kodata directory itself.
+    /// Where kodata symbolic links may point, as ko's resolveKodataAllowedRoot (pkg/build/gobuild.go): the candidate is
+    /// <c>KO_DATA_PATH_ALLOWED_ROOT</c> when set, else the git work tree that holds the package (the nearest directory
+    /// with <c>.git</c>); it is used only when it contains kodata/ (so it can only widen the boundary, never move it
+    /// elsewhere), and otherwise the boundary is the kodata directory itself.
     /// </summary>
     public static string KodataAllowedRoot(string packageDirectory, IReadOnlyDictionary<string, string?> environment)
     {
-        if (environment.TryGetValue("KO_DATA_PATH_ALLOWED_ROOT", out var explicitRoot) && !string.IsNullOrWhiteSpace(explicitRoot))
+        var kodata = RealPath(Path.Combine(Path.GetFullPath(packageDirectory), "kodata"));
+        string? candidate = null;
+        if (environment.TryGetValue("KO_DATA_PATH_ALLOWED_ROOT", out var explicitRoot) && !string.IsNullOrEmpty(explicitRoot))
         {
-            return RealPath(Path.GetFullPath(explicitRoot));
+            candidate = RealPath(Path.GetFullPath(explicitRoot));
         }
-
-        for (var dir = new DirectoryInfo(Path.GetFullPath(packageDirectory)); dir is not null; dir = dir.Parent)
+        else
         {
-            if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
+            for (var dir = new DirectoryInfo(kodata); dir is not null; dir = dir.Parent)
             {
-                return RealPath(dir.FullName);
+                if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
+                {
+                    candidate = RealPath(dir.FullName);
+                    break;
+                }
             }
         }
 
-        return RealPath(Path.Combine(Path.GetFullPath(packageDirectory), "kodata"));
+        return candidate is not null && IsInside(kodata, candidate) ? candidate : kodata;
     }
 
     /// <summary>
-    /// Lists kodata/ in ordinal path order (the tar order), following symbolic links to files and directories whose
+    /// Lists kodata/ in Go's filepath.Walk order (each directory's names in byte order, a directory before its
+    /// contents: the tar order ko writes), following symbolic links to files and directories whose
     /// real path lies under <paramref name="allowedRoot"/> (default: kodata/ itself). A link that escapes, points
     /// nowhere or loops, or anything that is not a file or directory, is an error naming it.
     /// </summary>
@@ -233,7 +216,6 @@ internal static class AppLayers
         }
 
         Walk(root, string.Empty, [Path.GetFullPath(root)], result, RealPath(allowedRoot ?? Path.GetFullPath(root)));
-        result.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         return result;
     }
 
@@ -259,12 +241,17 @@ internal static class AppLayers
     private static bool IsInside(string path, string root) =>
         path == root || path.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
+    // Go compares names as UTF-8 bytes; UTF-16 ordinal order differs for characters beyond the BMP.
+    private static int CompareUtf8(string a, string b) =>
+        System.Text.Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(b));
+
     private static void Walk(string dir, string prefix, HashSet<string> ancestors, List<KodataEntry> result, string allowedRoot)
     {
-        IEnumerable<FileSystemInfo> children;
+        List<FileSystemInfo> children;
         try
         {
             children = new DirectoryInfo(dir).EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false }).ToList();
+            children.Sort((a, b) => CompareUtf8(a.Name, b.Name));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

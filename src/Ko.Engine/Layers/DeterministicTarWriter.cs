@@ -91,7 +91,7 @@ internal sealed class DeterministicTarWriter : IAsyncDisposable
     private async ValueTask WriteHeaderAsync(TarEntry entry, CancellationToken cancellationToken)
     {
         var name = entry.Name;
-        if (entry.Type == TarEntryType.Directory && !name.EndsWith('/'))
+        if (entry.Type == TarEntryType.Directory && !entry.ExactName && !name.EndsWith('/'))
         {
             name += "/";
         }

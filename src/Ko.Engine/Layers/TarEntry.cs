@@ -22,6 +22,12 @@ internal sealed record TarEntry(string Name, TarEntryType Type, int Mode, long S
 
     public string? LinkName { get; init; }
 
+    /// <summary>
+    /// Write <see cref="Name"/> exactly as given (as Go's archive/tar does): no '/' appended to a directory's name, a
+    /// leading '/' kept. ko's layers are written so, and their bytes (so their digests) depend on it.
+    /// </summary>
+    public bool ExactName { get; init; }
+
     /// <summary>Extra PAX records (for example <c>SCHILY.xattr.security.capability</c>), written in ordinal key order.</summary>
     public IReadOnlyDictionary<string, byte[]>? PaxRecords { get; init; }
 }

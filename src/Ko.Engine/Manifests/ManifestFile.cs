@@ -49,18 +49,26 @@ internal sealed class ManifestFile
         var sb = new StringBuilder();
         foreach (var doc in Documents)
         {
-            if (doc.Root is null || doc.Root.Kind != YamlNodeKind.Mapping)
+            // As ko's MatchesSelector (pkg/resolve/selector.go): an empty or null document is skipped; anything else
+            // must be a Kubernetes object (apiVersion and kind), and a List's items too, or the selector is an error.
+            if (doc.Root is null || doc.Root.IsNullScalar)
             {
                 continue;
             }
 
+            RequireObject(doc.Root, "a document");
             var docEdits = new List<Edit>(edits);
-            if (IsList(doc.Root))
+            if (IsList(doc.Root) || doc.Root.GetString("kind") == "List")
             {
                 var items = doc.Root.Get("items");
                 if (items is null || items.Kind != YamlNodeKind.Sequence)
                 {
-                    continue;
+                    throw new KoException(KoErrorCodes.SelectorOnNonObject, $"{Source}:{LineOf(doc.Root.Start)}: this {doc.Root.GetString("kind")} has no list of items, so --selector cannot be matched against it (ko: \"yaml is not a valid k8s list\"). Fix the document or drop --selector.");
+                }
+
+                foreach (var item in items.Items)
+                {
+                    RequireObject(item, "a List item");
                 }
 
                 var removed = items.Items.Where(i => !selector.Matches(Labels(i))).ToList();
@@ -104,6 +112,16 @@ internal sealed class ManifestFile
 
         return sb.ToString();
     }
+
+    private void RequireObject(YamlNode node, string what)
+    {
+        if (node.Kind != YamlNodeKind.Mapping || node.GetString("apiVersion") is null || node.GetString("kind") is null)
+        {
+            throw new KoException(KoErrorCodes.SelectorOnNonObject, $"{Source}:{LineOf(node.Start)}: {what} here is not a Kubernetes object (a mapping with apiVersion and kind), so --selector cannot be matched against it (ko: \"yaml doesn't represent a k8s object\"). Fix or remove it, or drop --selector.");
+        }
+    }
+
+    private int LineOf(int offset) => 1 + Text.AsSpan(0, Math.Min(offset, Text.Length)).Count('\n');
 
     /// <summary>The labels of an object (a mapping); empty when it has none.</summary>
     public static IReadOnlyDictionary<string, string> Labels(YamlNode obj)
@@ -323,31 +341,36 @@ internal static class ManifestReader
     private static KoException TooLarge(string source) =>
         new(KoErrorCodes.ManifestUnreadable, $"{source} holds more than {MaxBytes >> 20} MiB of YAML, more than resolve reads from one input. Split it into several files.");
 
-    /// <summary>Joins rendered files as one stream: a <c>---</c> line between files.</summary>
+    /// <summary>
+    /// Joins rendered files as one stream as ko writes it (pkg/commands/resolver.go ResolveFilesToWriter): each
+    /// file's documents, then a <c>---</c> line, so the stream ends with <c>---</c> and a reader streaming it
+    /// to kubectl knows the last object is complete. A file that rendered to nothing adds nothing.
+    /// </summary>
     public static string Join(IEnumerable<string> rendered)
     {
         var sb = new StringBuilder();
         foreach (var text in rendered)
         {
-            if (text.Length == 0)
+            var body = text;
+            if (body.Length == 0)
             {
                 continue;
             }
 
-            if (sb.Length > 0)
+            if (sb.Length > 0 && body.StartsWith("---", StringComparison.Ordinal) && (body.Length == 3 || body[3] is '\n' or '\r' or ' '))
             {
-                if (sb[^1] != '\n')
-                {
-                    sb.Append('\n');
-                }
-
-                if (!text.StartsWith("---", StringComparison.Ordinal))
-                {
-                    sb.Append("---\n");
-                }
+                // The previous file already ended with the separator this file starts with.
+                var nl = body.IndexOf('\n', StringComparison.Ordinal);
+                body = nl < 0 ? string.Empty : body[(nl + 1)..];
             }
 
-            sb.Append(text);
+            sb.Append(body);
+            if (sb.Length > 0 && sb[^1] != '\n')
+            {
+                sb.Append('\n');
+            }
+
+            sb.Append("---\n");
         }
 
         return sb.ToString();

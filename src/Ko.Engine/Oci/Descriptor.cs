@@ -34,6 +34,11 @@ public sealed record Descriptor(string MediaType, Digest Digest, long Size)
             writer.WriteStartObject("platform");
             writer.WriteString("architecture", Platform.Architecture);
             writer.WriteString("os", Platform.Os);
+            if (Platform.OsVersion is not null)
+            {
+                writer.WriteString("os.version", Platform.OsVersion);
+            }
+
             if (Platform.Variant is not null)
             {
                 writer.WriteString("variant", Platform.Variant);
@@ -67,9 +72,10 @@ public sealed record Descriptor(string MediaType, Digest Digest, long Size)
             var os = OciJson.OptionalString(p, "os", where, field + ".platform.os");
             var arch = OciJson.OptionalString(p, "architecture", where, field + ".platform.architecture");
             var variant = OciJson.OptionalString(p, "variant", where, field + ".platform.variant");
+            var osVersion = OciJson.OptionalString(p, "os.version", where, field + ".platform.os.version");
             if (os is not null && arch is not null)
             {
-                platform = new Platform(os, arch, string.IsNullOrEmpty(variant) ? null : variant);
+                platform = new Platform(os, arch, string.IsNullOrEmpty(variant) ? null : variant) { OsVersion = string.IsNullOrEmpty(osVersion) ? null : osVersion };
             }
         }
 
