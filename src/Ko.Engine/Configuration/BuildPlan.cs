@@ -57,6 +57,15 @@ internal sealed record BuildPlan
     /// <summary>How pushed SBOMs are attached.</summary>
     public Sbom.SbomAttachment SbomAttach { get; init; }
 
+    /// <summary>The signing key file (<c>KoBuildOptions.SignKey</c> &gt; <c>KO_SIGN_KEY</c>), resolved; null means no signing.</summary>
+    public string? SignKey { get; init; }
+
+    /// <summary>Annotations for each signature's <c>optional</c> section.</summary>
+    public IReadOnlyDictionary<string, string> SignAnnotations { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Attach each SBOM as a signed attestation too.</summary>
+    public bool AttestSbom { get; init; }
+
     public required IReadOnlyDictionary<string, string> Labels { get; init; }
 
     public required IReadOnlyDictionary<string, string> Annotations { get; init; }
@@ -257,6 +266,9 @@ internal sealed record BuildPlan
             SbomExplicit = options.Sbom is not null,
             SbomDirectory = Resolve(options.SbomDirectory, workingDirectory),
             SbomAttach = options.SbomAttach,
+            SignKey = Resolve(options.SignKey ?? Env("KO_SIGN_KEY"), workingDirectory),
+            SignAnnotations = options.SignAnnotations,
+            AttestSbom = options.AttestSbom,
             Labels = options.Labels,
             Annotations = options.Annotations,
             User = options.User,

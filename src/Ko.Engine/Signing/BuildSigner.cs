@@ -1,0 +1,50 @@
+using Ko.Engine.Oci;
+using Ko.Engine.Publishing;
+using Ko.Engine.Registry;
+using Ko.Engine.Sbom;
+
+namespace Ko.Engine.Signing;
+
+/// <summary>
+/// Signs what a build pushed: the index (when there is one) and every platform image, as cosign signs each image ko
+/// pushes; with <c>attest</c>, each SBOM made for them becomes a signed attestation of its subject. Called after
+/// <see cref="RegistryPublisher.PublishAsync"/> (and <c>AttachSbomsAsync</c>) for each built image.
+/// </summary>
+internal static class BuildSigner
+{
+    /// <summary>Signs (and attests) one pushed build; returns what each step did, index first.</summary>
+    public static async Task<IReadOnlyList<SignatureOutcome>> SignAsync(RegistryOptions options, BuiltImage built, SigningKey key, IReadOnlyDictionary<string, string> annotations, IReadOnlyList<SbomArtifact>? attest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(built);
+        var outcomes = new List<SignatureOutcome>();
+        foreach (var subject in Subjects(built))
+        {
+            outcomes.Add(await ImageSigner.SignAsync(options, built.Name, subject, key, annotations, cancellationToken).ConfigureAwait(false));
+        }
+
+        foreach (var sbom in attest ?? [])
+        {
+            outcomes.Add(await ImageSigner.AttestAsync(options, built.Name, sbom.Subject, key, PredicateType(sbom.Format), sbom.Document, cancellationToken).ConfigureAwait(false));
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>The manifests a build signs: the index (when there is one), then each platform image.</summary>
+    public static IEnumerable<Descriptor> Subjects(BuiltImage built)
+    {
+        if (built.Index is not null)
+        {
+            yield return built.RootDescriptor;
+        }
+
+        foreach (var image in built.Images)
+        {
+            yield return new Descriptor(image.Manifest.MediaType, image.Digest, image.ManifestBytes.Length);
+        }
+    }
+
+    /// <summary>The in-toto predicate type cosign uses for an SBOM format.</summary>
+    public static string PredicateType(SbomFormat format) =>
+        format == SbomFormat.CycloneDx ? InTotoStatement.CycloneDxPredicate : InTotoStatement.SpdxPredicate;
+}
