@@ -25,6 +25,9 @@ public static class KoCli
         root.Subcommands.Add(BuildCommand(verbose, output, error, environment));
         root.Subcommands.Add(LoginCommand.Create(verbose, output, error, environment));
         foreach (var c in ResolveCommands.Create(verbose, output, error, environment)) { root.Subcommands.Add(c); }
+        root.Subcommands.Add(GenerateKeyCommand.Create(error, environment));
+        root.Subcommands.Add(SignCommand.Create(verbose, output, error, environment));
+        root.Subcommands.Add(VerifyCommand.Create(verbose, output, error, environment));
         var version = new Command("version", "Print the version of dotnet ko.");
         version.SetAction(_ => output.WriteLine(Version()));
         root.Subcommands.Add(version);

@@ -35,7 +35,7 @@ internal static class EncryptedKeyEnvelope
         {
             var sealedBytes = SecretBoxSeal(key, nonce, plaintext);
             using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer))
+            using (var w = new Utf8JsonWriter(buffer, Oci.OciJson.WriterOptions))
             {
                 w.WriteStartObject();
                 w.WriteStartObject("kdf");
