@@ -239,6 +239,14 @@ internal sealed record BuildPlan
             RefuseToolexec(goflags.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), "GOFLAGS");
         }
 
+        var signKey = Resolve(options.SignKey ?? Env("KO_SIGN_KEY"), workingDirectory);
+        if (options.AttestSbom && (signKey is null || options.Sbom == Ko.Engine.Sbom.SbomFormat.None))
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, signKey is null
+                ? "--attest-sbom signs the SBOM as an attestation and needs a signing key: pass --sign-key FILE or set KO_SIGN_KEY."
+                : "--attest-sbom attests the SBOM, but --sbom none makes none: choose spdx or cyclonedx, or drop --attest-sbom.");
+        }
+
         return new BuildPlan
         {
             ImportPaths = importPaths,
@@ -266,7 +274,7 @@ internal sealed record BuildPlan
             SbomExplicit = options.Sbom is not null,
             SbomDirectory = Resolve(options.SbomDirectory, workingDirectory),
             SbomAttach = options.SbomAttach,
-            SignKey = Resolve(options.SignKey ?? Env("KO_SIGN_KEY"), workingDirectory),
+            SignKey = signKey,
             SignAnnotations = options.SignAnnotations,
             AttestSbom = options.AttestSbom,
             Labels = options.Labels,
