@@ -158,4 +158,29 @@ public sealed class SignatureFormatTests
         Assert.Equal(KoErrorCodes.InvalidSignAnnotation, Assert.Throws<KoException>(() => ImageSigner.CheckAnnotations(new Dictionary<string, string> { [" "] = "x" })).Code);
         ImageSigner.CheckAnnotations(new Dictionary<string, string> { ["creator"] = "ci" });
     }
+
+    [Fact]
+    public async Task A_signature_made_for_a_layout_carries_every_blob_and_verifies_with_the_public_key()
+    {
+        using var key = SigningKey.Generate();
+        var subject = new Descriptor(MediaTypes.OciManifest, Subject, 100);
+        var artifact = ImageSigner.SignatureFor("registry.example/team/app", subject, key, new Dictionary<string, string> { ["team"] = "core" });
+        Assert.False(artifact.Appended);
+        var layer = Assert.Single(SignatureArtifact.ReadLayers(artifact.ManifestBytes));
+        var blobs = artifact.Blobs().ToDictionary(b => b.Digest);
+        Assert.Equal([artifact.ConfigDescriptor.Digest, layer.Digest], blobs.Keys);
+        await using var stream = await blobs[layer.Digest].Open(CancellationToken.None);
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        var payload = copy.ToArray();
+        Assert.Equal(layer.Digest, Digest.Sha256(payload));
+        Assert.True(key.PublicKey.Verify(payload, ImageSigner.SignatureOf(layer)!));
+        var parsed = SimpleSigningPayload.Parse(payload);
+        Assert.Equal(("registry.example/team/app", Subject, "core"), (parsed.DockerReference, parsed.ManifestDigest, parsed.Optional["team"]));
+
+        var attestation = ImageSigner.AttestationFor("registry.example/team/app", subject, key, InTotoStatement.CycloneDxPredicate, "{\"bomFormat\":\"CycloneDX\"}"u8.ToArray());
+        var attLayer = Assert.Single(SignatureArtifact.ReadLayers(attestation.ManifestBytes));
+        Assert.Equal((SignatureArtifact.DsseMediaType, InTotoStatement.CycloneDxPredicate), (attLayer.MediaType, attLayer.Annotations!["predicateType"]));
+        Assert.Equal($"sha256-{Subject.Hex}.att", attestation.Tag);
+    }
 }

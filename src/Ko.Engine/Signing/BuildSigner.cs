@@ -30,6 +30,22 @@ internal static class BuildSigner
         return outcomes;
     }
 
+    /// <summary>
+    /// The build's signing key (<see cref="Configuration.BuildPlan.SignKey"/>), or null when the build does not sign. An
+    /// encrypted key's password comes from <c>KO_SIGN_PASSWORD</c> in the build's environment (builds never prompt).
+    /// </summary>
+    public static async Task<SigningKey?> LoadKeyAsync(Configuration.BuildPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (plan.SignKey is null)
+        {
+            return null;
+        }
+
+        var password = plan.Environment.GetValueOrDefault("KO_SIGN_PASSWORD");
+        return await SigningKey.LoadAsync(plan.SignKey, _ => ValueTask.FromResult(password), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The manifests a build signs: the index (when there is one), then each platform image.</summary>
     public static IEnumerable<Descriptor> Subjects(BuiltImage built)
     {

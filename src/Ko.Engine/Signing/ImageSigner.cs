@@ -40,11 +40,7 @@ internal static class ImageSigner
             return new SignatureOutcome(name, subject.Digest, tag, null, AlreadyPresent: true);
         }
 
-        var layer = new Descriptor(SignatureArtifact.SimpleSigningMediaType, payloadDigest, payload.Length)
-        {
-            Annotations = new Dictionary<string, string> { [SignatureArtifact.SignatureAnnotation] = Convert.ToBase64String(key.Sign(payload)) },
-        };
-        var artifact = Build(subject.Digest, "sig", existing, [(layer, payload)], name, tag);
+        var artifact = Build(subject.Digest, "sig", existing, [SignatureLayer(payload, key)], name, tag);
         await PutAsync(client, repository, artifact, cancellationToken).ConfigureAwait(false);
         options.Logger.LogInformation("Signed {Name}@{Digest} ({Tag}, {Count} signature(s))", name, subject.Digest, tag, artifact.LayerCount);
         return new SignatureOutcome(name, subject.Digest, tag, artifact, AlreadyPresent: false);
@@ -79,19 +75,50 @@ internal static class ImageSigner
             }
         }
 
+        var artifact = Build(subject.Digest, "att", existing, [AttestationLayer(statement, predicateType, key)], name, tag);
+        await PutAsync(client, repository, artifact, cancellationToken).ConfigureAwait(false);
+        options.Logger.LogInformation("Attested {Name}@{Digest} ({PredicateType}, {Tag})", name, subject.Digest, predicateType, tag);
+        return new SignatureOutcome(name, subject.Digest, tag, artifact, AlreadyPresent: false);
+    }
+
+    /// <summary>
+    /// The signature manifest of <paramref name="subject"/> with one new signature, without a registry: for OCI layouts
+    /// and archives (write <see cref="SignatureArtifact.ManifestBytes"/>, its <see cref="SignatureArtifact.Blobs"/>, and an
+    /// <c>index.json</c> entry with <see cref="SignatureArtifact.Descriptor"/> named <see cref="SignatureArtifact.Tag"/>).
+    /// </summary>
+    public static SignatureArtifact SignatureFor(string name, Descriptor subject, SigningKey key, IReadOnlyDictionary<string, string> annotations)
+    {
+        CheckAnnotations(annotations);
+        var identity = ImageReference.Parse(name, KoErrorCodes.InvalidOption).Name;
+        var payload = new SimpleSigningPayload(identity, subject.Digest, new SortedDictionary<string, string>(annotations.ToDictionary(), StringComparer.Ordinal)).ToBytes();
+        return SignatureArtifact.Create(subject.Digest, "sig", null, [SignatureLayer(payload, key)]);
+    }
+
+    /// <summary>As <see cref="SignatureFor"/>, the attestation manifest (<c>.att</c>) of one predicate, for layouts and archives.</summary>
+    public static SignatureArtifact AttestationFor(string name, Descriptor subject, SigningKey key, string predicateType, byte[] predicate)
+    {
+        var identity = ImageReference.Parse(name, KoErrorCodes.InvalidOption).Name;
+        var statement = InTotoStatement.Create(identity, subject.Digest, predicateType, predicate);
+        return SignatureArtifact.Create(subject.Digest, "att", null, [AttestationLayer(statement, predicateType, key)]);
+    }
+
+    private static (Descriptor, byte[]) SignatureLayer(byte[] payload, SigningKey key) =>
+        (new Descriptor(SignatureArtifact.SimpleSigningMediaType, Digest.Sha256(payload), payload.Length)
+        {
+            Annotations = new Dictionary<string, string> { [SignatureArtifact.SignatureAnnotation] = Convert.ToBase64String(key.Sign(payload)) },
+        }, payload);
+
+    private static (Descriptor, byte[]) AttestationLayer(byte[] statement, string predicateType, SigningKey key)
+    {
         var envelope = DsseEnvelope.Sign(DsseEnvelope.InTotoPayloadType, statement, key).ToBytes();
-        var layer = new Descriptor(SignatureArtifact.DsseMediaType, Digest.Sha256(envelope), envelope.Length)
+        return (new Descriptor(SignatureArtifact.DsseMediaType, Digest.Sha256(envelope), envelope.Length)
         {
             Annotations = new Dictionary<string, string>
             {
                 [SignatureArtifact.SignatureAnnotation] = string.Empty,
                 [SignatureArtifact.PredicateTypeAnnotation] = predicateType,
             },
-        };
-        var artifact = Build(subject.Digest, "att", existing, [(layer, envelope)], name, tag);
-        await PutAsync(client, repository, artifact, cancellationToken).ConfigureAwait(false);
-        options.Logger.LogInformation("Attested {Name}@{Digest} ({PredicateType}, {Tag})", name, subject.Digest, predicateType, tag);
-        return new SignatureOutcome(name, subject.Digest, tag, artifact, AlreadyPresent: false);
+        }, envelope);
     }
 
     /// <summary>Checks <c>--sign-annotation</c> keys: non-empty, and none that verifiers read with another meaning.</summary>
