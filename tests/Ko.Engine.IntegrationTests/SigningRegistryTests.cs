@@ -230,6 +230,30 @@ public sealed class SigningRegistryTests : IClassFixture<RegistryFixture>, IDisp
     }
 
     [Fact]
+    public async Task Sign_recursive_signs_the_index_and_each_platform_image_and_containers_image_accepts_a_platform_image_by_digest()
+    {
+        var regd = await RegistriesDAsync();
+        var (key, pub) = await GenerateKeyAsync("multi");
+        var (name, digest) = await BuildAsync("multi", "--platform", "linux/amd64,linux/arm64", "--sbom", "none");
+        var env = Env("unused");
+        var sign = await KoAsync(env, "sign", "--recursive", "--key", key, $"{name}@{digest}");
+        Assert.True(sign.ExitCode == 0, sign.ToString());
+        Assert.Equal(3, sign.References.Count);
+        using var index = JsonDocument.Parse(await ManifestAsync(name, digest, accept: "application/vnd.oci.image.index.v1+json"));
+        var children = index.RootElement.GetProperty("manifests").EnumerateArray().Select(m => m.GetProperty("digest").GetString()!).ToList();
+        Assert.Equal(2, children.Count);
+        foreach (var child in children.Prepend(digest))
+        {
+            Assert.Contains($"{name}:sha256-{child[7..]}.sig", sign.References);
+            Assert.Equal(0, (await KoAsync(env, "verify", "--key", pub, $"{name}@{child}")).ExitCode);
+        }
+
+        Assert.Equal((0, "accepted"), await ContainersImageAsync(pub, $"{name}@{children[1]}", regd));
+        Assert.Equal((0, "accepted"), await ContainersImageAsync(pub, $"{name}:latest", regd));
+        AssertNoSecrets(key);
+    }
+
+    [Fact]
     public async Task Bad_inputs_to_sign_and_verify_are_one_line_KO_errors()
     {
         Ko.Cli.SigningInput.Prompt = _ => null; // no terminal to ask on, whatever the test host's standard input is
@@ -301,12 +325,12 @@ public sealed class SigningRegistryTests : IClassFixture<RegistryFixture>, IDisp
     }
 
     /// <summary>A manifest by tag, as the registry serves it; with <paramref name="copyBlobsTo"/>, its blobs are copied to that repository too.</summary>
-    private async Task<string> ManifestAsync(string name, string tag, string? copyBlobsTo = null)
+    private async Task<string> ManifestAsync(string name, string tag, string? copyBlobsTo = null, string accept = "application/vnd.oci.image.manifest.v1+json")
     {
         var repository = name[(name.IndexOf('/') + 1)..];
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{_registry.Host}/v2/{repository}/manifests/{tag}");
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.oci.image.manifest.v1+json"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
         using var response = await http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         var text = await response.Content.ReadAsStringAsync();
