@@ -6,6 +6,10 @@ cd "$(dirname "$0")"
 source scripts/prereqs.sh
 ensure_dotnet
 ensure_packages git:git go:golang-go docker-registry:docker-registry skopeo:skopeo umoci:umoci podman:podman runc:runc htpasswd:apache2-utils
+# The signing tests' checker is built from Debian's containers/image and x/crypto sources (Debian's skopeo and podman
+# have sigstore disabled); Go sources have no command to look for, so look for the files.
+ensure_files /usr/share/gocode/src/github.com/containers/image/signature/internal/sigstore_payload.go:golang-github-containers-image-dev \
+  /usr/share/gocode/src/golang.org/x/crypto/nacl/secretbox/secretbox.go:golang-golang-x-crypto-dev
 
 # podman in this sandbox: runc, vfs, and no default ulimits (crun and cgroup limits fail here).
 export KO_TEST_CONTAINERS_CONF="$PWD/tests/containers.conf"

@@ -24,6 +24,20 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
 }
 
+# Usage: ensure_files FILE:PACKAGE ...: installs PACKAGE (without recommends) when FILE is missing.
+ensure_files() {
+  local missing=()
+  for pair in "$@"; do
+    [ -f "${pair%%:*}" ] || missing+=("${pair##*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "Installing ${missing[*]} ..." >&2
+  if [ $_apt_updated -eq 0 ]; then $sudo apt-get update -qq >&2; _apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
 ensure_dotnet() {
   if ! command -v dotnet >/dev/null 2>&1; then
     echo "error: the .NET SDK 10 is required (dotnet on PATH); see https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2

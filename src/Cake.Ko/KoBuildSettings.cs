@@ -95,6 +95,19 @@ public class KoBuildSettings
     /// e.g. <c>KO_DEFAULTBASEIMAGE</c>, <c>GOFLAGS</c>, <c>SOURCE_DATE_EPOCH</c>.
     /// </summary>
     public IDictionary<string, string?> EnvironmentVariables { get; set; } = new Dictionary<string, string?>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Sign every pushed image and index with this private key (cosign's encrypted format, the password from
+    /// <c>KO_SIGN_PASSWORD</c>; or a PKCS#8 ECDSA P-256 PEM key), as <c>dotnet ko build --sign-key</c>. Null means
+    /// <c>KO_SIGN_KEY</c>, else no signing.
+    /// </summary>
+    public FilePath? SignKey { get; set; }
+
+    /// <summary>Annotations written into each signature's <c>optional</c> section (<c>--sign-annotation</c>).</summary>
+    public IDictionary<string, string> SignAnnotations { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Also attach each SBOM as a signed in-toto attestation (<c>--attest-sbom</c>); needs a sign key.</summary>
+    public bool AttestSbom { get; set; }
 }
 
 /// <summary>The SBOM format a build makes for every image (<see cref="KoBuildSettings.Sbom"/>).</summary>

@@ -263,6 +263,28 @@ public static class KoSettingsExtensions
     /// <returns>The same settings.</returns>
     public static KoApplySettings WithKubectlArguments(this KoApplySettings settings, params string[] arguments) => Do(settings, s => AddAll(s.KubectlArguments, arguments));
 
+    /// <summary>Sets <see cref="KoBuildSettings.SignKey"/>: sign every pushed image with this key.</summary>
+    /// <typeparam name="T">The settings type.</typeparam>
+    /// <param name="settings">The settings.</param>
+    /// <param name="path">The private key file.</param>
+    /// <returns>The same settings.</returns>
+    public static T SetSignKey<T>(this T settings, FilePath? path) where T : KoBuildSettings => Do(settings, s => s.SignKey = path);
+
+    /// <summary>Adds one entry to <see cref="KoBuildSettings.SignAnnotations"/>.</summary>
+    /// <typeparam name="T">The settings type.</typeparam>
+    /// <param name="settings">The settings.</param>
+    /// <param name="key">The annotation key.</param>
+    /// <param name="value">The annotation value.</param>
+    /// <returns>The same settings.</returns>
+    public static T WithSignAnnotation<T>(this T settings, string key, string value) where T : KoBuildSettings => Do(settings, s => s.SignAnnotations[key] = value);
+
+    /// <summary>Sets <see cref="KoBuildSettings.AttestSbom"/>.</summary>
+    /// <typeparam name="T">The settings type.</typeparam>
+    /// <param name="settings">The settings.</param>
+    /// <param name="value">The value.</param>
+    /// <returns>The same settings.</returns>
+    public static T SetAttestSbom<T>(this T settings, bool value = true) where T : KoBuildSettings => Do(settings, s => s.AttestSbom = value);
+
     private static T Do<T>(T settings, Action<T> change)
     {
         ArgumentNullException.ThrowIfNull(settings);

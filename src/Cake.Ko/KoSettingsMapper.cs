@@ -42,6 +42,9 @@ internal static class KoSettingsMapper
             Jobs = settings.Jobs,
             CacheDirectory = Absolute(settings.CacheDirectory, environment),
             Environment = EnvironmentOf(environment, settings.EnvironmentVariables),
+            SignKey = Absolute(settings.SignKey, environment),
+            SignAnnotations = new Dictionary<string, string>(settings.SignAnnotations, StringComparer.Ordinal),
+            AttestSbom = settings.AttestSbom,
         };
     }
 

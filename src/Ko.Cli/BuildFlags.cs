@@ -33,11 +33,15 @@ internal sealed class BuildFlags
     private readonly Option<string?> _sbomDir = new("--sbom-dir") { Description = "Write the SBOMs into this directory (<app>-<os>-<arch>.<format>.json, <app>-index.<format>.json)." };
     private readonly Option<string?> _sbomAttach = new("--sbom-attach") { Description = "How pushed SBOMs are attached: referrers (default; OCI 1.1 subject + referrers tag schema) or tag (ko's sha256-<hex>.sbom)." };
 
+    private readonly Option<string?> _signKey = new("--sign-key") { Description = "Sign every pushed image and index with this key (cosign's format; password from KO_SIGN_PASSWORD). Default: KO_SIGN_KEY." };
+    private readonly Option<string[]> _signAnnotations = new("--sign-annotation") { Description = "key=value written into each signature's optional section, repeatable or comma separated." };
+    private readonly Option<bool> _attestSbom = new("--attest-sbom") { Description = "Also attach each SBOM as a signed in-toto attestation (.att), as cosign attest." };
+
     public BuildFlags(Command cmd)
     {
         _sbom.AcceptOnlyFromAmong("spdx", "cyclonedx", "none");
         _sbomAttach.AcceptOnlyFromAmong("referrers", "tag");
-        foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _disableOptimizations, _workingDir, _sbom, _sbomDir, _sbomAttach })
+        foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _disableOptimizations, _workingDir, _sbom, _sbomDir, _sbomAttach, _signKey, _signAnnotations, _attestSbom })
         {
             cmd.Options.Add(o);
         }
@@ -51,7 +55,7 @@ internal sealed class BuildFlags
             }
         });
         // Checked on the tokens too: GetValue throws when a value is missing (--image-label=), which the parser reports.
-        foreach (var option in new[] { _labels, _annotations })
+        foreach (var option in new[] { _labels, _annotations, _signAnnotations })
         {
             option.Validators.Add(r =>
             {
@@ -100,6 +104,9 @@ internal sealed class BuildFlags
             Sbom = r.GetValue(_sbom) is { } sbom ? Ko.Engine.Sbom.SbomOptionValues.ParseFormat(sbom) : null,
             SbomDirectory = r.GetValue(_sbomDir),
             SbomAttach = r.GetValue(_sbomAttach) is { } attach ? Ko.Engine.Sbom.SbomOptionValues.ParseAttachment(attach) : Ko.Engine.Sbom.SbomAttachment.Referrers,
+            SignKey = r.GetValue(_signKey),
+            SignAnnotations = KeyValues(r.GetValue(_signAnnotations)),
+            AttestSbom = r.GetValue(_attestSbom),
             Environment = environment,
         };
     }

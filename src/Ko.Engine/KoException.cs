@@ -123,4 +123,30 @@ public static class KoErrorCodes
     public const string InvalidObject = "KO4010";
     /// <summary>A label selector met a document (or List item) that is not a Kubernetes object.</summary>
     public const string SelectorOnNonObject = "KO4011";
+    /// <summary>A signing key file cannot be used: missing, not a regular file, too large, not PEM, not a key type ko signs with (ECDSA P-256), or damaged; the message names the file, never the key.</summary>
+    public const string SigningKeyUnreadable = "KO5001";
+    /// <summary>An encrypted signing key could not be opened: no password was given (<c>KO_SIGN_PASSWORD</c> or a prompt) or it is the wrong one.</summary>
+    public const string SigningKeyPassword = "KO5002";
+    /// <summary>A public key file for <c>verify</c> cannot be used (missing, too large, not a PEM ECDSA P-256 public key).</summary>
+    public const string PublicKeyUnreadable = "KO5003";
+    /// <summary><c>generate-key</c> would replace an existing key file.</summary>
+    public const string KeyFileExists = "KO5004";
+    /// <summary>A <c>--sign-annotation</c> is not <c>key=value</c> or uses a key verifiers read with another meaning.</summary>
+    public const string InvalidSignAnnotation = "KO5005";
+    /// <summary><c>verify</c>: the image has no signature (no <c>sha256-&lt;hex&gt;.sig</c> tag, or it holds no simple-signing layer).</summary>
+    public const string NoSignature = "KO5006";
+    /// <summary><c>verify</c>: signatures exist but none verifies with the public key (another key signed, or a signature or payload was altered).</summary>
+    public const string SignatureKeyMismatch = "KO5007";
+    /// <summary><c>verify</c>: a signature made with the key names another manifest digest than the image's.</summary>
+    public const string SignatureDigestMismatch = "KO5008";
+    /// <summary><c>verify</c>: a signature made with the key names another repository than the image's.</summary>
+    public const string SignatureIdentityMismatch = "KO5009";
+    /// <summary>A signature or attestation manifest, payload or envelope in the registry is malformed (not the shape cosign writes) or too large.</summary>
+    public const string SignatureManifestInvalid = "KO5010";
+    /// <summary><c>verify --attestations</c>: the image has no attestation (no <c>sha256-&lt;hex&gt;.att</c> tag with a DSSE layer).</summary>
+    public const string NoAttestation = "KO5011";
+    /// <summary><c>verify --attestations</c>: no attestation verifies with the key, or its in-toto statement names another subject.</summary>
+    public const string AttestationMismatch = "KO5012";
+    /// <summary><c>--attest-sbom</c>: the image has no SBOM to attest (none attached in the registry, or none made).</summary>
+    public const string NoSbomToAttest = "KO5013";
 }

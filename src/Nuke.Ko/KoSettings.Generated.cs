@@ -94,6 +94,15 @@ public abstract partial record KoImageSettings : KoSettings
 
     /// <summary>The cache directory; defaults to <c>KOCACHE</c>, else <c>~/.cache/ko</c>.</summary>
     public string? CacheDirectory { get; init; }
+
+    /// <summary>Sign every pushed image and index with this private key (<c>--sign-key</c>): cosign's encrypted format (password from <c>KO_SIGN_PASSWORD</c>) or a PKCS#8 ECDSA P-256 PEM key; unset means <c>KO_SIGN_KEY</c>, else no signing.</summary>
+    public string? SignKey { get; init; }
+
+    /// <summary>Annotations written into each signature's <c>optional</c> section (<c>--sign-annotation</c>).</summary>
+    public IReadOnlyDictionary<string, string> SignAnnotations { get; init; } = KoCollections.EmptyMap<string>();
+
+    /// <summary>Also attach each SBOM as a signed in-toto attestation (<c>--attest-sbom</c>); needs a sign key.</summary>
+    public bool? AttestSbom { get; init; }
 }
 
 /// <summary>Settings of <see cref="KoTasks.KoBuild(KoBuildSettings)"/>: builds import paths into images (<c>ko build</c>).</summary>
@@ -741,6 +750,66 @@ public static class KoImageSettingsExtensions
     [Pure]
     public static T ResetCacheDirectory<T>(this T toolSettings) where T : KoImageSettings
         => (T)(((KoImageSettings)toolSettings) with { CacheDirectory = null });
+
+    /// <summary>Sets <see cref="KoImageSettings.SignKey"/>.</summary>
+    [Pure]
+    public static T SetSignKey<T>(this T toolSettings, string? signKey) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SignKey = signKey });
+
+    /// <summary>Resets <see cref="KoImageSettings.SignKey"/> to unset.</summary>
+    [Pure]
+    public static T ResetSignKey<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SignKey = null });
+
+    /// <summary>Sets <see cref="KoImageSettings.SignAnnotations"/> to a copy of these entries.</summary>
+    [Pure]
+    public static T SetSignAnnotations<T>(this T toolSettings, IReadOnlyDictionary<string, string> signAnnotations) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SignAnnotations = KoCollections.Map(signAnnotations) });
+
+    /// <summary>Sets one entry of <see cref="KoImageSettings.SignAnnotations"/>, replacing any value it had.</summary>
+    [Pure]
+    public static T SetSignAnnotation<T>(this T toolSettings, string signAnnotationKey, string signAnnotationValue) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SignAnnotations = KoCollections.With(((KoImageSettings)toolSettings).SignAnnotations, signAnnotationKey, signAnnotationValue, replace: true) });
+
+    /// <summary>Adds one entry to <see cref="KoImageSettings.SignAnnotations"/>; the key must not be there yet (as NUKE's Add).</summary>
+    [Pure]
+    public static T AddSignAnnotation<T>(this T toolSettings, string signAnnotationKey, string signAnnotationValue) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SignAnnotations = KoCollections.With(((KoImageSettings)toolSettings).SignAnnotations, signAnnotationKey, signAnnotationValue, replace: false) });
+
+    /// <summary>Removes one entry from <see cref="KoImageSettings.SignAnnotations"/>.</summary>
+    [Pure]
+    public static T RemoveSignAnnotation<T>(this T toolSettings, string signAnnotationKey) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SignAnnotations = KoCollections.Without(((KoImageSettings)toolSettings).SignAnnotations, signAnnotationKey) });
+
+    /// <summary>Clears <see cref="KoImageSettings.SignAnnotations"/>.</summary>
+    [Pure]
+    public static T ClearSignAnnotations<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { SignAnnotations = KoCollections.EmptyMap<string>() });
+
+    /// <summary>Sets <see cref="KoImageSettings.AttestSbom"/>.</summary>
+    [Pure]
+    public static T SetAttestSbom<T>(this T toolSettings, bool? attestSbom) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { AttestSbom = attestSbom });
+
+    /// <summary>Resets <see cref="KoImageSettings.AttestSbom"/> to unset.</summary>
+    [Pure]
+    public static T ResetAttestSbom<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { AttestSbom = null });
+
+    /// <summary>Enables <see cref="KoImageSettings.AttestSbom"/>.</summary>
+    [Pure]
+    public static T EnableAttestSbom<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { AttestSbom = true });
+
+    /// <summary>Disables <see cref="KoImageSettings.AttestSbom"/>.</summary>
+    [Pure]
+    public static T DisableAttestSbom<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { AttestSbom = false });
+
+    /// <summary>Toggles <see cref="KoImageSettings.AttestSbom"/> (unset becomes enabled).</summary>
+    [Pure]
+    public static T ToggleAttestSbom<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { AttestSbom = !(((KoImageSettings)toolSettings).AttestSbom ?? false) });
 }
 
 /// <summary>NUKE-style fluent extensions for <see cref="KoBuildSettings"/>; each returns a changed copy.</summary>

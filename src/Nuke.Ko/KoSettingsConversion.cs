@@ -36,6 +36,9 @@ internal static class KoSettingsConversion
         Jobs = settings.Jobs ?? 0,
         CacheDirectory = settings.CacheDirectory,
         Environment = EnvironmentOf(settings),
+        SignKey = settings.SignKey,
+        SignAnnotations = settings.SignAnnotations,
+        AttestSbom = settings.AttestSbom ?? false,
     };
 
     public static KoBuildOptions ToOptions(this KoBuildSettings settings) => settings.ToBuildOptions(settings.ImportPaths);

@@ -47,6 +47,9 @@ public sealed class SettingsMappingTests
         ("BuildFlags", s => s.BuildFlags.Add("-tags=netgo"), o => Assert.Equal(["-tags=netgo"], o.BuildFlags)),
         ("CacheDirectory", s => s.CacheDirectory = ".cache/ko", o => Assert.Equal($"{Work}/.cache/ko", o.CacheDirectory)),
         ("EnvironmentVariables", s => s.EnvironmentVariables["GOFLAGS"] = "-mod=vendor", o => Assert.Equal("-mod=vendor", o.Environment!["GOFLAGS"])),
+        ("SignKey", s => s.SignKey = "keys/cosign.key", o => Assert.Equal($"{Work}/keys/cosign.key", o.SignKey)),
+        ("SignAnnotations", s => s.SignAnnotations["team"] = "core", o => Assert.Equal("core", o.SignAnnotations["team"])),
+        ("AttestSbom", s => s.AttestSbom = true, o => Assert.True(o.AttestSbom)),
     ];
 
     public static TheoryData<string> BuildProperties() => [.. BuildRows.Select(r => r.Property)];

@@ -21,6 +21,9 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>Where the registry keeps its files (config and storage), for tests that inspect every byte it stored.</summary>
+    public string DataDirectory => _dir;
+
     /// <summary><c>127.0.0.1:PORT</c>.</summary>
     public string Host => $"127.0.0.1:{Port}";
 
@@ -155,6 +158,9 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     /// <summary><c>127.0.0.1:PORT</c>.</summary>
     public string Host => Server.Host;
+
+    /// <summary>Where the registry keeps its files.</summary>
+    public string DataDirectory => Server.DataDirectory;
 
     private RegistryServer Server => _server ?? throw new InvalidOperationException("the registry has not started");
 

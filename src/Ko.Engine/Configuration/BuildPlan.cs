@@ -57,6 +57,15 @@ internal sealed record BuildPlan
     /// <summary>How pushed SBOMs are attached.</summary>
     public Sbom.SbomAttachment SbomAttach { get; init; }
 
+    /// <summary>The signing key file (<c>KoBuildOptions.SignKey</c> &gt; <c>KO_SIGN_KEY</c>), resolved; null means no signing.</summary>
+    public string? SignKey { get; init; }
+
+    /// <summary>Annotations for each signature's <c>optional</c> section.</summary>
+    public IReadOnlyDictionary<string, string> SignAnnotations { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Attach each SBOM as a signed attestation too.</summary>
+    public bool AttestSbom { get; init; }
+
     public required IReadOnlyDictionary<string, string> Labels { get; init; }
 
     public required IReadOnlyDictionary<string, string> Annotations { get; init; }
@@ -232,6 +241,14 @@ internal sealed record BuildPlan
             RefuseToolexec(goflags.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), "GOFLAGS");
         }
 
+        var signKey = Resolve(options.SignKey ?? Env("KO_SIGN_KEY"), workingDirectory);
+        if (options.AttestSbom && (signKey is null || options.Sbom == Ko.Engine.Sbom.SbomFormat.None))
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, signKey is null
+                ? "--attest-sbom signs the SBOM as an attestation and needs a signing key: pass --sign-key FILE or set KO_SIGN_KEY."
+                : "--attest-sbom attests the SBOM, but --sbom none makes none: choose spdx or cyclonedx, or drop --attest-sbom.");
+        }
+
         return new BuildPlan
         {
             ImportPaths = importPaths,
@@ -259,6 +276,9 @@ internal sealed record BuildPlan
             SbomExplicit = options.Sbom is not null,
             SbomDirectory = Resolve(options.SbomDirectory, workingDirectory),
             SbomAttach = options.SbomAttach,
+            SignKey = signKey,
+            SignAnnotations = options.SignAnnotations,
+            AttestSbom = options.AttestSbom,
             Labels = options.Labels,
             Annotations = options.Annotations,
             User = options.User,

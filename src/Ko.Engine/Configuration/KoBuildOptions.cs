@@ -92,4 +92,16 @@ public sealed record KoBuildOptions
 
     /// <summary>The environment the build sees (Go's variables, <c>KO_*</c>, <c>SOURCE_DATE_EPOCH</c>); null means the process's.</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+
+    /// <summary>
+    /// Sign every pushed image and index with this private key file (cosign's encrypted format, password from
+    /// <c>KO_SIGN_PASSWORD</c>; or a plain PKCS#8 ECDSA P-256 PEM key). Null means <c>KO_SIGN_KEY</c>, else no signing.
+    /// </summary>
+    public string? SignKey { get; init; }
+
+    /// <summary>Annotations written into each signature's <c>optional</c> section (cosign's <c>-a key=value</c>).</summary>
+    public IReadOnlyDictionary<string, string> SignAnnotations { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Also attach each image's SBOM as a signed in-toto attestation (<c>.att</c>, as cosign's <c>attest</c>); needs a sign key.</summary>
+    public bool AttestSbom { get; init; }
 }

@@ -21,13 +21,14 @@ internal sealed class BuildPipeline(ILogger logger, IProgress<KoProgress>? progr
     public async Task<KoBuildResult> RunAsync(KoBuildOptions options, CancellationToken cancellationToken)
     {
         var run = new BuildRun(PlanStage.Create(options, logger), logger, progress);
+        using var signKey = await Signing.BuildSigner.LoadKeyAsync(run.Plan, cancellationToken).ConfigureAwait(false); // a bad key fails before any build
         await using var targets = await PackageStage.PlanAsync(run, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Building {Count} import path(s) for {Platforms} on {Base}", targets.Patterns.Count, string.Join(",", targets.Platforms.SelectMany(p => p).Distinct()), string.Join(",", targets.Bases.Keys));
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var images = new ImageStage(run, targets, failure.Token);
         var goBuilds = Enumerable.Range(0, targets.Patterns.Count).Select(i => targets.Platforms[i].Select(pl => images.GoBuildAsync(i, pl)).ToList()).ToList();
         var (packages, bases) = await PackagesAndBasesAsync(run, targets, goBuilds, failure).ConfigureAwait(false);
-        using var sink = SinkFactory.For(run);
+        using var sink = SinkFactory.For(run, signKey);
         var published = new List<Published>();
         try
         {

@@ -22,6 +22,11 @@ internal static class PlanStage
             logger.LogWarning("{Warning}", warning);
         }
 
+        if (plan.SignKey is not null && !plan.Push)
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, "--sign-key signs the images a build pushes, and this build does not push: drop --push=false/--local, or sign later with `dotnet ko push` and `dotnet ko sign --key FILE REF`.");
+        }
+
         if (plan.Push)
         {
             // Fail before any build when the images' names cannot be pushed (KO_DOCKER_REPO may be a bare

@@ -2,10 +2,10 @@ using Ko.Engine.Sinks;
 
 namespace Ko.Engine.Pipeline;
 
-/// <summary>The sinks a plan asks for, as one tee: SBOM files, OCI layout, OCI archive, docker archive, registry, daemon.</summary>
+/// <summary>The sinks a plan asks for, as one tee: SBOM files, OCI layout, OCI archive, docker archive, registry (signing what it pushes with a key), daemon.</summary>
 internal static class SinkFactory
 {
-    public static TeeSink For(BuildRun run)
+    public static TeeSink For(BuildRun run, Signing.SigningKey? signKey)
     {
         var plan = run.Plan;
         var sinks = new List<IImageSink>();
@@ -31,7 +31,8 @@ internal static class SinkFactory
 
         if (plan.Push)
         {
-            sinks.Add(new RegistrySink(run.Registry, plan.SbomAttach));
+            var registry = new RegistrySink(run.Registry, plan.SbomAttach);
+            sinks.Add(signKey is null ? registry : new SigningSink(registry, run.Registry, signKey, plan.SignAnnotations, plan.AttestSbom));
         }
 
         if (plan.Local)

@@ -42,6 +42,9 @@ IMAGE = [
     ("Ldflags", "list", "Linker flags passed as one <c>-ldflags</c> argument.", "Ldflag"),
     ("Jobs", "int", "How many builds run at once; unset means the processor count.", None),
     ("CacheDirectory", "str", "The cache directory; defaults to <c>KOCACHE</c>, else <c>~/.cache/ko</c>.", None),
+    ("SignKey", "str", "Sign every pushed image and index with this private key (<c>--sign-key</c>): cosign's encrypted format (password from <c>KO_SIGN_PASSWORD</c>) or a PKCS#8 ECDSA P-256 PEM key; unset means <c>KO_SIGN_KEY</c>, else no signing.", None),
+    ("SignAnnotations", "dict", "Annotations written into each signature's <c>optional</c> section (<c>--sign-annotation</c>).", "SignAnnotation"),
+    ("AttestSbom", "bool", "Also attach each SBOM as a signed in-toto attestation (<c>--attest-sbom</c>); needs a sign key.", None),
 ]
 SELECT = [
     ("Files", "list", "Files or directories to read (<c>-f</c>).", "File"),

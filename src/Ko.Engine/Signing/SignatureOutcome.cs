@@ -1,0 +1,15 @@
+using Ko.Engine.Oci;
+
+namespace Ko.Engine.Signing;
+
+/// <summary>What signing or attesting one manifest did.</summary>
+/// <param name="Name">The image name (<c>registry/repository</c>).</param>
+/// <param name="Subject">The signed manifest or index.</param>
+/// <param name="Tag">The signature tag, <c>sha256-&lt;hex&gt;.sig</c> (<c>.att</c>).</param>
+/// <param name="Artifact">The signature manifest now in the registry; null when nothing had to change.</param>
+/// <param name="AlreadyPresent">True when the same payload signed with the same key was already there (nothing was written).</param>
+internal sealed record SignatureOutcome(string Name, Digest Subject, string Tag, SignatureArtifact? Artifact, bool AlreadyPresent)
+{
+    /// <summary>The reference of the signature manifest, <c>name:tag</c>.</summary>
+    public string Reference => $"{Name}:{Tag}";
+}
