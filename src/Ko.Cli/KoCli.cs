@@ -27,7 +27,7 @@ public static class KoCli
         var auth = new Command("auth", "Registry credentials (ko's spelling: ko auth login).");
         auth.Subcommands.Add(LoginCommand.Create(verbose, output, error, environment));
         root.Subcommands.Add(auth);
-        foreach (var c in ResolveCommands.Create(verbose, output, error, environment)) { root.Subcommands.Add(c); }
+        foreach (var c in ResolveCommands.Create(verbose, output, error, environment, args)) { root.Subcommands.Add(c); }
         var version = new Command("version", "Print the version of dotnet ko.");
         version.SetAction(_ => output.WriteLine(Version()));
         root.Subcommands.Add(version);
