@@ -28,7 +28,7 @@ public static class KoCli
         var auth = new Command("auth", "Registry credentials (ko's spelling: ko auth login).");
         auth.Subcommands.Add(LoginCommand.Create(verbose, output, error, environment));
         root.Subcommands.Add(auth);
-        foreach (var c in ResolveCommands.Create(verbose, output, error, environment)) { root.Subcommands.Add(c); }
+        foreach (var c in ResolveCommands.Create(verbose, output, error, environment, args)) { root.Subcommands.Add(c); }
         root.Subcommands.Add(GenerateKeyCommand.Create(error, environment));
         root.Subcommands.Add(SignCommand.Create(verbose, output, error, environment));
         root.Subcommands.Add(VerifyCommand.Create(verbose, output, error, environment));

@@ -9,12 +9,42 @@ namespace Ko.Cli;
 internal static class ResolveCommands
 {
     /// <summary>The four commands, for the root command.</summary>
-    public static IEnumerable<Command> Create(Option<bool> verbose, TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?>? environment)
+    public static IEnumerable<Command> Create(Option<bool> verbose, TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?>? environment, IReadOnlyList<string>? args = null)
     {
         yield return Resolve(verbose, output, error, environment);
         yield return Send("apply", "Build the images that YAML files reference with ko:// and apply the resolved objects (server-side apply).", verbose, output, error, environment);
         yield return Send("create", "Build the images that YAML files reference with ko:// and create the resolved objects.", verbose, output, error, environment);
-        yield return Delete(verbose, output, error, environment);
+        yield return Delete(verbose, output, error, environment, args ?? []);
+    }
+
+    /// <summary>
+    /// ko's <c>delete</c> (pkg/commands/delete.go) hands every argument to <c>kubectl delete</c>: done here when the
+    /// arguments hold anything the built-in delete does not know (<c>--all</c>, <c>-l</c> without <c>-f</c>, a kind and
+    /// a name), with kubectl's output passed on and its failure as KO4009.
+    /// </summary>
+    private static async Task<int> KubectlDeleteAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?>? environment, CancellationToken ct)
+    {
+        var env = environment ?? BuildPlan.ProcessEnvironment();
+        var kubectl = env.TryGetValue("PATH", out var path) && path is not null
+            ? path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists)
+            : null;
+        if (kubectl is null)
+        {
+            throw new KoException(KoErrorCodes.KubectlFailed, "kubectl is not on PATH: delete with these arguments is kubectl's (as in ko); install kubectl, or name the objects with -f FILE for the built-in delete.");
+        }
+
+        var start = new Ko.Engine.Util.ProgramStart("kubectl", kubectl, ["delete", .. args], Ko.Engine.Util.ChildProcesses.ExactEnvironment(env), KoErrorCodes.KubectlFailed, "Check that kubectl is installed and executable.");
+        var run = await Ko.Engine.Util.ExternalProgram.RunAsync(start, ct).ConfigureAwait(false);
+        await KoCli.WriteResultAsync(output, run.StandardOutput).ConfigureAwait(false);
+        if (run.ExitCode != 0)
+        {
+            // kubectl's last line says what went wrong (the lines before repeat its retries).
+            var reason = run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no message";
+            throw new KoException(KoErrorCodes.KubectlFailed, $"kubectl delete exited {run.ExitCode}: {reason}");
+        }
+
+        await error.WriteAsync(run.StandardError).ConfigureAwait(false);
+        return 0;
     }
 
     private static Command Resolve(Option<bool> verbose, TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?>? environment)
@@ -79,15 +109,23 @@ internal static class ResolveCommands
         return cmd;
     }
 
-    private static Command Delete(Option<bool> verbose, TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?>? environment)
+    private static Command Delete(Option<bool> verbose, TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?>? environment, IReadOnlyList<string> args)
     {
-        var cmd = new Command("delete", "Delete the objects that YAML files describe (nothing is built).");
+        var cmd = new Command("delete", "Delete the objects that YAML files describe (nothing is built); other arguments (--all, kind name) go to kubectl delete, as in ko.");
+        cmd.TreatUnmatchedTokensAsErrors = false;
         var files = new FileFlags(cmd);
+        files.Filename.Required = false;
         var cluster = new ClusterFlags(cmd);
         var ignore = new Option<bool>("--ignore-not-found") { Description = "Report missing objects instead of failing (default true).", DefaultValueFactory = _ => true };
         cmd.Options.Add(ignore);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
+            if (r.UnmatchedTokens.Count > 0 || (r.GetValue(files.Filename) ?? []).Length == 0)
+            {
+                var rest = args.SkipWhile(a => a != "delete").Skip(1).Where(a => a != "--").ToList();
+                return await KubectlDeleteAsync(rest, output, error, environment, ct).ConfigureAwait(false);
+            }
+
             var display = ProgressDisplay.Create(error, r.GetValue(verbose), environment);
             var options = new KoDeleteOptions
             {

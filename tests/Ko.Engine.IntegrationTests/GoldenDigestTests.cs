@@ -22,13 +22,13 @@ public sealed class GoldenDigestTests
         var env = Repo.Environment(dir.Combine("cache"));
         var layout = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--oci-layout-path", dir.Combine("out"));
         Assert.True(layout.ExitCode == 0, layout.ToString());
-        Assert.Equal([Name + "@sha256:a87f7ad426bfaa56f6ed5709e45b2a7cb8dd2ec9f53bf2b3ed4d4b1e15fe7544"], layout.References);
-        Assert.Equal("d6959e2b97de459213a96e31c0c4f3e1e821616c6c4b4f5bd9da11f0138dffef", Sha256Of(dir.Combine("out", "index.json")));
+        Assert.Equal([Name + "@sha256:746a153fbd05f0ba4df3e87596194a01e9f9b7506aadae9c26c1badd02ee7454"], layout.References);
+        Assert.Equal("fef3fa497a8a43680e209468eacb181c7213b858205bebf6a1f4824602d13e2b", Sha256Of(dir.Combine("out", "index.json")));
 
         var archives = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--tarball", dir.Combine("d.tar"), "--oci-archive", dir.Combine("o.tar"));
         Assert.True(archives.ExitCode == 0, archives.ToString());
-        Assert.Equal("cbde8c833492a51594d2261267fcbac8ec0c182caa19d2e3e72817b53649c566", Sha256Of(dir.Combine("d.tar")));
-        Assert.Equal("541f53727dab4128757f0f56fb46bd2b77ac37c9fd2730bcd7b928bb0a1a32b6", Sha256Of(dir.Combine("o.tar")));
+        Assert.Equal("5aa70a5f63765016af60f41439d0ae29c99737525d5d2ab4372df5402099c6c6", Sha256Of(dir.Combine("d.tar")));
+        Assert.Equal("e8c3ba36f424ffa8a629acae23761fd66c7eecf6866afe5716f7f3a63b4026e5", Sha256Of(dir.Combine("o.tar")));
     }
 
     [Fact]
@@ -40,8 +40,8 @@ public sealed class GoldenDigestTests
         var env = Repo.Environment(dir.Combine("cache"), new Dictionary<string, string?> { ["SOURCE_DATE_EPOCH"] = "1700000000" });
         var run = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64", "--sbom=none", "--image-label", "a=b", "--oci-layout-path", dir.Combine("out"));
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal([Name + "@sha256:d231a41817cf1ed47ae9dd9674bdeb31d4e670a9cf5e61b902a34ff940d90775"], run.References);
-        Assert.Equal("d4712959a5953fb8deee14c8289988832faee4ed559f744879f48d881e1b9063", Sha256Of(dir.Combine("out", "index.json")));
+        Assert.Equal([Name + "@sha256:13ba03a055f5453840579e5a13e73b15e0595233631d0baff44c9bdca66cb4f4"], run.References);
+        Assert.Equal("87303632fdfbc97c2d16c636101422aeefc3250318a1edc24145333b11ee9c5f", Sha256Of(dir.Combine("out", "index.json")));
     }
 
     private static async Task RequireRecordedGoAsync()

@@ -58,11 +58,23 @@ internal sealed class SyntheticBase : BaseImage
     {
         var caPath = CaBundleCandidates.FirstOrDefault(File.Exists);
         var ca = caPath is null ? null : await File.ReadAllBytesAsync(caPath, cancellationToken).ConfigureAwait(false);
-        var key = CacheKey.Of("embedded-static-v1", ca is null ? "no-ca" : Digest.Sha256(ca).ToString());
+        // ko's default base carries tzdata; without it time.LoadLocation fails in the image.
+        var zones = ZoneInfo.Find(goroot: System.Environment.GetEnvironmentVariable("GOROOT"));
+        var key = CacheKey.Of("embedded-static-v2", ca is null ? "no-ca" : Digest.Sha256(ca).ToString(), zones?.Fingerprint() ?? "no-tzdata");
         var layer = await cache.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
         if (layer is null)
         {
-            layer = await LayerWriter.WriteAsync(store, (tar, ct) => WriteStaticRootAsync(tar, ca, ct), cancellationToken).ConfigureAwait(false);
+            layer = await LayerWriter.WriteAsync(
+                store,
+                async (tar, ct) =>
+                {
+                    await WriteStaticRootAsync(tar, ca, ct).ConfigureAwait(false);
+                    if (zones is not null)
+                    {
+                        await zones.WriteAsync(tar, ct).ConfigureAwait(false);
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
             await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
         }
 
@@ -83,7 +95,7 @@ internal sealed class SyntheticBase : BaseImage
                 w.WriteStartObject();
                 w.WriteString("created", "1970-01-01T00:00:00Z");
                 w.WriteString("created_by", "KoAddins " + Name);
-                w.WriteString("comment", "static root: passwd, group, nonroot home, tmp, CA certificates");
+                w.WriteString("comment", "static root: passwd, group, nonroot home, tmp, CA certificates, time zones");
                 w.WriteEndObject();
                 w.WriteEndArray();
             }
