@@ -1,13 +1,12 @@
-using System.IO.Compression;
 using System.Text.Json;
 using Ko.Engine.Oci;
 
 namespace Ko.Engine.Layers;
 
 /// <summary>
-/// Writes a layer in one pass: entries go through a tar writer, the tar through a SHA-256 (the diffID), gzip at
-/// level 1, and a second SHA-256 (the digest) into a temp file that is then renamed into the content store.
-/// Nothing is held in memory beyond a copy buffer.
+/// Writes a layer in one pass: entries go through a tar writer, the tar through a SHA-256 (the diffID), parallel
+/// deterministic gzip (<see cref="ParallelGzipStream"/>), and a second SHA-256 (the digest) into a temp file that
+/// is then renamed into the content store. Memory is flat in the layer's size: a few 1 MiB blocks per worker.
 /// </summary>
 internal static class LayerWriter
 {
@@ -27,7 +26,7 @@ internal static class LayerWriter
                 var compressedHash = new HashingStream(file, leaveOpen: true);
                 await using (compressedHash.ConfigureAwait(false))
                 {
-                    var gzip = new GZipStream(compressedHash, new ZLibCompressionOptions { CompressionLevel = 1 }, leaveOpen: true);
+                    var gzip = new ParallelGzipStream(compressedHash, leaveOpen: true);
                     await using (gzip.ConfigureAwait(false))
                     {
                         var tarHash = new HashingStream(gzip, leaveOpen: true);
@@ -42,6 +41,8 @@ internal static class LayerWriter
 
                             diffId = tarHash.FinishDigest();
                         }
+
+                        await gzip.FinishAsync(cancellationToken).ConfigureAwait(false);
                     }
 
                     digest = compressedHash.FinishDigest();
