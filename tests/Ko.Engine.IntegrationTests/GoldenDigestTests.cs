@@ -22,13 +22,13 @@ public sealed class GoldenDigestTests
         var env = Repo.Environment(dir.Combine("cache"));
         var layout = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--oci-layout-path", dir.Combine("out"));
         Assert.True(layout.ExitCode == 0, layout.ToString());
-        Assert.Equal([Name + "@sha256:2113f421f4222309b5371705c16a4751c184e463d2f4c7e71b29ca33c8c6a77d"], layout.References);
-        Assert.Equal("0983652af05d0ee9982d60eba9eea909004893d628b437c6c5ffe0b69c5635aa", Sha256Of(dir.Combine("out", "index.json")));
+        Assert.Equal([Name + "@sha256:b8a3879737a89e64f1c32a276e45e215a5360c666c2327f5591eb41f7f07eea4"], layout.References);
+        Assert.Equal("78f7890bc22bc46e0432b596462db0014cde0cf906210378340012532c6c7f73", Sha256Of(dir.Combine("out", "index.json")));
 
         var archives = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--tarball", dir.Combine("d.tar"), "--oci-archive", dir.Combine("o.tar"));
         Assert.True(archives.ExitCode == 0, archives.ToString());
-        Assert.Equal("452e69b1ddcb5858d5f306b7b45d91616d3dc7d2b6a9d63f9ff165b559ec1a13", Sha256Of(dir.Combine("d.tar")));
-        Assert.Equal("011314cf9dac6ebb13c73dce238f08d099d2016e7b4514a9a5bbbeaabf1e06e7", Sha256Of(dir.Combine("o.tar")));
+        Assert.Equal("d09f363aa285af833ffb0a16868d6c73ec18ca379e9e4f332ff5e2c17abe3fc3", Sha256Of(dir.Combine("d.tar")));
+        Assert.Equal("6f25856f1ee0f73c82a5fd7ce099d0e974aec5f59b9e3695b496ff32a2aca85e", Sha256Of(dir.Combine("o.tar")));
     }
 
     [Fact]
@@ -40,8 +40,8 @@ public sealed class GoldenDigestTests
         var env = Repo.Environment(dir.Combine("cache"), new Dictionary<string, string?> { ["SOURCE_DATE_EPOCH"] = "1700000000" });
         var run = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64", "--sbom=none", "--image-label", "a=b", "--oci-layout-path", dir.Combine("out"));
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal([Name + "@sha256:75c0a7997f5294f8998949d85ccc7dc2c6fb6c89bb3a281cb01680ac0df89548"], run.References);
-        Assert.Equal("d5eee137984642b13effaa29a3ca7e20f635473375c2046204466ebd7d3a9db1", Sha256Of(dir.Combine("out", "index.json")));
+        Assert.Equal([Name + "@sha256:9b3786f3a5c0883065403e3a596fc2225f5d46b83496e0c966138bed6f4453bf"], run.References);
+        Assert.Equal("96d17ef1a4c281f2adeaa7f0466fbfca82970001f698610b5205cf4df1eca5a9", Sha256Of(dir.Combine("out", "index.json")));
     }
 
     private static async Task RequireRecordedGoAsync()
