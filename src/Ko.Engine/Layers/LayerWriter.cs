@@ -63,7 +63,9 @@ internal static class LayerWriter
 
 /// <summary>
 /// Remembers which layer a set of inputs produced, so an unchanged input skips tar, gzip and hashing. Entries live
-/// in <c>layers/&lt;key&gt;.json</c>; a hit is used only when the blob still hashes to its digest.
+/// in <c>layers/&lt;key&gt;.json</c>; a hit is used only when the blob still hashes to its digest. An entry also
+/// keeps the blob's stat fingerprint from when it was last hashed: while the blob's fingerprint is the same (no write,
+/// chmod, rename or touch since), it is not hashed again; when it differs it is hashed, and the entry is updated.
 /// </summary>
 internal sealed class LayerCache(ContentStore store)
 {
@@ -86,13 +88,23 @@ internal sealed class LayerCache(ContentStore store)
             var digest = Digest.Parse(root.GetProperty("digest").GetString()!);
             var diffId = Digest.Parse(root.GetProperty("diffID").GetString()!);
             var size = root.GetProperty("size").GetInt64();
+            var seen = root.TryGetProperty("blobStat", out var stat) ? stat.GetString() : null;
+            var layer = new FileLayer(new Descriptor(MediaTypes.OciLayerGzip, digest, size), diffId, store.BlobPath(digest));
+            var now = Util.UnixFileStatus.FingerprintOf(layer.Path, followLinks: false);
+            if (seen is not null && now is { } fingerprint && fingerprint.Size == size && fingerprint.ToString() == seen)
+            {
+                return layer;
+            }
+
             if (!await store.VerifyAsync(digest, size, cancellationToken).ConfigureAwait(false))
             {
                 Util.FileSystem.TryDelete(entryPath);
                 return null;
             }
 
-            return new FileLayer(new Descriptor(MediaTypes.OciLayerGzip, digest, size), diffId, store.BlobPath(digest));
+            // Hashed and good: remember the fingerprint it was good with, so the next use need not hash it.
+            await PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
+            return layer;
         }
         catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
@@ -102,14 +114,21 @@ internal sealed class LayerCache(ContentStore store)
         }
     }
 
+    /// <summary>Records <paramref name="layer"/> (whose blob is known to hash to its digest) under <paramref name="key"/>.</summary>
     public async Task PutAsync(string key, ILayer layer, CancellationToken cancellationToken)
     {
+        var fingerprint = await SettledFingerprintAsync(store.BlobPath(layer.Descriptor.Digest), cancellationToken).ConfigureAwait(false);
         var bytes = OciJson.Write(w =>
         {
             w.WriteStartObject();
             w.WriteString("digest", layer.Descriptor.Digest.ToString());
             w.WriteNumber("size", layer.Descriptor.Size);
             w.WriteString("diffID", layer.DiffId.ToString());
+            if (fingerprint is not null)
+            {
+                w.WriteString("blobStat", fingerprint.Value.ToString());
+            }
+
             w.WriteEndObject();
         });
         var entryPath = EntryPath(key);
@@ -134,5 +153,26 @@ internal sealed class LayerCache(ContentStore store)
         {
             Util.FileSystem.TryDelete(temp);
         }
+    }
+
+    /// <summary>
+    /// The blob's fingerprint once it is old enough to catch the next write: a blob renamed into the store a moment
+    /// ago waits out one racy window (at most 30 ms, once per new layer), so a write in the same clock tick cannot
+    /// leave the fingerprint unchanged.
+    /// </summary>
+    private static async Task<Util.FileFingerprint?> SettledFingerprintAsync(string path, CancellationToken cancellationToken)
+    {
+        var fingerprint = Util.UnixFileStatus.FingerprintOf(path, followLinks: false);
+        if (fingerprint is { } f && f.IsRacy(DateTimeOffset.UtcNow))
+        {
+            await Task.Delay(Util.FileFingerprint.RacyWindow, cancellationToken).ConfigureAwait(false);
+            // Anything that touched the blob in the meantime: no fingerprint (the next use hashes it).
+            if (Util.UnixFileStatus.FingerprintOf(path, followLinks: false) != f)
+            {
+                return null;
+            }
+        }
+
+        return fingerprint is { } settled && !settled.IsRacy(DateTimeOffset.UtcNow) ? settled : null;
     }
 }
