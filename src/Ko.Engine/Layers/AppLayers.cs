@@ -108,6 +108,7 @@ internal static class AppLayers
                     }
                 }
             },
+            cache.Compression,
             cancellationToken).ConfigureAwait(false);
         await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
         return new LayerOutcome(layer, false);
@@ -166,6 +167,7 @@ internal static class AppLayers
                     await ArchiveKodataFileAsync(tar, e, name, hashes[e.RelativePath], mtime, ct).ConfigureAwait(false);
                 }
             },
+            cache.Compression,
             cancellationToken).ConfigureAwait(false);
         await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
         await PutStatKeyAsync(cache, statKey, layer, cancellationToken).ConfigureAwait(false);

@@ -10,9 +10,23 @@ namespace Ko.Engine.Layers;
 /// </summary>
 internal static class LayerWriter
 {
+    /// <summary>The OCI layer media type of a compression.</summary>
+    public static string MediaTypeOf(LayerCompression compression) =>
+        compression == LayerCompression.Zstd ? MediaTypes.OciLayerZstd : MediaTypes.OciLayerGzip;
+
+    /// <summary>The zstd level for <see cref="LayerCompression.Zstd"/> layers: zstd's default, fast and deterministic.</summary>
+    public const int ZstdLevel = 3;
+
+    public static Task<FileLayer> WriteAsync(
+        ContentStore store,
+        Func<DeterministicTarWriter, CancellationToken, Task> writeEntries,
+        CancellationToken cancellationToken) =>
+        WriteAsync(store, writeEntries, LayerCompression.Gzip, cancellationToken);
+
     public static async Task<FileLayer> WriteAsync(
         ContentStore store,
         Func<DeterministicTarWriter, CancellationToken, Task> writeEntries,
+        LayerCompression compression,
         CancellationToken cancellationToken)
     {
         var temp = store.NewTempPath("layer");
@@ -26,7 +40,9 @@ internal static class LayerWriter
                 var compressedHash = new HashingStream(file, leaveOpen: true);
                 await using (compressedHash.ConfigureAwait(false))
                 {
-                    var gzip = new ParallelGzipStream(compressedHash, leaveOpen: true);
+                    var gzip = compression == LayerCompression.Zstd
+                        ? new ZstdLayerStream(compressedHash, ZstdLevel)
+                        : (Stream)new ParallelGzipStream(compressedHash, leaveOpen: true);
                     await using (gzip.ConfigureAwait(false))
                     {
                         var tarHash = new HashingStream(gzip, leaveOpen: true);
@@ -42,7 +58,9 @@ internal static class LayerWriter
                             diffId = tarHash.FinishDigest();
                         }
 
-                        await gzip.FinishAsync(cancellationToken).ConfigureAwait(false);
+                        await (gzip is ParallelGzipStream parallel
+                            ? parallel.FinishAsync(cancellationToken)
+                            : ((ZstdLayerStream)gzip).FinishAsync(cancellationToken)).ConfigureAwait(false);
                     }
 
                     digest = compressedHash.FinishDigest();
@@ -51,7 +69,7 @@ internal static class LayerWriter
             }
 
             var path = store.Commit(temp, digest);
-            return new FileLayer(new Descriptor(MediaTypes.OciLayerGzip, digest, size), diffId, path);
+            return new FileLayer(new Descriptor(MediaTypeOf(compression), digest, size), diffId, path);
         }
         catch
         {
@@ -67,9 +85,14 @@ internal static class LayerWriter
 /// keeps the blob's stat fingerprint from when it was last hashed: while the blob's fingerprint is the same (no write,
 /// chmod, rename or touch since), it is not hashed again; when it differs it is hashed, and the entry is updated.
 /// </summary>
-internal sealed class LayerCache(ContentStore store)
+internal sealed class LayerCache(ContentStore store, LayerCompression compression = LayerCompression.Gzip)
 {
-    private string EntryPath(string key) => Path.Combine(store.Root, "layers", key + ".json");
+    /// <summary>How the layers this cache holds (and the layers made for it) are compressed.</summary>
+    public LayerCompression Compression => compression;
+
+    // One key, two compressions: two entries (a gzip layer is never handed out for a zstd build, or back).
+    private string EntryPath(string key) =>
+        Path.Combine(store.Root, "layers", key + (compression == LayerCompression.Zstd ? ".zstd" : string.Empty) + ".json");
 
     public async Task<FileLayer?> TryGetAsync(string key, CancellationToken cancellationToken)
     {
@@ -89,7 +112,7 @@ internal sealed class LayerCache(ContentStore store)
             var diffId = Digest.Parse(root.GetProperty("diffID").GetString()!);
             var size = root.GetProperty("size").GetInt64();
             var seen = root.TryGetProperty("blobStat", out var stat) ? stat.GetString() : null;
-            var layer = new FileLayer(new Descriptor(MediaTypes.OciLayerGzip, digest, size), diffId, store.BlobPath(digest));
+            var layer = new FileLayer(new Descriptor(LayerWriter.MediaTypeOf(compression), digest, size), diffId, store.BlobPath(digest));
             var now = Util.UnixFileStatus.FingerprintOf(layer.Path, followLinks: false);
             if (seen is not null && now is { } fingerprint && fingerprint.Size == size && fingerprint.ToString() == seen)
             {
