@@ -95,6 +95,9 @@ public class KoBuildSettings
     /// e.g. <c>KO_DEFAULTBASEIMAGE</c>, <c>GOFLAGS</c>, <c>SOURCE_DATE_EPOCH</c>.
     /// </summary>
     public IDictionary<string, string?> EnvironmentVariables { get; set; } = new Dictionary<string, string?>(StringComparer.Ordinal);
+
+    /// <summary>How the kodata and binary layers are compressed (<c>--compression</c>): gzip (the default, as ko) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).</summary>
+    public global::Ko.Engine.Layers.LayerCompression Compression { get; set; }
 }
 
 /// <summary>The SBOM format a build makes for every image (<see cref="KoBuildSettings.Sbom"/>).</summary>

@@ -42,6 +42,7 @@ internal static class KoSettingsMapper
             Jobs = settings.Jobs,
             CacheDirectory = Absolute(settings.CacheDirectory, environment),
             Environment = EnvironmentOf(environment, settings.EnvironmentVariables),
+            Compression = settings.Compression,
         };
     }
 

@@ -31,12 +31,14 @@ internal sealed class BuildFlags
     private readonly Option<string?> _sbom = new("--sbom") { Description = "The SBOM made for every image: spdx (default, SPDX 2.3 JSON), cyclonedx (CycloneDX 1.6 JSON) or none." };
     private readonly Option<string?> _sbomDir = new("--sbom-dir") { Description = "Write the SBOMs into this directory (<app>-<os>-<arch>.<format>.json, <app>-index.<format>.json)." };
     private readonly Option<string?> _sbomAttach = new("--sbom-attach") { Description = "How pushed SBOMs are attached: referrers (default; OCI 1.1 subject + referrers tag schema) or tag (ko's sha256-<hex>.sbom)." };
+    private readonly Option<string?> _compression = new("--compression") { Description = "Layer compression: gzip (default) or zstd (OCI tar+zstd; smaller, faster to unpack; needs an OCI base image and a zstd-capable runtime)." };
 
     public BuildFlags(Command cmd)
     {
         _sbom.AcceptOnlyFromAmong("spdx", "cyclonedx", "none");
         _sbomAttach.AcceptOnlyFromAmong("referrers", "tag");
-        foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _workingDir, _sbom, _sbomDir, _sbomAttach })
+        _compression.AcceptOnlyFromAmong("gzip", "zstd");
+        foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _workingDir, _sbom, _sbomDir, _sbomAttach, _compression })
         {
             cmd.Options.Add(o);
         }
@@ -109,6 +111,7 @@ internal sealed class BuildFlags
             SbomDirectory = r.GetValue(_sbomDir),
             SbomAttach = r.GetValue(_sbomAttach) is { } attach ? Ko.Engine.Sbom.SbomOptionValues.ParseAttachment(attach) : Ko.Engine.Sbom.SbomAttachment.Referrers,
             Environment = environment,
+            Compression = r.GetValue(_compression) == "zstd" ? Ko.Engine.Layers.LayerCompression.Zstd : Ko.Engine.Layers.LayerCompression.Gzip,
         };
     }
 

@@ -107,4 +107,6 @@ public static class KoErrorCodes
     public const string KubectlFailed = "KO4009";
     /// <summary>A document is not a Kubernetes object (no apiVersion, kind or metadata.name).</summary>
     public const string InvalidObject = "KO4010";
+    /// <summary>zstd layers were asked for on a base image with a Docker manifest, which cannot carry them; the message names the base.</summary>
+    public const string ZstdNeedsOciBase = "KO3020";
 }

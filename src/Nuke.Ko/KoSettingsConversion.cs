@@ -36,6 +36,7 @@ internal static class KoSettingsConversion
         Jobs = settings.Jobs ?? 0,
         CacheDirectory = settings.CacheDirectory,
         Environment = EnvironmentOf(settings),
+        Compression = settings.Compression ?? global::Ko.Engine.Layers.LayerCompression.Gzip,
     };
 
     public static KoBuildOptions ToOptions(this KoBuildSettings settings) => settings.ToBuildOptions(settings.ImportPaths);

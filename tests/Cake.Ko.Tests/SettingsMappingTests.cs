@@ -47,6 +47,7 @@ public sealed class SettingsMappingTests
         ("BuildFlags", s => s.BuildFlags.Add("-tags=netgo"), o => Assert.Equal(["-tags=netgo"], o.BuildFlags)),
         ("CacheDirectory", s => s.CacheDirectory = ".cache/ko", o => Assert.Equal($"{Work}/.cache/ko", o.CacheDirectory)),
         ("EnvironmentVariables", s => s.EnvironmentVariables["GOFLAGS"] = "-mod=vendor", o => Assert.Equal("-mod=vendor", o.Environment!["GOFLAGS"])),
+        ("Compression", s => s.Compression = global::Ko.Engine.Layers.LayerCompression.Zstd, o => Assert.Equal(global::Ko.Engine.Layers.LayerCompression.Zstd, o.Compression)),
     ];
 
     public static TheoryData<string> BuildProperties() => [.. BuildRows.Select(r => r.Property)];

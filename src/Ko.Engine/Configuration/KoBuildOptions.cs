@@ -92,4 +92,7 @@ public sealed record KoBuildOptions
 
     /// <summary>The environment the build sees (Go's variables, <c>KO_*</c>, <c>SOURCE_DATE_EPOCH</c>); null means the process's.</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+
+    /// <summary>How the kodata and binary layers are compressed: gzip (default, as ko) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).</summary>
+    public Layers.LayerCompression Compression { get; init; }
 }

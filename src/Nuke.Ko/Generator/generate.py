@@ -13,7 +13,7 @@ Every extension returns a copy and is [Pure].
 import os
 
 # kind: str (string?), int (int?), bool (bool?), list (string list), dict (string->string), env (string->string?),
-#       an engine enum (ENUMS below: SbomFormat?, SbomAttachment?)
+#       an engine enum (ENUMS below: SbomFormat?, SbomAttachment?, LayerCompression?)
 # (name, kind, doc, singular)
 IMAGE = [
     ("WorkingDirectory", "str", "The directory Go runs in (the module's directory); defaults to the current directory. NUKE's <c>AbsolutePath</c> converts implicitly.", None),
@@ -42,6 +42,7 @@ IMAGE = [
     ("Ldflags", "list", "Linker flags passed as one <c>-ldflags</c> argument.", "Ldflag"),
     ("Jobs", "int", "How many builds run at once; unset means the processor count.", None),
     ("CacheDirectory", "str", "The cache directory; defaults to <c>KOCACHE</c>, else <c>~/.cache/ko</c>.", None),
+    ("Compression", "compression", "How the kodata and binary layers are compressed (<c>--compression</c>): gzip (unset, the default) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).", None),
 ]
 SELECT = [
     ("Files", "list", "Files or directories to read (<c>-f</c>).", "File"),
@@ -87,7 +88,7 @@ CLASSES = [
 ]
 
 # Enum kinds: the engine's own (public) enums, nullable so unset means the engine's default.
-ENUMS = {"sbom": "global::Ko.Engine.Sbom.SbomFormat?", "sbomattach": "global::Ko.Engine.Sbom.SbomAttachment?"}
+ENUMS = {"sbom": "global::Ko.Engine.Sbom.SbomFormat?", "sbomattach": "global::Ko.Engine.Sbom.SbomAttachment?", "compression": "global::Ko.Engine.Layers.LayerCompression?"}
 
 TYPES = {
     "str": "string?", "secret": "string?", "int": "int?", "bool": "bool?", **ENUMS,
