@@ -35,6 +35,9 @@ internal sealed class ParallelGzipStream : Stream
     private readonly int _workers;
     private readonly Queue<Task<(byte[] Buffer, int Length)>> _pending = new();
     private readonly Crc32 _crc = new();
+    // A pool of this stream's own, bounded by its workers: the shared pool would keep up to dozens of 2 MiB arrays
+    // per core alive after the layer is written.
+    private readonly ArrayPool<byte> _pool;
     private byte[] _block;
     private int _filled;
     private long _length;
@@ -49,7 +52,8 @@ internal sealed class ParallelGzipStream : Stream
         _level = level;
         // More than 8 workers buys little for one layer and costs 2 MiB each.
         _workers = workers > 0 ? workers : Math.Clamp(Environment.ProcessorCount, 1, 8);
-        _block = ArrayPool<byte>.Shared.Rent(BlockSize);
+        _pool = ArrayPool<byte>.Create(OutputCapacity(BlockSize), _workers + 2);
+        _block = _pool.Rent(BlockSize);
     }
 
     /// <summary>Uncompressed bytes written so far.</summary>
@@ -146,7 +150,8 @@ internal sealed class ParallelGzipStream : Stream
             while (_pending.Count > 0)
             {
                 var task = _pending.Dequeue();
-                _ = task.ContinueWith(static t => { if (t.IsCompletedSuccessfully) { ArrayPool<byte>.Shared.Return(t.Result.Buffer); } }, TaskScheduler.Default);
+                // Abandoned blocks' buffers go to the GC with this stream's pool.
+                _ = task.ContinueWith(static t => t.Exception, TaskScheduler.Default);
             }
 
             _finished = true;
@@ -161,11 +166,11 @@ internal sealed class ParallelGzipStream : Stream
     }
 
     /// <summary>Raw deflate of one block, ending in a sync flush, or stored blocks when that is not smaller.</summary>
-    internal static (byte[] Buffer, int Length) CompressBlock(ReadOnlySpan<byte> input, int level)
+    internal static (byte[] Buffer, int Length) CompressBlock(ReadOnlySpan<byte> input, int level, ArrayPool<byte> pool)
     {
         var storedLength = input.Length + (5 * ((input.Length + MaxStored - 1) / MaxStored));
         // Sync-flushed deflate is bounded by deflateBound (about input + input/4096*5 + 13); this leaves room.
-        var buffer = ArrayPool<byte>.Shared.Rent(input.Length + (input.Length >> 3) + 1024);
+        var buffer = pool.Rent(OutputCapacity(input.Length));
         int length;
         using (var output = new MemoryStream(buffer, 0, buffer.Length, writable: true))
         {
@@ -192,6 +197,8 @@ internal sealed class ParallelGzipStream : Stream
         return (buffer, length);
     }
 
+    private static int OutputCapacity(int inputLength) => inputLength + (inputLength >> 3) + 1024;
+
     private static int WriteStored(ReadOnlySpan<byte> input, byte[] buffer)
     {
         var at = 0;
@@ -216,20 +223,21 @@ internal sealed class ParallelGzipStream : Stream
         _crc.Append(block.AsSpan(0, count));
         _length += count;
         var level = _level;
+        var pool = _pool;
         _pending.Enqueue(Task.Run(
             () =>
             {
                 try
                 {
-                    return CompressBlock(block.AsSpan(0, count), level);
+                    return CompressBlock(block.AsSpan(0, count), level, pool);
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(block);
+                    pool.Return(block);
                 }
             },
             CancellationToken.None));
-        _block = ArrayPool<byte>.Shared.Rent(BlockSize);
+        _block = _pool.Rent(BlockSize);
         _filled = 0;
         while (_pending.Count >= _workers + 1)
         {
@@ -247,7 +255,7 @@ internal sealed class ParallelGzipStream : Stream
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
         }
     }
 
@@ -264,7 +272,7 @@ internal sealed class ParallelGzipStream : Stream
     {
         if (_block.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_block);
+            _pool.Return(_block);
             _block = [];
         }
     }
