@@ -108,6 +108,8 @@ public class KoBuildSettings
 
     /// <summary>Also attach each SBOM as a signed in-toto attestation (<c>--attest-sbom</c>); needs a sign key.</summary>
     public bool AttestSbom { get; set; }
+    /// <summary>How the kodata and binary layers are compressed (<c>--compression</c>): gzip (the default, as ko) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).</summary>
+    public global::Ko.Engine.Layers.LayerCompression Compression { get; set; }
 }
 
 /// <summary>The SBOM format a build makes for every image (<see cref="KoBuildSettings.Sbom"/>).</summary>

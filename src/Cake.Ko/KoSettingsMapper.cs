@@ -45,6 +45,7 @@ internal static class KoSettingsMapper
             SignKey = Absolute(settings.SignKey, environment),
             SignAnnotations = new Dictionary<string, string>(settings.SignAnnotations, StringComparer.Ordinal),
             AttestSbom = settings.AttestSbom,
+            Compression = settings.Compression,
         };
     }
 

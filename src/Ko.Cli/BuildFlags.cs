@@ -32,6 +32,7 @@ internal sealed class BuildFlags
     private readonly Option<string?> _sbom = new("--sbom") { Description = "The SBOM made for every image: spdx (default, SPDX 2.3 JSON), cyclonedx (CycloneDX 1.6 JSON) or none." };
     private readonly Option<string?> _sbomDir = new("--sbom-dir") { Description = "Write the SBOMs into this directory (<app>-<os>-<arch>.<format>.json, <app>-index.<format>.json)." };
     private readonly Option<string?> _sbomAttach = new("--sbom-attach") { Description = "How pushed SBOMs are attached: referrers (default; OCI 1.1 subject + referrers tag schema) or tag (ko's sha256-<hex>.sbom)." };
+    private readonly Option<string?> _compression = new("--compression") { Description = "Layer compression: gzip (default) or zstd (OCI tar+zstd; smaller, faster to unpack; needs an OCI base image and a zstd-capable runtime)." };
 
     private readonly Option<string?> _signKey = new("--sign-key") { Description = "Sign every pushed image and index with this key (cosign's format; password from KO_SIGN_PASSWORD). Default: KO_SIGN_KEY." };
     private readonly Option<string[]> _signAnnotations = new("--sign-annotation") { Description = "key=value written into each signature's optional section, repeatable or comma separated." };
@@ -41,7 +42,8 @@ internal sealed class BuildFlags
     {
         _sbom.AcceptOnlyFromAmong("spdx", "cyclonedx", "none");
         _sbomAttach.AcceptOnlyFromAmong("referrers", "tag");
-        foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _disableOptimizations, _workingDir, _sbom, _sbomDir, _sbomAttach, _signKey, _signAnnotations, _attestSbom })
+        _compression.AcceptOnlyFromAmong("gzip", "zstd");
+        foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _disableOptimizations, _workingDir, _sbom, _sbomDir, _sbomAttach, _signKey, _signAnnotations, _attestSbom, _compression })
         {
             cmd.Options.Add(o);
         }
@@ -108,6 +110,7 @@ internal sealed class BuildFlags
             SignAnnotations = KeyValues(r.GetValue(_signAnnotations)),
             AttestSbom = r.GetValue(_attestSbom),
             Environment = environment,
+            Compression = r.GetValue(_compression) == "zstd" ? Ko.Engine.Layers.LayerCompression.Zstd : Ko.Engine.Layers.LayerCompression.Gzip,
         };
     }
 

@@ -149,4 +149,6 @@ public static class KoErrorCodes
     public const string AttestationMismatch = "KO5012";
     /// <summary><c>--attest-sbom</c>: the image has no SBOM to attest (none attached in the registry, or none made).</summary>
     public const string NoSbomToAttest = "KO5013";
+    /// <summary>zstd layers were asked for on a base image with a Docker manifest, which cannot carry them; the message names the base.</summary>
+    public const string ZstdNeedsOciBase = "KO3020";
 }

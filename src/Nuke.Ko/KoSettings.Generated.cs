@@ -103,6 +103,9 @@ public abstract partial record KoImageSettings : KoSettings
 
     /// <summary>Also attach each SBOM as a signed in-toto attestation (<c>--attest-sbom</c>); needs a sign key.</summary>
     public bool? AttestSbom { get; init; }
+
+    /// <summary>How the kodata and binary layers are compressed (<c>--compression</c>): gzip (unset, the default) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).</summary>
+    public global::Ko.Engine.Layers.LayerCompression? Compression { get; init; }
 }
 
 /// <summary>Settings of <see cref="KoTasks.KoBuild(KoBuildSettings)"/>: builds import paths into images (<c>ko build</c>).</summary>
@@ -810,6 +813,16 @@ public static class KoImageSettingsExtensions
     [Pure]
     public static T ToggleAttestSbom<T>(this T toolSettings) where T : KoImageSettings
         => (T)(((KoImageSettings)toolSettings) with { AttestSbom = !(((KoImageSettings)toolSettings).AttestSbom ?? false) });
+
+    /// <summary>Sets <see cref="KoImageSettings.Compression"/>.</summary>
+    [Pure]
+    public static T SetCompression<T>(this T toolSettings, global::Ko.Engine.Layers.LayerCompression? compression) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { Compression = compression });
+
+    /// <summary>Resets <see cref="KoImageSettings.Compression"/> to unset.</summary>
+    [Pure]
+    public static T ResetCompression<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { Compression = null });
 }
 
 /// <summary>NUKE-style fluent extensions for <see cref="KoBuildSettings"/>; each returns a changed copy.</summary>

@@ -39,6 +39,7 @@ internal static class KoSettingsConversion
         SignKey = settings.SignKey,
         SignAnnotations = settings.SignAnnotations,
         AttestSbom = settings.AttestSbom ?? false,
+        Compression = settings.Compression ?? global::Ko.Engine.Layers.LayerCompression.Gzip,
     };
 
     public static KoBuildOptions ToOptions(this KoBuildSettings settings) => settings.ToBuildOptions(settings.ImportPaths);

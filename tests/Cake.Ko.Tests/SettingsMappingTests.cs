@@ -50,6 +50,7 @@ public sealed class SettingsMappingTests
         ("SignKey", s => s.SignKey = "keys/cosign.key", o => Assert.Equal($"{Work}/keys/cosign.key", o.SignKey)),
         ("SignAnnotations", s => s.SignAnnotations["team"] = "core", o => Assert.Equal("core", o.SignAnnotations["team"])),
         ("AttestSbom", s => s.AttestSbom = true, o => Assert.True(o.AttestSbom)),
+        ("Compression", s => s.Compression = global::Ko.Engine.Layers.LayerCompression.Zstd, o => Assert.Equal(global::Ko.Engine.Layers.LayerCompression.Zstd, o.Compression)),
     ];
 
     public static TheoryData<string> BuildProperties() => [.. BuildRows.Select(r => r.Property)];

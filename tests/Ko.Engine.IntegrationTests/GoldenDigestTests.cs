@@ -22,13 +22,13 @@ public sealed class GoldenDigestTests
         var env = Repo.Environment(dir.Combine("cache"));
         var layout = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--oci-layout-path", dir.Combine("out"));
         Assert.True(layout.ExitCode == 0, layout.ToString());
-        Assert.Equal([Name + "@sha256:746a153fbd05f0ba4df3e87596194a01e9f9b7506aadae9c26c1badd02ee7454"], layout.References);
-        Assert.Equal("fef3fa497a8a43680e209468eacb181c7213b858205bebf6a1f4824602d13e2b", Sha256Of(dir.Combine("out", "index.json")));
+        Assert.Equal([Name + "@sha256:b8a3879737a89e64f1c32a276e45e215a5360c666c2327f5591eb41f7f07eea4"], layout.References);
+        Assert.Equal("78f7890bc22bc46e0432b596462db0014cde0cf906210378340012532c6c7f73", Sha256Of(dir.Combine("out", "index.json")));
 
         var archives = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--tarball", dir.Combine("d.tar"), "--oci-archive", dir.Combine("o.tar"));
         Assert.True(archives.ExitCode == 0, archives.ToString());
-        Assert.Equal("5aa70a5f63765016af60f41439d0ae29c99737525d5d2ab4372df5402099c6c6", Sha256Of(dir.Combine("d.tar")));
-        Assert.Equal("e8c3ba36f424ffa8a629acae23761fd66c7eecf6866afe5716f7f3a63b4026e5", Sha256Of(dir.Combine("o.tar")));
+        Assert.Equal("d09f363aa285af833ffb0a16868d6c73ec18ca379e9e4f332ff5e2c17abe3fc3", Sha256Of(dir.Combine("d.tar")));
+        Assert.Equal("6f25856f1ee0f73c82a5fd7ce099d0e974aec5f59b9e3695b496ff32a2aca85e", Sha256Of(dir.Combine("o.tar")));
     }
 
     [Fact]
@@ -40,8 +40,8 @@ public sealed class GoldenDigestTests
         var env = Repo.Environment(dir.Combine("cache"), new Dictionary<string, string?> { ["SOURCE_DATE_EPOCH"] = "1700000000" });
         var run = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64", "--sbom=none", "--image-label", "a=b", "--oci-layout-path", dir.Combine("out"));
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal([Name + "@sha256:13ba03a055f5453840579e5a13e73b15e0595233631d0baff44c9bdca66cb4f4"], run.References);
-        Assert.Equal("87303632fdfbc97c2d16c636101422aeefc3250318a1edc24145333b11ee9c5f", Sha256Of(dir.Combine("out", "index.json")));
+        Assert.Equal([Name + "@sha256:9b3786f3a5c0883065403e3a596fc2225f5d46b83496e0c966138bed6f4453bf"], run.References);
+        Assert.Equal("96d17ef1a4c281f2adeaa7f0466fbfca82970001f698610b5205cf4df1eca5a9", Sha256Of(dir.Combine("out", "index.json")));
     }
 
     private static async Task RequireRecordedGoAsync()

@@ -35,6 +35,16 @@ public sealed class CliParsingTests : IDisposable
     }
 
     [Fact]
+    public async Task Compression_accepts_only_gzip_or_zstd()
+    {
+        var (code, stdout, stderr) = await RunAsync("build", "--compression", "brotli", ".");
+
+        Assert.Equal(1, code);
+        Assert.Contains("brotli", stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Fact]
     public async Task Build_without_an_import_path_builds_the_current_directory_as_ko()
     {
         // ko pkg/commands/build.go: no argument means ".". Here "." is no Go package, so the build of "." fails.

@@ -66,6 +66,9 @@ internal sealed record BuildPlan
     /// <summary>Attach each SBOM as a signed attestation too.</summary>
     public bool AttestSbom { get; init; }
 
+    /// <summary>How the kodata and binary layers are compressed (<c>--compression</c>): gzip (the default) or zstd.</summary>
+    public Layers.LayerCompression Compression { get; init; }
+
     public required IReadOnlyDictionary<string, string> Labels { get; init; }
 
     public required IReadOnlyDictionary<string, string> Annotations { get; init; }
@@ -279,6 +282,7 @@ internal sealed record BuildPlan
             SignKey = signKey,
             SignAnnotations = options.SignAnnotations,
             AttestSbom = options.AttestSbom,
+            Compression = options.Compression,
             Labels = options.Labels,
             Annotations = options.Annotations,
             User = options.User,

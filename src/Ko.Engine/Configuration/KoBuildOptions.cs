@@ -104,4 +104,6 @@ public sealed record KoBuildOptions
 
     /// <summary>Also attach each image's SBOM as a signed in-toto attestation (<c>.att</c>, as cosign's <c>attest</c>); needs a sign key.</summary>
     public bool AttestSbom { get; init; }
+    /// <summary>How the kodata and binary layers are compressed: gzip (default, as ko) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).</summary>
+    public Layers.LayerCompression Compression { get; init; }
 }

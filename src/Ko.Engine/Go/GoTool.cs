@@ -90,7 +90,10 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
     /// Builds one package for one platform into <paramref name="output"/> with <c>-trimpath</c> and
     /// <c>CGO_ENABLED=0</c>; the output path is stable so Go can skip relinking an unchanged program.
     /// </summary>
-    public async Task BuildAsync(string workingDirectory, string importPath, Platform platform, string output, IReadOnlyList<string> flags, IReadOnlyDictionary<string, string?> extraEnv, CancellationToken cancellationToken)
+    public Task BuildAsync(string workingDirectory, string importPath, Platform platform, string output, IReadOnlyList<string> flags, IReadOnlyDictionary<string, string?> extraEnv, CancellationToken cancellationToken) =>
+        BuildIntoAsync(workingDirectory, [importPath], platform, output, flags, extraEnv, cancellationToken);
+
+    private async Task BuildIntoAsync(string workingDirectory, IReadOnlyList<string> importPaths, Platform platform, string output, IReadOnlyList<string> flags, IReadOnlyDictionary<string, string?> extraEnv, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         // As ko: defaults (CGO_ENABLED=0 and the platform) < the process environment < the build's env. GOOS/GOARCH/
@@ -116,14 +119,69 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
         args.Add("-o");
         args.Add(output);
         args.Add("--"); // the package is data, never a flag (go 1.19+ reads everything after -- as packages)
-        args.Add(importPath);
+        args.AddRange(importPaths);
         logger.LogDebug("go {Arguments} ({Platform})", string.Join(' ', args), platform);
         var result = await RunAsync(workingDirectory, args, env, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             var text = (result.StandardError + result.StandardOutput).Trim();
-            throw new KoException(KoErrorCodes.BuildFailed, $"go build {importPath} for {platform} failed:\n{text}");
+            throw new KoException(KoErrorCodes.BuildFailed, $"go build {string.Join(' ', importPaths)} for {platform} failed:\n{text}");
         }
+    }
+
+    /// <summary>
+    /// Builds many packages for one platform with the same flags and environment in as few <c>go build -o DIR pkg1
+    /// pkg2 ...</c> calls as their file names allow (one, unless two commands share a name), so Go loads, compiles
+    /// and links them in one process and shares the work. Each binary lands at a stable path under
+    /// <paramref name="outputDirectory"/> (go names it after the package, see <see cref="ExecutableName"/>; a second
+    /// package of the same name goes into a numbered subdirectory), so an unchanged program is not relinked next time.
+    /// Call it once per platform and per distinct settings (flags, env).
+    /// </summary>
+    /// <returns>Each import path's binary, in the order given.</returns>
+    public async Task<IReadOnlyList<(string ImportPath, string Output)>> BuildManyAsync(string workingDirectory, IReadOnlyList<string> importPaths, Platform platform, string outputDirectory, IReadOnlyList<string> flags, IReadOnlyDictionary<string, string?> extraEnv, CancellationToken cancellationToken)
+    {
+        var rounds = new List<List<(string ImportPath, string Output)>>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var result = new List<(string ImportPath, string Output)>();
+        foreach (var importPath in importPaths)
+        {
+            var name = ExecutableName(importPath, platform);
+            var round = seen[name] = seen.TryGetValue(name, out var n) ? n + 1 : 0;
+            // ".dupN": no Go import path element starts with a dot, so no command is named like the subdirectory.
+            var directory = round == 0 ? outputDirectory : Path.Combine(outputDirectory, ".dup" + round.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (rounds.Count <= round)
+            {
+                rounds.Add([]);
+            }
+
+            rounds[round].Add((importPath, Path.Combine(directory, name)));
+            result.Add((importPath, Path.Combine(directory, name)));
+        }
+
+        foreach (var round in rounds)
+        {
+            var directory = Path.GetDirectoryName(round[0].Output)!;
+            // A trailing separator: go writes into the directory even when only one package is given.
+            await BuildIntoAsync(workingDirectory, [.. round.Select(r => r.ImportPath)], platform, directory + Path.DirectorySeparatorChar, flags, extraEnv, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The file name <c>go build -o DIR</c> gives a command: the last element of its import path, or the one before
+    /// a major-version suffix (<c>example.com/tool/v2</c> is <c>tool</c>), with <c>.exe</c> for Windows.
+    /// </summary>
+    public static string ExecutableName(string importPath, Platform platform)
+    {
+        var elements = importPath.TrimEnd('/').Split('/');
+        var name = elements[^1];
+        if (elements.Length > 1 && name.Length >= 2 && name[0] == 'v' && name[1..].All(char.IsAsciiDigit) && name is not "v0" and not "v1" && name[1] != '0')
+        {
+            name = elements[^2];
+        }
+
+        return platform.Os == "windows" ? name + ".exe" : name;
     }
 
     /// <summary>

@@ -51,7 +51,13 @@ internal static class ImageAssembler
     public static IImage Assemble(IImage baseImage, string baseName, ILayer kodata, ILayer binary, AppImageSpec spec)
     {
         var docker = MediaTypes.IsDocker(baseImage.Manifest.MediaType);
-        var layerMediaType = docker ? MediaTypes.DockerLayerGzip : MediaTypes.OciLayerGzip;
+        var zstd = binary.Descriptor.MediaType == MediaTypes.OciLayerZstd;
+        if (zstd && docker)
+        {
+            throw new KoException(KoErrorCodes.ZstdNeedsOciBase, $"the base image {baseName} has a Docker manifest, which cannot carry zstd layers: use an OCI base image or --compression gzip.");
+        }
+
+        var layerMediaType = zstd ? MediaTypes.OciLayerZstd : docker ? MediaTypes.DockerLayerGzip : MediaTypes.OciLayerGzip;
         var config = ImageConfig.ParseObject(baseImage.ConfigBytes.Span, baseName);
 
         if (spec.Created is { } created)

@@ -74,6 +74,7 @@ internal static class AppLayers
                     }
                 }
             },
+            cache.Compression,
             cancellationToken).ConfigureAwait(false);
         await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
         return new LayerOutcome(layer, false);
@@ -89,6 +90,12 @@ internal static class AppLayers
     {
         var root = Path.Combine(packageDirectory, "kodata");
         var entries = KodataEntries(root, allowedRoot);
+        var statKey = KodataStatKey(entries, mtime);
+        if (statKey is not null && await cache.TryGetAsync(statKey, cancellationToken).ConfigureAwait(false) is { } unchanged)
+        {
+            return new LayerOutcome(unchanged, true);
+        }
+
         var keyParts = new List<string> { "ko-kodata-v3", KodataRoot, mtime.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var e in entries)
@@ -110,6 +117,7 @@ internal static class AppLayers
         var cached = await cache.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
         if (cached is not null)
         {
+            await PutStatKeyAsync(cache, statKey, cached, cancellationToken).ConfigureAwait(false);
             return new LayerOutcome(cached, true);
         }
 
@@ -134,10 +142,48 @@ internal static class AppLayers
                     await ArchiveKodataFileAsync(tar, e, name, hashes[e.RelativePath], mtime, ct).ConfigureAwait(false);
                 }
             },
+            cache.Compression,
             cancellationToken).ConfigureAwait(false);
         await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
+        await PutStatKeyAsync(cache, statKey, layer, cancellationToken).ConfigureAwait(false);
         return new LayerOutcome(layer, false);
     }
+
+    /// <summary>
+    /// A key for the kodata layer from stat fingerprints alone, as git's index keys a tree (path, device, inode, mode,
+    /// size, modification and change time of every file, and of every link on the way), so an unchanged tree is
+    /// not read at all. Null when any fingerprint cannot be told or is too recent to be trusted to catch the next
+    /// write (the content key decides then).
+    /// </summary>
+    internal static string? KodataStatKey(IReadOnlyList<KodataEntry> entries, long mtime)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var parts = new List<string>(1 + (entries.Count * 3)) { "ko-kodata-stat-v2", KodataRoot, mtime.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        foreach (var e in entries)
+        {
+            parts.Add(e.RelativePath);
+            if (e.SourcePath is null)
+            {
+                parts.Add("dir");
+                continue;
+            }
+
+            var self = Util.UnixFileStatus.FingerprintOf(e.SourcePath, followLinks: false);
+            var target = Util.UnixFileStatus.FingerprintOf(e.SourcePath, followLinks: true);
+            if (self is not { } s || target is not { } t || s.IsRacy(now) || t.IsRacy(now))
+            {
+                return null;
+            }
+
+            parts.Add(s.ToString());
+            parts.Add(t.ToString());
+        }
+
+        return CacheKey.Of([.. parts]);
+    }
+
+    private static Task PutStatKeyAsync(LayerCache cache, string? statKey, FileLayer layer, CancellationToken cancellationToken) =>
+        statKey is null ? Task.CompletedTask : cache.PutAsync(statKey, layer, cancellationToken);
 
     /// <summary>
     /// Archives one kodata file and checks that the archived bytes are the ones hashed for the cache key: a file that

@@ -1,19 +1,32 @@
-using System.IO.Compression;
 using System.Text.Json;
 using Ko.Engine.Oci;
 
 namespace Ko.Engine.Layers;
 
 /// <summary>
-/// Writes a layer in one pass: entries go through a tar writer, the tar through a SHA-256 (the diffID), gzip at
-/// level 1, and a second SHA-256 (the digest) into a temp file that is then renamed into the content store.
-/// Nothing is held in memory beyond a copy buffer.
+/// Writes a layer in one pass: entries go through a tar writer, the tar through a SHA-256 (the diffID), parallel
+/// deterministic gzip (<see cref="ParallelGzipStream"/>), and a second SHA-256 (the digest) into a temp file that
+/// is then renamed into the content store. Memory is flat in the layer's size: a few 1 MiB blocks per worker.
 /// </summary>
 internal static class LayerWriter
 {
+    /// <summary>The OCI layer media type of a compression.</summary>
+    public static string MediaTypeOf(LayerCompression compression) =>
+        compression == LayerCompression.Zstd ? MediaTypes.OciLayerZstd : MediaTypes.OciLayerGzip;
+
+    /// <summary>The zstd level for <see cref="LayerCompression.Zstd"/> layers: zstd's default, fast and deterministic.</summary>
+    public const int ZstdLevel = 3;
+
+    public static Task<FileLayer> WriteAsync(
+        ContentStore store,
+        Func<DeterministicTarWriter, CancellationToken, Task> writeEntries,
+        CancellationToken cancellationToken) =>
+        WriteAsync(store, writeEntries, LayerCompression.Gzip, cancellationToken);
+
     public static async Task<FileLayer> WriteAsync(
         ContentStore store,
         Func<DeterministicTarWriter, CancellationToken, Task> writeEntries,
+        LayerCompression compression,
         CancellationToken cancellationToken)
     {
         var temp = store.NewTempPath("layer");
@@ -27,7 +40,9 @@ internal static class LayerWriter
                 var compressedHash = new HashingStream(file, leaveOpen: true);
                 await using (compressedHash.ConfigureAwait(false))
                 {
-                    var gzip = new GZipStream(compressedHash, new ZLibCompressionOptions { CompressionLevel = 1 }, leaveOpen: true);
+                    var gzip = compression == LayerCompression.Zstd
+                        ? new ZstdLayerStream(compressedHash, ZstdLevel)
+                        : (Stream)new ParallelGzipStream(compressedHash, leaveOpen: true);
                     await using (gzip.ConfigureAwait(false))
                     {
                         var tarHash = new HashingStream(gzip, leaveOpen: true);
@@ -42,6 +57,10 @@ internal static class LayerWriter
 
                             diffId = tarHash.FinishDigest();
                         }
+
+                        await (gzip is ParallelGzipStream parallel
+                            ? parallel.FinishAsync(cancellationToken)
+                            : ((ZstdLayerStream)gzip).FinishAsync(cancellationToken)).ConfigureAwait(false);
                     }
 
                     digest = compressedHash.FinishDigest();
@@ -50,7 +69,7 @@ internal static class LayerWriter
             }
 
             var path = store.Commit(temp, digest);
-            return new FileLayer(new Descriptor(MediaTypes.OciLayerGzip, digest, size), diffId, path);
+            return new FileLayer(new Descriptor(MediaTypeOf(compression), digest, size), diffId, path);
         }
         catch
         {
@@ -62,11 +81,18 @@ internal static class LayerWriter
 
 /// <summary>
 /// Remembers which layer a set of inputs produced, so an unchanged input skips tar, gzip and hashing. Entries live
-/// in <c>layers/&lt;key&gt;.json</c>; a hit is used only when the blob still hashes to its digest.
+/// in <c>layers/&lt;key&gt;.json</c>; a hit is used only when the blob still hashes to its digest. An entry also
+/// keeps the blob's stat fingerprint from when it was last hashed: while the blob's fingerprint is the same (no write,
+/// chmod, rename or touch since), it is not hashed again; when it differs it is hashed, and the entry is updated.
 /// </summary>
-internal sealed class LayerCache(ContentStore store)
+internal sealed class LayerCache(ContentStore store, LayerCompression compression = LayerCompression.Gzip)
 {
-    private string EntryPath(string key) => Path.Combine(store.Root, "layers", key + ".json");
+    /// <summary>How the layers this cache holds (and the layers made for it) are compressed.</summary>
+    public LayerCompression Compression => compression;
+
+    // One key, two compressions: two entries (a gzip layer is never handed out for a zstd build, or back).
+    private string EntryPath(string key) =>
+        Path.Combine(store.Root, "layers", key + (compression == LayerCompression.Zstd ? ".zstd" : string.Empty) + ".json");
 
     public async Task<FileLayer?> TryGetAsync(string key, CancellationToken cancellationToken)
     {
@@ -85,13 +111,23 @@ internal sealed class LayerCache(ContentStore store)
             var digest = Digest.Parse(root.GetProperty("digest").GetString()!);
             var diffId = Digest.Parse(root.GetProperty("diffID").GetString()!);
             var size = root.GetProperty("size").GetInt64();
+            var seen = root.TryGetProperty("blobStat", out var stat) ? stat.GetString() : null;
+            var layer = new FileLayer(new Descriptor(LayerWriter.MediaTypeOf(compression), digest, size), diffId, store.BlobPath(digest));
+            var now = Util.UnixFileStatus.FingerprintOf(layer.Path, followLinks: false);
+            if (seen is not null && now is { } fingerprint && fingerprint.Size == size && fingerprint.ToString() == seen)
+            {
+                return layer;
+            }
+
             if (!await store.VerifyAsync(digest, size, cancellationToken).ConfigureAwait(false))
             {
                 Util.FileSystem.TryDelete(entryPath);
                 return null;
             }
 
-            return new FileLayer(new Descriptor(MediaTypes.OciLayerGzip, digest, size), diffId, store.BlobPath(digest));
+            // Hashed and good: remember the fingerprint it was good with, so the next use need not hash it.
+            await PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
+            return layer;
         }
         catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
@@ -101,14 +137,21 @@ internal sealed class LayerCache(ContentStore store)
         }
     }
 
+    /// <summary>Records <paramref name="layer"/> (whose blob is known to hash to its digest) under <paramref name="key"/>.</summary>
     public async Task PutAsync(string key, ILayer layer, CancellationToken cancellationToken)
     {
+        var fingerprint = await SettledFingerprintAsync(store.BlobPath(layer.Descriptor.Digest), cancellationToken).ConfigureAwait(false);
         var bytes = OciJson.Write(w =>
         {
             w.WriteStartObject();
             w.WriteString("digest", layer.Descriptor.Digest.ToString());
             w.WriteNumber("size", layer.Descriptor.Size);
             w.WriteString("diffID", layer.DiffId.ToString());
+            if (fingerprint is not null)
+            {
+                w.WriteString("blobStat", fingerprint.Value.ToString());
+            }
+
             w.WriteEndObject();
         });
         var entryPath = EntryPath(key);
@@ -133,5 +176,26 @@ internal sealed class LayerCache(ContentStore store)
         {
             Util.FileSystem.TryDelete(temp);
         }
+    }
+
+    /// <summary>
+    /// The blob's fingerprint once it is old enough to catch the next write: a blob renamed into the store a moment
+    /// ago waits out one racy window (at most 30 ms, once per new layer), so a write in the same clock tick cannot
+    /// leave the fingerprint unchanged.
+    /// </summary>
+    private static async Task<Util.FileFingerprint?> SettledFingerprintAsync(string path, CancellationToken cancellationToken)
+    {
+        var fingerprint = Util.UnixFileStatus.FingerprintOf(path, followLinks: false);
+        if (fingerprint is { } f && f.IsRacy(DateTimeOffset.UtcNow))
+        {
+            await Task.Delay(Util.FileFingerprint.RacyWindow, cancellationToken).ConfigureAwait(false);
+            // Anything that touched the blob in the meantime: no fingerprint (the next use hashes it).
+            if (Util.UnixFileStatus.FingerprintOf(path, followLinks: false) != f)
+            {
+                return null;
+            }
+        }
+
+        return fingerprint is { } settled && !settled.IsRacy(DateTimeOffset.UtcNow) ? settled : null;
     }
 }

@@ -32,6 +32,10 @@ internal static class UnixFileStatus
     private const int StatxSize = 256;
     private const int ModeOffset = 28;
     private const int InoOffset = 32;
+    private const int SizeOffset = 40;
+    private const int CtimeOffset = 96;
+    private const int MtimeOffset = 112;
+    private const uint StatxBasicStats = 0x7ff;
     private const int DevMajorOffset = 136;
     private const int DevMinorOffset = 140;
 
@@ -103,6 +107,32 @@ internal static class UnixFileStatus
             }
         }
     }
+
+    /// <summary>
+    /// A stat fingerprint of <paramref name="path"/> (device, inode, mode, size, modification and change times to the
+    /// nanosecond), as git's index keeps one: any write, chmod, rename over or touch changes it, and the change time
+    /// cannot be set back by a program. Null when it cannot be told (not Linux, no such path).
+    /// </summary>
+    public static FileFingerprint? FingerprintOf(string path, bool followLinks)
+    {
+        var buffer = new byte[StatxSize];
+        if (Statx is null || Statx(AtFdCwd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
+        {
+            return null;
+        }
+
+        var (device, inode) = Identity(buffer);
+        return new FileFingerprint(
+            device,
+            inode,
+            BitConverter.ToUInt16(buffer, ModeOffset),
+            BitConverter.ToInt64(buffer, SizeOffset),
+            Nanoseconds(buffer, MtimeOffset),
+            Nanoseconds(buffer, CtimeOffset));
+    }
+
+    private static long Nanoseconds(byte[] buffer, int offset) =>
+        (BitConverter.ToInt64(buffer, offset) * 1_000_000_000L) + BitConverter.ToUInt32(buffer, offset + 8);
 
     private static (ulong, ulong) Identity(byte[] buffer) =>
         (((ulong)BitConverter.ToUInt32(buffer, DevMajorOffset) << 32) | BitConverter.ToUInt32(buffer, DevMinorOffset), BitConverter.ToUInt64(buffer, InoOffset));

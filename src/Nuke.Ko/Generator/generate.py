@@ -13,7 +13,7 @@ Every extension returns a copy and is [Pure].
 import os
 
 # kind: str (string?), int (int?), bool (bool?), list (string list), dict (string->string), env (string->string?),
-#       an engine enum (ENUMS below: SbomFormat?, SbomAttachment?)
+#       an engine enum (ENUMS below: SbomFormat?, SbomAttachment?, LayerCompression?)
 # (name, kind, doc, singular)
 IMAGE = [
     ("WorkingDirectory", "str", "The directory Go runs in (the module's directory); defaults to the current directory. NUKE's <c>AbsolutePath</c> converts implicitly.", None),
@@ -45,6 +45,7 @@ IMAGE = [
     ("SignKey", "str", "Sign every pushed image and index with this private key (<c>--sign-key</c>): cosign's encrypted format (password from <c>KO_SIGN_PASSWORD</c>) or a PKCS#8 ECDSA P-256 PEM key; unset means <c>KO_SIGN_KEY</c>, else no signing.", None),
     ("SignAnnotations", "dict", "Annotations written into each signature's <c>optional</c> section (<c>--sign-annotation</c>).", "SignAnnotation"),
     ("AttestSbom", "bool", "Also attach each SBOM as a signed in-toto attestation (<c>--attest-sbom</c>); needs a sign key.", None),
+    ("Compression", "compression", "How the kodata and binary layers are compressed (<c>--compression</c>): gzip (unset, the default) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).", None),
 ]
 SELECT = [
     ("Files", "list", "Files or directories to read (<c>-f</c>).", "File"),
@@ -90,7 +91,7 @@ CLASSES = [
 ]
 
 # Enum kinds: the engine's own (public) enums, nullable so unset means the engine's default.
-ENUMS = {"sbom": "global::Ko.Engine.Sbom.SbomFormat?", "sbomattach": "global::Ko.Engine.Sbom.SbomAttachment?"}
+ENUMS = {"sbom": "global::Ko.Engine.Sbom.SbomFormat?", "sbomattach": "global::Ko.Engine.Sbom.SbomAttachment?", "compression": "global::Ko.Engine.Layers.LayerCompression?"}
 
 TYPES = {
     "str": "string?", "secret": "string?", "int": "int?", "bool": "bool?", **ENUMS,
