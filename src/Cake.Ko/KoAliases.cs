@@ -113,7 +113,10 @@ public static partial class KoAliases
         image.Digest.ToString(),
         image.MediaType,
         image.Platforms.Select(p => p.ToString()).ToList(),
-        image.Tags.ToList());
+        image.Tags.ToList())
+    {
+        Engine = image,
+    };
 
     /// <summary>
     /// The one place where a Cake alias (synchronous by Cake's design) waits for the engine; engine errors become

@@ -95,6 +95,15 @@ public class KoBuildSettings
     /// e.g. <c>KO_DEFAULTBASEIMAGE</c>, <c>GOFLAGS</c>, <c>SOURCE_DATE_EPOCH</c>.
     /// </summary>
     public IDictionary<string, string?> EnvironmentVariables { get; set; } = new Dictionary<string, string?>(StringComparer.Ordinal);
+
+    // ---- build record (issue 15) ----
+
+    /// <summary>
+    /// <c>KoBuild</c>: write a JSON build record of the images to this file (<c>--build-record</c>): reference, digest,
+    /// platforms with their digests, tags, SBOMs, base. <c>KoResolve</c>/<c>KoApply</c>/<c>KoCreate</c>: take the images
+    /// from this record and build nothing, so a deploy task (or a later CI job) ships exactly what was published.
+    /// </summary>
+    public FilePath? BuildRecordPath { get; set; }
 }
 
 /// <summary>The SBOM format a build makes for every image (<see cref="KoBuildSettings.Sbom"/>).</summary>

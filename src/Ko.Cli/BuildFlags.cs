@@ -32,8 +32,20 @@ internal sealed class BuildFlags
     private readonly Option<string?> _sbomDir = new("--sbom-dir") { Description = "Write the SBOMs into this directory (<app>-<os>-<arch>.<format>.json, <app>-index.<format>.json)." };
     private readonly Option<string?> _sbomAttach = new("--sbom-attach") { Description = "How pushed SBOMs are attached: referrers (default; OCI 1.1 subject + referrers tag schema) or tag (ko's sha256-<hex>.sbom)." };
 
-    public BuildFlags(Command cmd)
+    // build record: `build` writes it; `resolve`/`apply`/`create` read it and build nothing.
+    private readonly Option<string?> _buildRecord;
+    private readonly bool _readsRecord;
+
+    public BuildFlags(Command cmd, bool readsRecord = false)
     {
+        _readsRecord = readsRecord;
+        _buildRecord = new("--build-record")
+        {
+            Description = readsRecord
+                ? "Take the images from this build record (written by `dotnet ko build --build-record`) and build nothing; a ko:// path missing from it is an error."
+                : "Write a JSON build record of the images to this file (reference, digest, platforms, tags, SBOMs, base), for `resolve|apply|create --build-record`.",
+        };
+        cmd.Options.Add(_buildRecord);
         _sbom.AcceptOnlyFromAmong("spdx", "cyclonedx", "none");
         _sbomAttach.AcceptOnlyFromAmong("referrers", "tag");
         foreach (var o in new Option[] { _platform, _push, _tags, _tagOnly, _bare, _preserve, _baseImportPaths, _ociLayout, _ociArchive, _tarball, _imageRefs, _labels, _annotations, _user, _baseImage, _jobs, _ldflags, _local, _insecure, _workingDir, _sbom, _sbomDir, _sbomAttach })
@@ -109,8 +121,12 @@ internal sealed class BuildFlags
             SbomDirectory = r.GetValue(_sbomDir),
             SbomAttach = r.GetValue(_sbomAttach) is { } attach ? Ko.Engine.Sbom.SbomOptionValues.ParseAttachment(attach) : Ko.Engine.Sbom.SbomAttachment.Referrers,
             Environment = environment,
+            BuildRecordPath = _readsRecord ? null : r.GetValue(_buildRecord),
         };
     }
+
+    /// <summary>The build record to read (resolve, apply, create); null for build, which writes it.</summary>
+    public string? RecordToRead(ParseResult r) => _readsRecord ? r.GetValue(_buildRecord) : null;
 
     private static IEnumerable<string> Split(string[]? values) =>
         (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

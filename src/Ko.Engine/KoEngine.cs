@@ -325,7 +325,13 @@ public sealed partial class KoEngine
         {
             var b = built.First(x => x.ImportPath == p.ImportPath);
             var reference = loaded?.GetValueOrDefault(b.Name) ?? Naming.PrintedReference(b.Name, plan.Tags, b.Digest.ToString(), plan.TagOnly);
-            return new KoImageResult(p.ImportPath, b.Name, reference, b.Digest, b.MediaType, b.Images.Select(i => i.Platform).ToList(), plan.Tags);
+            return new KoImageResult(p.ImportPath, b.Name, reference, b.Digest, b.MediaType, b.Images.Select(i => i.Platform).ToList(), plan.Tags)
+            {
+                // build record
+                PlatformImages = b.Images.Select(i => new Records.KoPlatformImage(i.Platform, i.Digest)).ToList(),
+                SbomReferences = sbomReferences.GetValueOrDefault(p.ImportPath, []),
+                Base = Records.KoBaseImage.Of(b),
+            };
         }).ToList();
 
         if (plan.ImageRefsPath is not null)
@@ -340,6 +346,7 @@ public sealed partial class KoEngine
             _logger.LogInformation("Built {ImportPath} as {Reference}", r.ImportPath, r.Reference);
         }
 
+        await Records.BuildRecord.WriteAsync(options.BuildRecordPath, plan.WorkingDirectory, results, cancellationToken).ConfigureAwait(false); // build record
         return new KoBuildResult(results, new KoBuildStatistics(stats.GoBuilds, stats.LayersWritten, stats.LayersReused, pushed.BlobsUploaded, pushed.BlobsSkipped, pushed.BlobsMounted));
     }
 

@@ -107,4 +107,8 @@ public static class KoErrorCodes
     public const string KubectlFailed = "KO4009";
     /// <summary>A document is not a Kubernetes object (no apiVersion, kind or metadata.name).</summary>
     public const string InvalidObject = "KO4010";
+    /// <summary>A <c>ko://</c> import path is not in the build record that resolve/apply/create were given; the message names the file and line.</summary>
+    public const string BuildRecordMissingImage = "KO4020";
+    /// <summary>A build record file cannot be read, is too large, or is not a build record (the message names the field).</summary>
+    public const string BuildRecordInvalid = "KO4021";
 }

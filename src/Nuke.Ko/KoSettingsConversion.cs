@@ -36,6 +36,7 @@ internal static class KoSettingsConversion
         Jobs = settings.Jobs ?? 0,
         CacheDirectory = settings.CacheDirectory,
         Environment = EnvironmentOf(settings),
+        BuildRecordPath = settings.BuildRecord, // build record
     };
 
     public static KoBuildOptions ToOptions(this KoBuildSettings settings) => settings.ToBuildOptions(settings.ImportPaths);
@@ -46,7 +47,10 @@ internal static class KoSettingsConversion
         Recursive = settings.Recursive ?? false,
         Selector = settings.Selector,
         OutputPath = settings.OutputPath,
-        Build = settings.ToBuildOptions([]),
+        // build record: resolve reads the record (or the images given) instead of writing one.
+        Build = settings.ToBuildOptions([]) with { BuildRecordPath = null },
+        BuildRecordPath = settings.BuildRecord,
+        Images = settings.Images is null ? null : new global::Ko.Engine.Records.BuildRecord(settings.Images.Images, "the images given to SetImages"),
     };
 
     public static KoApplyOptions ToApplyOptions(this KoClusterSettings settings) => new()

@@ -92,4 +92,11 @@ public sealed record KoBuildOptions
 
     /// <summary>The environment the build sees (Go's variables, <c>KO_*</c>, <c>SOURCE_DATE_EPOCH</c>); null means the process's.</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+
+    /// <summary>
+    /// Write a JSON build record of the images to this file (atomically): per import path the reference, digest, media
+    /// type, each platform's digest, tags, SBOM references and the base. <c>resolve</c>/<c>apply</c>/<c>create</c>
+    /// take images from it (<see cref="KoResolveOptions.BuildRecordPath"/>) instead of building.
+    /// </summary>
+    public string? BuildRecordPath { get; init; }
 }

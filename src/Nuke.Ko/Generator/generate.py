@@ -42,6 +42,8 @@ IMAGE = [
     ("Ldflags", "list", "Linker flags passed as one <c>-ldflags</c> argument.", "Ldflag"),
     ("Jobs", "int", "How many builds run at once; unset means the processor count.", None),
     ("CacheDirectory", "str", "The cache directory; defaults to <c>KOCACHE</c>, else <c>~/.cache/ko</c>.", None),
+    # ---- build record (issue 15) ----
+    ("BuildRecord", "str", "<c>KoBuild</c>: write a JSON build record of the images to this file (<c>--build-record</c>). <c>KoResolve</c>/<c>KoApply</c>/<c>KoCreate</c>: take the images from this record and build nothing.", None),
 ]
 SELECT = [
     ("Files", "list", "Files or directories to read (<c>-f</c>).", "File"),
@@ -65,6 +67,8 @@ CLASSES = [
     ]),
     ("KoResolveSettings", "KoImageSettings", False, "Settings of <c>KoTasks.KoResolve</c>: builds every <c>ko://</c> reference in YAML and replaces it with the image's digest (<c>ko resolve</c>).", SELECT + [
         ("OutputPath", "str", "Write the resolved YAML to this file as well as returning it.", None),
+        # ---- build record (issue 15) ----
+        ("Images", "images", "Replace <c>ko://</c> references with these images (what an earlier <c>KoBuild</c> returned) and build nothing; an import path not among them fails with KO4020 naming the file and line. Wins over <see cref=\"KoImageSettings.BuildRecord\"/>.", None),
     ]),
     ("KoClusterSettings", "KoResolveSettings", True, "What <see cref=\"KoApplySettings\"/> and <see cref=\"KoCreateSettings\"/> share: the cluster they talk to.", CLUSTER + [
         ("ContinueOnError", "bool", "Send every object even when one fails (<c>--continue-on-error</c>); the task still fails at the end, naming each failure.", None),
@@ -87,7 +91,9 @@ CLASSES = [
 ]
 
 # Enum kinds: the engine's own (public) enums, nullable so unset means the engine's default.
-ENUMS = {"sbom": "global::Ko.Engine.Sbom.SbomFormat?", "sbomattach": "global::Ko.Engine.Sbom.SbomAttachment?"}
+ENUMS = {"sbom": "global::Ko.Engine.Sbom.SbomFormat?", "sbomattach": "global::Ko.Engine.Sbom.SbomAttachment?",
+         # Not an enum, but set and reset as one: a build's result (issue 15's build record).
+         "images": "global::Ko.Engine.KoBuildResult?"}
 
 TYPES = {
     "str": "string?", "secret": "string?", "int": "int?", "bool": "bool?", **ENUMS,
