@@ -35,7 +35,10 @@ public sealed class CakeScriptRun : IAsyncLifetime
         await RunAsync(dotnet, ["pack", Path.Combine(RepoRoot, "src", "Cake.Ko"), "-c", "Release", "-o", feed, "--artifacts-path", Path.Combine(Dir, "art"), $"-p:Version={Version}", "--disable-build-servers", "-nodeReuse:false"], RepoRoot, env);
 
         Directory.CreateDirectory(Path.Combine(Dir, ".config"));
-        File.Copy(Path.Combine(RepoRoot, ".config", "dotnet-tools.json"), Path.Combine(Dir, ".config", "dotnet-tools.json"));
+        // cake.tool only: the manifest's ko.cli comes from build.sh's local feed, which this run does not have.
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoRoot, ".config", "dotnet-tools.json")))!;
+        manifest["tools"]!.AsObject().Remove("ko.cli");
+        await File.WriteAllTextAsync(Path.Combine(Dir, ".config", "dotnet-tools.json"), manifest.ToJsonString());
         await File.WriteAllTextAsync(Path.Combine(Dir, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
