@@ -27,7 +27,11 @@ internal static class LayerWriter
                 var compressedHash = new HashingStream(file, leaveOpen: true);
                 await using (compressedHash.ConfigureAwait(false))
                 {
+#if NET9_0_OR_GREATER
                     var gzip = new GZipStream(compressedHash, new ZLibCompressionOptions { CompressionLevel = 1 }, leaveOpen: true);
+#else
+                    var gzip = new GZipStream(compressedHash, CompressionLevel.Fastest, leaveOpen: true); // zlib level 1 too (zlib, not .NET 9's zlib-ng: other bytes)
+#endif
                     await using (gzip.ConfigureAwait(false))
                     {
                         var tarHash = new HashingStream(gzip, leaveOpen: true);
