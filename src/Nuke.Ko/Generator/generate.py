@@ -3,6 +3,7 @@
 
 One table below describes every settings type and property; this script writes
 ../KoSettings.Generated.cs. Run it after changing the table:  python3 src/Nuke.Ko/Generator/generate.py
+(tests/Nuke.Ko.Tests GeneratedSettingsTests fails when the committed file is stale)
 The extensions follow NUKE's generated tool tasks:
   scalar     SetX(value), ResetX()
   bool       SetX(bool?), ResetX(), EnableX(), DisableX(), ToggleX()
@@ -11,6 +12,7 @@ The extensions follow NUKE's generated tool tasks:
 Every extension returns a copy and is [Pure].
 """
 import os
+import sys
 
 # kind: str (string?), int (int?), bool (bool?), list (string list), dict (string->string), env (string->string?),
 #       an engine enum (ENUMS below: SbomFormat?, SbomAttachment?)
@@ -202,7 +204,8 @@ def main():
     extensions(out)
     while out[-1] == "":
         out.pop()
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "KoSettings.Generated.cs")
+    # An output path argument writes elsewhere (the staleness test compares that with the committed file).
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "KoSettings.Generated.cs")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(out) + "\n")
 
