@@ -173,7 +173,7 @@ public sealed class CakeScriptTests(CakeScriptRun run) : IClassFixture<CakeScrip
         Assert.StartsWith($"{run.Registry.Host}/cake/hello-", name, StringComparison.Ordinal);
         Assert.Equal($"{name}:1.2.3@{digest}", reference); // a tag other than latest is printed, as ko does
         Assert.Equal("linux/amd64,linux/arm64", platforms);
-        Assert.Contains($"ko: example.com/hello -> {reference}", run.Output, StringComparison.Ordinal);
+        Assert.Single(run.Output.Split('\n'), l => l.Contains($"Built example.com/hello as {reference}", StringComparison.Ordinal)); // one line per image, from the engine
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var raw = await Cli.Wrap(Tools.Require("skopeo")).WithArguments(["inspect", "--raw", "--tls-verify=false", $"docker://{name}:1.2.3"])

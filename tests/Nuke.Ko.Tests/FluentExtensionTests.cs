@@ -138,6 +138,10 @@ public sealed class FluentExtensionTests
 
     private static bool IsMap(Type t) => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>);
 
+    /// <summary>A build result that differs by its import path (and shows it in the snapshot's ToString).</summary>
+    private static global::Ko.Engine.KoBuildResult SampleResult(string importPath) =>
+        new([new global::Ko.Engine.KoImageResult(importPath, "reg.example/app", "reg.example/app:latest", global::Ko.Engine.Oci.Digest.Parse("sha256:" + new string('a', 64)), "application/vnd.oci.image.manifest.v1+json", [], [])], new global::Ko.Engine.KoBuildStatistics(0, 0, 0, 0, 0, 0));
+
     private static KoSettings Populated(Type concrete)
     {
         var settings = (KoSettings)Activator.CreateInstance(concrete)!;
@@ -151,6 +155,7 @@ public sealed class FluentExtensionTests
                 : t == typeof(IReadOnlyList<string>) ? new[] { "a", "b" }
                 : t == typeof(IReadOnlyDictionary<string, string>) ? new Dictionary<string, string> { ["a"] = "1", ["b"] = "2" }
                 : t == typeof(IReadOnlyDictionary<string, string?>) ? (object)new Dictionary<string, string?> { ["a"] = "1", ["b"] = "2" }
+                : t == typeof(global::Ko.Engine.KoBuildResult) ? SampleResult("original")
                 : throw new InvalidOperationException($"no sample value for {concrete.Name}.{property.Name} ({t})");
             property.SetValue(settings, value);
         }
@@ -200,6 +205,11 @@ public sealed class FluentExtensionTests
         if (t == typeof(IReadOnlyDictionary<string, string?>))
         {
             return new Dictionary<string, string?> { ["x"] = "y" };
+        }
+
+        if (t == typeof(global::Ko.Engine.KoBuildResult))
+        {
+            return SampleResult("changed");
         }
 
         throw new InvalidOperationException($"no sample argument for {parameter.Member.Name}({t.Name} {parameter.Name})");
