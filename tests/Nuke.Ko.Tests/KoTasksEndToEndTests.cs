@@ -127,8 +127,11 @@ public sealed class KoTasksEndToEndTests : IClassFixture<RegistryFixture>, IDisp
     [Fact]
     public async Task A_package_that_is_not_main_fails_with_KO2003_and_the_async_twin_says_the_same()
     {
+        var events = InMemorySink.Capture();
         var error = Assert.Throws<KoTaskException>(() => KoBuild(_ => Defaults(_).SetImportPath("./lib").DisablePush()));
         Assert.Equal("KO2003", error.Code);
+        var debug = Assert.Single(InMemorySink.Snapshot(events), e => e.MessageTemplate.Text == "{Task} with {Settings}");
+        Assert.Equal("\"Nuke.Ko\"", debug.Properties["SourceContext"].ToString());
         Assert.StartsWith("KO2003: ", error.Message);
         Assert.Contains("./lib", error.Message);
 
