@@ -228,3 +228,21 @@ public sealed class FluentExtensionTests
         _ => value.ToString() ?? string.Empty,
     };
 }
+
+/// <summary>NUKE's When(condition, configurator) on Ko settings.</summary>
+public sealed class ConditionalSettingsTests
+{
+    [Fact]
+    public void When_configures_only_if_the_condition_holds()
+    {
+        var settings = new KoBuildSettings().SetImportPath(".");
+
+        var changed = settings.When(true, _ => _.DisablePush());
+        var unchanged = settings.When(false, _ => _.DisablePush());
+
+        Assert.False(changed.Push);
+        Assert.Null(unchanged.Push);
+        Assert.Same(settings, unchanged);
+        Assert.Null(settings.Push); // the original is never changed
+    }
+}
