@@ -2,7 +2,8 @@
 # The main job: this repository's own Cake build (build/build.cake, using the Cake.Ko addin packed from
 # src/Cake.Ko): build, pack, then containerise examples/hello for linux/amd64 and linux/arm64 on the embedded
 # base (no registry) into artifacts/, and print the image reference. Also publishes the `dotnet ko` tool to
-# artifacts/ko. Installs Go when it is missing. ./build.sh --test also runs the tests inside the Cake build.
+# artifacts/ko and installs it as a local tool, so `dotnet ko` works here. Installs Go when it is missing.
+# ./build.sh --test also runs the tests inside the Cake build.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/prereqs.sh
@@ -15,7 +16,11 @@ dotnet publish src/Ko.Cli -c Release -r "$(dotnet_rid)" -o artifacts/ko --nologo
 # The #addin line is resolved before any task runs, so the addin is packed first into a local feed; the addin
 # cache is cleared because the version number stays the same between builds.
 dotnet pack src/Cake.Ko -c Release -o artifacts/feed --nologo -v quiet >&2
-dotnet tool restore >&2
+# `dotnet ko`: the tool is packed into the same feed and restored from it into the local tool manifest
+# (.config/dotnet-tools.json pins ko.cli). Its version stays the same between builds, so the cached copy goes first.
+dotnet pack src/Ko.Cli -c Release -o artifacts/feed --nologo -v quiet >&2
+rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/ko.cli"
+dotnet tool restore --add-source "$PWD/artifacts/feed" >&2
 rm -rf artifacts/cake-addins
 skip="--skip-tests"
 [ "${1:-}" = "--test" ] && skip=""

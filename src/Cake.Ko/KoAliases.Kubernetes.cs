@@ -20,7 +20,8 @@ public static partial class KoAliases
     /// <returns>The resolved YAML.</returns>
     /// <example><code>var yaml = KoResolve("./k8s/deployment.yaml");</code></example>
     [CakeMethodAlias]
-    public static string KoResolve(this ICakeContext context, FilePath path) => context.KoResolve(path, new KoResolveSettings());
+    [CakeAliasCategory("Kubernetes")]
+    public static string KoResolve(this ICakeContext context, FilePath path) => context.KoResolve(path, null);
 
     /// <summary>Builds every <c>ko://</c> image a manifest references and returns the manifest with digest references.</summary>
     /// <param name="context">The Cake context.</param>
@@ -29,7 +30,8 @@ public static partial class KoAliases
     /// <returns>The resolved YAML (comments, quoting and indentation kept).</returns>
     /// <exception cref="CakeException">The message starts with the ko code.</exception>
     [CakeMethodAlias]
-    public static string KoResolve(this ICakeContext context, FilePath path, KoResolveSettings settings)
+    [CakeAliasCategory("Kubernetes")]
+    public static string KoResolve(this ICakeContext context, FilePath path, KoResolveSettings? settings)
     {
         ArgumentNullException.ThrowIfNull(path);
         return context.KoResolve([path], settings);
@@ -37,16 +39,17 @@ public static partial class KoAliases
 
     /// <summary>Builds every <c>ko://</c> image the manifests reference and returns them with digest references.</summary>
     /// <param name="context">The Cake context.</param>
-    /// <param name="paths">YAML files or directories.</param>
+    /// <param name="paths">YAML files or directories, e.g. <c>GetFiles("./k8s/**/*.yaml")</c>.</param>
     /// <param name="settings">Build settings, selector, output file.</param>
     /// <returns>The resolved YAML, documents in input order.</returns>
     /// <exception cref="CakeException">The message starts with the ko code.</exception>
     [CakeMethodAlias]
-    public static string KoResolve(this ICakeContext context, IEnumerable<FilePath> paths, KoResolveSettings settings)
+    [CakeAliasCategory("Kubernetes")]
+    public static string KoResolve(this ICakeContext context, IEnumerable<FilePath> paths, KoResolveSettings? settings)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(paths);
-        ArgumentNullException.ThrowIfNull(settings);
+        settings ??= new(); // null means the defaults
         var result = Run(context, (engine, options) => engine.ResolveAsync(options), () => KoSettingsMapper.ToResolveOptions(settings, paths, context.Environment));
         LogImages(context, result.Images);
         return result.Text;
@@ -57,7 +60,8 @@ public static partial class KoAliases
     /// <param name="path">A YAML file or a directory of them.</param>
     /// <returns>What each object became.</returns>
     [CakeMethodAlias]
-    public static KoDeployResult KoApply(this ICakeContext context, FilePath path) => context.KoApply([path], new KoApplySettings());
+    [CakeAliasCategory("Kubernetes")]
+    public static KoDeployResult KoApply(this ICakeContext context, FilePath path) => context.KoApply([path], null);
 
     /// <summary>Resolves the manifests and applies them to the cluster (server-side apply).</summary>
     /// <param name="context">The Cake context.</param>
@@ -65,16 +69,18 @@ public static partial class KoAliases
     /// <param name="settings">Build settings and the cluster to talk to.</param>
     /// <returns>What each object became.</returns>
     [CakeMethodAlias]
-    public static KoDeployResult KoApply(this ICakeContext context, FilePath path, KoApplySettings settings) => context.KoApply([path], settings);
+    [CakeAliasCategory("Kubernetes")]
+    public static KoDeployResult KoApply(this ICakeContext context, FilePath path, KoApplySettings? settings) => context.KoApply([path], settings);
 
     /// <summary>Resolves the manifests and applies them to the cluster (server-side apply).</summary>
     /// <param name="context">The Cake context.</param>
-    /// <param name="paths">YAML files or directories.</param>
+    /// <param name="paths">YAML files or directories, e.g. <c>GetFiles("./k8s/**/*.yaml")</c>.</param>
     /// <param name="settings">Build settings and the cluster to talk to.</param>
     /// <returns>What each object became.</returns>
     /// <exception cref="CakeException">The message starts with the ko code.</exception>
     [CakeMethodAlias]
-    public static KoDeployResult KoApply(this ICakeContext context, IEnumerable<FilePath> paths, KoApplySettings settings) =>
+    [CakeAliasCategory("Kubernetes")]
+    public static KoDeployResult KoApply(this ICakeContext context, IEnumerable<FilePath> paths, KoApplySettings? settings) =>
         Deploy(context, paths, settings, (engine, options) => engine.ApplyAsync(options));
 
     /// <summary>Resolves the manifests and creates the objects in the cluster.</summary>
@@ -82,7 +88,8 @@ public static partial class KoAliases
     /// <param name="path">A YAML file or a directory of them.</param>
     /// <returns>What each object became.</returns>
     [CakeMethodAlias]
-    public static KoDeployResult KoCreate(this ICakeContext context, FilePath path) => context.KoCreate([path], new KoApplySettings());
+    [CakeAliasCategory("Kubernetes")]
+    public static KoDeployResult KoCreate(this ICakeContext context, FilePath path) => context.KoCreate([path], null);
 
     /// <summary>Resolves the manifests and creates the objects in the cluster.</summary>
     /// <param name="context">The Cake context.</param>
@@ -90,16 +97,18 @@ public static partial class KoAliases
     /// <param name="settings">Build settings and the cluster to talk to.</param>
     /// <returns>What each object became.</returns>
     [CakeMethodAlias]
-    public static KoDeployResult KoCreate(this ICakeContext context, FilePath path, KoApplySettings settings) => context.KoCreate([path], settings);
+    [CakeAliasCategory("Kubernetes")]
+    public static KoDeployResult KoCreate(this ICakeContext context, FilePath path, KoApplySettings? settings) => context.KoCreate([path], settings);
 
     /// <summary>Resolves the manifests and creates the objects in the cluster.</summary>
     /// <param name="context">The Cake context.</param>
-    /// <param name="paths">YAML files or directories.</param>
+    /// <param name="paths">YAML files or directories, e.g. <c>GetFiles("./k8s/**/*.yaml")</c>.</param>
     /// <param name="settings">Build settings and the cluster to talk to.</param>
     /// <returns>What each object became.</returns>
     /// <exception cref="CakeException">The message starts with the ko code.</exception>
     [CakeMethodAlias]
-    public static KoDeployResult KoCreate(this ICakeContext context, IEnumerable<FilePath> paths, KoApplySettings settings) =>
+    [CakeAliasCategory("Kubernetes")]
+    public static KoDeployResult KoCreate(this ICakeContext context, IEnumerable<FilePath> paths, KoApplySettings? settings) =>
         Deploy(context, paths, settings, (engine, options) => engine.CreateAsync(options));
 
     /// <summary>Deletes the objects the manifests describe (nothing is built).</summary>
@@ -107,7 +116,8 @@ public static partial class KoAliases
     /// <param name="path">A YAML file or a directory of them.</param>
     /// <returns>What each object became.</returns>
     [CakeMethodAlias]
-    public static KoDeployResult KoDelete(this ICakeContext context, FilePath path) => context.KoDelete([path], new KoDeleteSettings());
+    [CakeAliasCategory("Kubernetes")]
+    public static KoDeployResult KoDelete(this ICakeContext context, FilePath path) => context.KoDelete([path], null);
 
     /// <summary>Deletes the objects the manifests describe (nothing is built).</summary>
     /// <param name="context">The Cake context.</param>
@@ -115,29 +125,31 @@ public static partial class KoAliases
     /// <param name="settings">The cluster to talk to, selector, not-found handling.</param>
     /// <returns>What each object became.</returns>
     [CakeMethodAlias]
-    public static KoDeployResult KoDelete(this ICakeContext context, FilePath path, KoDeleteSettings settings) => context.KoDelete([path], settings);
+    [CakeAliasCategory("Kubernetes")]
+    public static KoDeployResult KoDelete(this ICakeContext context, FilePath path, KoDeleteSettings? settings) => context.KoDelete([path], settings);
 
     /// <summary>Deletes the objects the manifests describe (nothing is built).</summary>
     /// <param name="context">The Cake context.</param>
-    /// <param name="paths">YAML files or directories.</param>
+    /// <param name="paths">YAML files or directories, e.g. <c>GetFiles("./k8s/**/*.yaml")</c>.</param>
     /// <param name="settings">The cluster to talk to, selector, not-found handling.</param>
     /// <returns>What each object became.</returns>
     /// <exception cref="CakeException">The message starts with the ko code.</exception>
     [CakeMethodAlias]
-    public static KoDeployResult KoDelete(this ICakeContext context, IEnumerable<FilePath> paths, KoDeleteSettings settings)
+    [CakeAliasCategory("Kubernetes")]
+    public static KoDeployResult KoDelete(this ICakeContext context, IEnumerable<FilePath> paths, KoDeleteSettings? settings)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(paths);
-        ArgumentNullException.ThrowIfNull(settings);
+        settings ??= new(); // null means the defaults
         var result = Run(context, (engine, options) => engine.DeleteAsync(options), () => KoSettingsMapper.ToDeleteOptions(settings, paths, context.Environment));
         return ToDeploy(context, result);
     }
 
-    private static KoDeployResult Deploy(ICakeContext context, IEnumerable<FilePath> paths, KoApplySettings settings, Func<KoEngine, KoApplyOptions, Task<KoApplyResult>> operation)
+    private static KoDeployResult Deploy(ICakeContext context, IEnumerable<FilePath> paths, KoApplySettings? settings, Func<KoEngine, KoApplyOptions, Task<KoApplyResult>> operation)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(paths);
-        ArgumentNullException.ThrowIfNull(settings);
+        settings ??= new(); // null means the defaults
         var result = Run(context, operation, () => KoSettingsMapper.ToApplyOptions(settings, paths, context.Environment));
         LogImages(context, result.Images);
         return ToDeploy(context, result);

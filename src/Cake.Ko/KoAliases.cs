@@ -20,18 +20,27 @@ namespace Cake.Ko;
 [CakeNamespaceImport("Cake.Ko")]
 public static partial class KoAliases
 {
+    /// <summary>Builds the package in the working directory (<c>.</c>, as <c>ko build</c> with no import path) and pushes it to <c>KO_DOCKER_REPO</c>.</summary>
+    /// <param name="context">The Cake context.</param>
+    /// <returns>The published image.</returns>
+    /// <example><code>var image = KoBuild();</code></example>
+    [CakeMethodAlias]
+    [CakeAliasCategory("Build")]
+    public static KoBuildResult KoBuild(this ICakeContext context) => context.KoBuild(".", null);
+
     /// <summary>Builds one import path into an image and pushes it to <c>KO_DOCKER_REPO</c> (from the Cake context's environment).</summary>
     /// <param name="context">The Cake context.</param>
     /// <param name="importPath">The import path: <c>./cmd/app</c>, <c>example.com/mod/cmd/app</c> or <c>ko://…</c>.</param>
     /// <returns>The published image.</returns>
     /// <example><code>var image = KoBuild("./cmd/server");</code></example>
     [CakeMethodAlias]
-    public static KoBuildResult KoBuild(this ICakeContext context, string importPath) => context.KoBuild(importPath, new KoBuildSettings());
+    [CakeAliasCategory("Build")]
+    public static KoBuildResult KoBuild(this ICakeContext context, string importPath) => context.KoBuild(importPath, null);
 
     /// <summary>Builds one import path into an image as <paramref name="settings"/> say.</summary>
     /// <param name="context">The Cake context.</param>
     /// <param name="importPath">The import path: <c>./cmd/app</c>, <c>example.com/mod/cmd/app</c> or <c>ko://…</c>.</param>
-    /// <param name="settings">Repository, platforms, tags, outputs and the rest.</param>
+    /// <param name="settings">Repository, platforms, tags, outputs and the rest; null means the defaults.</param>
     /// <returns>The published image: reference, digest, platforms.</returns>
     /// <exception cref="CakeException">The build failed; the message starts with the ko code, e.g. <c>KO2003: …</c>.</exception>
     /// <example>
@@ -40,7 +49,8 @@ public static partial class KoAliases
     /// </code>
     /// </example>
     [CakeMethodAlias]
-    public static KoBuildResult KoBuild(this ICakeContext context, string importPath, KoBuildSettings settings)
+    [CakeAliasCategory("Build")]
+    public static KoBuildResult KoBuild(this ICakeContext context, string importPath, KoBuildSettings? settings)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(importPath);
         return context.KoBuild([importPath], settings);
@@ -49,15 +59,17 @@ public static partial class KoAliases
     /// <summary>Builds several import paths (concurrently, bounded by <see cref="KoBuildSettings.Jobs"/>) as <paramref name="settings"/> say.</summary>
     /// <param name="context">The Cake context.</param>
     /// <param name="importPaths">The import paths.</param>
-    /// <param name="settings">Repository, platforms, tags, outputs and the rest.</param>
+    /// <param name="settings">Repository, platforms, tags, outputs and the rest; null means the defaults.</param>
     /// <returns>One image per import path, in the order given.</returns>
     /// <exception cref="CakeException">The build failed; the message starts with the ko code.</exception>
+    /// <example><code>var images = KoBuild(new[] { "./cmd/api", "./cmd/worker" }, new KoBuildSettings { Repository = "registry.example/team" });</code></example>
     [CakeMethodAlias]
-    public static KoBuildResult KoBuild(this ICakeContext context, IEnumerable<string> importPaths, KoBuildSettings settings)
+    [CakeAliasCategory("Build")]
+    public static KoBuildResult KoBuild(this ICakeContext context, IEnumerable<string> importPaths, KoBuildSettings? settings)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(importPaths);
-        ArgumentNullException.ThrowIfNull(settings);
+        settings ??= new KoBuildSettings();
         if (KoSettingsMapper.NamingWarning(settings) is { } naming)
         {
             context.Log.Write(Verbosity.Minimal, LogLevel.Warning, "{0}", naming);
@@ -81,6 +93,7 @@ public static partial class KoAliases
     /// <param name="password">The password or token; never logged.</param>
     /// <returns>Where the credentials were stored (a config.json path or a credential helper).</returns>
     [CakeMethodAlias]
+    [CakeAliasCategory("Registry")]
     public static string KoLogin(this ICakeContext context, string registry, string username, string password) =>
         context.KoLogin(registry, new KoLoginSettings { Username = username, Password = password });
 
@@ -91,6 +104,7 @@ public static partial class KoAliases
     /// <returns>Where the credentials were stored (a config.json path or a credential helper).</returns>
     /// <exception cref="CakeException"><c>KO3004</c> when the registry refuses the credentials.</exception>
     [CakeMethodAlias]
+    [CakeAliasCategory("Registry")]
     public static string KoLogin(this ICakeContext context, string registry, KoLoginSettings settings)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -100,16 +114,8 @@ public static partial class KoAliases
         return stored;
     }
 
-    private static List<KoImage> LogImages(ICakeContext context, IEnumerable<KoImageResult> results)
-    {
-        var images = results.Select(ToImage).ToList();
-        foreach (var image in images)
-        {
-            context.Log.Write(Verbosity.Normal, LogLevel.Information, "{0}", $"ko: {image.ImportPath} -> {image.Reference}");
-        }
-
-        return images;
-    }
+    // The engine logs one "Built X as Y" line per image; the face does not repeat it.
+    private static List<KoImage> LogImages(ICakeContext context, IEnumerable<KoImageResult> results) => results.Select(ToImage).ToList();
 
     internal static KoImage ToImage(KoImageResult image) => new(
         image.ImportPath,
@@ -118,7 +124,10 @@ public static partial class KoAliases
         image.Digest.ToString(),
         image.MediaType,
         image.Platforms.Select(p => p.ToString()).ToList(),
-        image.Tags.ToList());
+        image.Tags.ToList())
+    {
+        Engine = image,
+    };
 
     /// <summary>
     /// The one place where a Cake alias (synchronous by Cake's design) waits for the engine; engine errors become

@@ -110,6 +110,14 @@ public class KoBuildSettings
     public bool AttestSbom { get; set; }
     /// <summary>How the kodata and binary layers are compressed (<c>--compression</c>): gzip (the default, as ko) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).</summary>
     public global::Ko.Engine.Layers.LayerCompression Compression { get; set; }
+    // ---- build record (issue 15) ----
+
+    /// <summary>
+    /// <c>KoBuild</c>: write a JSON build record of the images to this file (<c>--build-record</c>): reference, digest,
+    /// platforms with their digests, tags, SBOMs, base. <c>KoResolve</c>/<c>KoApply</c>/<c>KoCreate</c>: take the images
+    /// from this record and build nothing, so a deploy task (or a later CI job) ships exactly what was published.
+    /// </summary>
+    public FilePath? BuildRecordPath { get; set; }
 }
 
 /// <summary>The SBOM format a build makes for every image (<see cref="KoBuildSettings.Sbom"/>).</summary>

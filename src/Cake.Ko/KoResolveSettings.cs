@@ -13,6 +13,21 @@ public class KoResolveSettings : KoBuildSettings
 
     /// <summary>Also write the resolved YAML to this file (atomically).</summary>
     public FilePath? OutputPath { get; set; }
+
+    // ---- build record (issue 15) ----
+
+    /// <summary>
+    /// Replace <c>ko://</c> references with these images, e.g. what an earlier <c>KoBuild</c> returned, and build
+    /// nothing; the build settings are then unused. An import path that is not among them fails with <c>KO4020</c>
+    /// naming the file and line. Wins over <see cref="KoBuildSettings.BuildRecordPath"/>.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var built = KoBuild("./cmd/server", new KoBuildSettings { Repository = "registry.example/team", Tags = { "1.2.3" } });
+    /// KoApply("./k8s", new KoApplySettings { Images = built });
+    /// </code>
+    /// </example>
+    public KoBuildResult? Images { get; set; }
 }
 
 /// <summary>How <c>KoApply</c> and <c>KoCreate</c> resolve manifests and send them to a cluster.</summary>

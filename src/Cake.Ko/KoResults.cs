@@ -12,6 +12,9 @@ public sealed record KoImage(string ImportPath, string Name, string Reference, s
 {
     /// <summary>The reference.</summary>
     public override string ToString() => Reference;
+
+    /// <summary>The engine's full result (platform digests, SBOMs, base), kept for <see cref="KoResolveSettings.Images"/>.</summary>
+    internal global::Ko.Engine.KoImageResult? Engine { get; init; }
 }
 
 /// <summary>What <c>KoBuild</c> published.</summary>

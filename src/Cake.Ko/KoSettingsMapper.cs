@@ -46,6 +46,7 @@ internal static class KoSettingsMapper
             SignAnnotations = new Dictionary<string, string>(settings.SignAnnotations, StringComparer.Ordinal),
             AttestSbom = settings.AttestSbom,
             Compression = settings.Compression,
+            BuildRecordPath = Absolute(settings.BuildRecordPath, environment), // build record
         };
     }
 
@@ -55,8 +56,22 @@ internal static class KoSettingsMapper
         Recursive = settings.Recursive,
         Selector = settings.Selector,
         OutputPath = Absolute(settings.OutputPath, environment),
-        Build = ToBuildOptions(settings, [], environment),
+        // build record: resolve reads the record (or the images given) instead of writing one.
+        Build = ToBuildOptions(settings, [], environment) with { BuildRecordPath = null },
+        BuildRecordPath = Absolute(settings.BuildRecordPath, environment),
+        Images = settings.Images is null ? null : RecordOf(settings.Images),
     };
+
+    /// <summary>The engine's record of a Cake build result: the engine's own images when the result came from <c>KoBuild</c>.</summary>
+    public static global::Ko.Engine.Records.BuildRecord RecordOf(KoBuildResult result) =>
+        new(result.Images.Select(i => i.Engine ?? new global::Ko.Engine.KoImageResult(
+            i.ImportPath,
+            i.Name,
+            i.Reference,
+            global::Ko.Engine.Oci.Digest.TryParse(i.Digest, out var d) ? d : throw new ArgumentException($"KoResolveSettings.Images: '{i.Digest}' of {i.ImportPath} is not a digest (sha256:<64 hex digits>).", nameof(result)),
+            i.MediaType,
+            i.Platforms.Select(global::Ko.Engine.Oci.Platform.Parse).ToList(),
+            i.Tags.ToList())), "KoResolveSettings.Images");
 
     public static KoApplyOptions ToApplyOptions(KoApplySettings settings, IEnumerable<FilePath> files, ICakeEnvironment environment) => new()
     {

@@ -38,8 +38,20 @@ internal sealed class BuildFlags
     private readonly Option<string[]> _signAnnotations = new("--sign-annotation") { Description = "key=value written into each signature's optional section, repeatable or comma separated." };
     private readonly Option<bool> _attestSbom = new("--attest-sbom") { Description = "Also attach each SBOM as a signed in-toto attestation (.att), as cosign attest." };
 
-    public BuildFlags(Command cmd)
+    // build record: `build` writes it; `resolve`/`apply`/`create` read it and build nothing.
+    private readonly Option<string?> _buildRecord;
+    private readonly bool _readsRecord;
+
+    public BuildFlags(Command cmd, bool readsRecord = false)
     {
+        _readsRecord = readsRecord;
+        _buildRecord = new("--build-record")
+        {
+            Description = readsRecord
+                ? "Take the images from this build record (written by `dotnet ko build --build-record`) and build nothing; a ko:// path missing from it is an error."
+                : "Write a JSON build record of the images to this file (reference, digest, platforms, tags, SBOMs, base), for `resolve|apply|create --build-record`.",
+        };
+        cmd.Options.Add(_buildRecord);
         _sbom.AcceptOnlyFromAmong("spdx", "cyclonedx", "none");
         _sbomAttach.AcceptOnlyFromAmong("referrers", "tag");
         _compression.AcceptOnlyFromAmong("gzip", "zstd");
@@ -111,8 +123,12 @@ internal sealed class BuildFlags
             AttestSbom = r.GetValue(_attestSbom),
             Environment = environment,
             Compression = r.GetValue(_compression) == "zstd" ? Ko.Engine.Layers.LayerCompression.Zstd : Ko.Engine.Layers.LayerCompression.Gzip,
+            BuildRecordPath = _readsRecord ? null : r.GetValue(_buildRecord),
         };
     }
+
+    /// <summary>The build record to read (resolve, apply, create); null for build, which writes it.</summary>
+    public string? RecordToRead(ParseResult r) => _readsRecord ? r.GetValue(_buildRecord) : null;
 
     private static IEnumerable<string> Split(string[]? values) =>
         (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

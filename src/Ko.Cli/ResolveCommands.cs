@@ -51,11 +51,11 @@ internal static class ResolveCommands
     {
         var cmd = new Command("resolve", "Build the images that YAML files reference with ko:// and print the YAML with those references replaced.");
         var files = new FileFlags(cmd);
-        var build = new BuildFlags(cmd);
+        var build = new BuildFlags(cmd, readsRecord: true);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var display = ProgressDisplay.Create(error, r.GetValue(verbose), environment);
-            var options = files.Options(r, build.Options(r, environment, display.Logger));
+            var options = files.Options(r, build, environment, display.Logger);
             var engine = new KoEngine(display.Logger, display);
             var result = await display.RunAsync(() => engine.ResolveAsync(options, ct)).ConfigureAwait(false);
             await KoCli.WriteResultAsync(output, result.Text).ConfigureAwait(false);
@@ -68,7 +68,7 @@ internal static class ResolveCommands
     {
         var cmd = new Command(name, description);
         var files = new FileFlags(cmd);
-        var build = new BuildFlags(cmd);
+        var build = new BuildFlags(cmd, readsRecord: true);
         var cluster = new ClusterFlags(cmd);
         var force = new Option<bool>("--force-conflicts") { Description = "Server-side apply takes ownership of fields other managers own." };
         if (name == "apply")
@@ -87,7 +87,7 @@ internal static class ResolveCommands
             var display = ProgressDisplay.Create(error, r.GetValue(verbose), environment);
             var options = new KoApplyOptions
             {
-                Resolve = files.Options(r, build.Options(r, environment, display.Logger)),
+                Resolve = files.Options(r, build, environment, display.Logger),
                 Kubeconfig = r.GetValue(cluster.Kubeconfig),
                 Context = r.GetValue(cluster.Context),
                 Namespace = r.GetValue(cluster.Namespace),
@@ -168,12 +168,13 @@ internal static class ResolveCommands
 
         public Option<string?> Selector { get; }
 
-        public KoResolveOptions Options(ParseResult r, KoBuildOptions build) => new()
+        public KoResolveOptions Options(ParseResult r, BuildFlags build, IReadOnlyDictionary<string, string?>? environment, Microsoft.Extensions.Logging.ILogger logger) => new()
         {
             Files = r.GetValue(Filename) ?? [],
             Recursive = r.GetValue(Recursive),
             Selector = r.GetValue(Selector),
-            Build = build,
+            Build = build.Options(r, environment, logger),
+            BuildRecordPath = build.RecordToRead(r),
         };
     }
 

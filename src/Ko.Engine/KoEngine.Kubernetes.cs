@@ -89,7 +89,13 @@ public sealed partial class KoEngine
         var references = new Dictionary<string, string>(StringComparer.Ordinal);
         IReadOnlyList<KoImageResult> images = [];
         KoBuildStatistics? statistics = null;
-        if (paths.Count > 0)
+        var record = options.Images ?? (options.BuildRecordPath is null ? null : await Records.BuildRecord.ReadAsync(options.BuildRecordPath, cancellationToken).ConfigureAwait(false));
+        if (record is not null)
+        {
+            // Deploy what was built: every reference comes from the record; nothing is built or pushed.
+            images = FromRecord(record, paths, firstSite, references);
+        }
+        else if (paths.Count > 0)
         {
             _logger.LogInformation("Resolving {References} ko:// reference(s) to {Count} import path(s)", files.Sum(f => f.References.Count), paths.Count);
             KoBuildResult built;
@@ -129,6 +135,27 @@ public sealed partial class KoEngine
         }
 
         return (text, images, statistics);
+    }
+
+    /// <summary>The recorded image of each import path, into <paramref name="references"/>; a missing one is KO4020 at its first reference.</summary>
+    private List<KoImageResult> FromRecord(Records.BuildRecord record, IReadOnlyList<string> paths, Dictionary<string, (string Source, KoReferenceSite Site)> firstSite, Dictionary<string, string> references)
+    {
+        var images = new List<KoImageResult>();
+        foreach (var path in paths)
+        {
+            if (!record.TryGet(path, out var image))
+            {
+                var (source, site) = firstSite[path];
+                var held = record.Images.Count == 0 ? "no images" : string.Join(", ", record.Images.Take(5).Select(i => i.ImportPath)) + (record.Images.Count > 5 ? ", …" : string.Empty);
+                throw new KoException(KoErrorCodes.BuildRecordMissingImage, $"{source}:{site.Line}:{site.Column}: ko://{path} is not in the build record {record.Source} (it holds {held}). Build that import path in the run that writes the record, or fix the reference.");
+            }
+
+            references[path] = image.Reference;
+            images.Add(image);
+        }
+
+        _logger.LogInformation("Resolved {Count} import path(s) from the build record {Record}; nothing was built", paths.Count, record.Source);
+        return images;
     }
 
     private async Task<KoApplyResult> SendAsync(KoApplyOptions options, bool apply, CancellationToken cancellationToken)

@@ -151,4 +151,8 @@ public static class KoErrorCodes
     public const string NoSbomToAttest = "KO5013";
     /// <summary>zstd layers were asked for on a base image with a Docker manifest, which cannot carry them; the message names the base.</summary>
     public const string ZstdNeedsOciBase = "KO3020";
+    /// <summary>A <c>ko://</c> import path is not in the build record that resolve/apply/create were given; the message names the file and line.</summary>
+    public const string BuildRecordMissingImage = "KO4020";
+    /// <summary>A build record file cannot be read, is too large, or is not a build record (the message names the field).</summary>
+    public const string BuildRecordInvalid = "KO4021";
 }

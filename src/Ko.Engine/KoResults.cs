@@ -10,7 +10,17 @@ namespace Ko.Engine;
 /// <param name="MediaType">The media type of the image manifest or index.</param>
 /// <param name="Platforms">The platforms built.</param>
 /// <param name="Tags">The tags applied.</param>
-public sealed record KoImageResult(string ImportPath, string Name, string Reference, Digest Digest, string MediaType, IReadOnlyList<Platform> Platforms, IReadOnlyList<string> Tags);
+public sealed record KoImageResult(string ImportPath, string Name, string Reference, Digest Digest, string MediaType, IReadOnlyList<Platform> Platforms, IReadOnlyList<string> Tags)
+{
+    /// <summary>Each platform's image digest (for an index, its children; else the image itself). Empty when unknown.</summary>
+    public IReadOnlyList<Records.KoPlatformImage> PlatformImages { get; init; } = [];
+
+    /// <summary>The references of the SBOMs pushed with the image: none without a push or with no SBOM.</summary>
+    public IReadOnlyList<string> SbomReferences { get; init; } = [];
+
+    /// <summary>The base the image was built on, as its annotations name it; null when they name none.</summary>
+    public Records.KoBaseImage? Base { get; init; }
+}
 
 /// <summary>Counts that show what a build did and what it could skip.</summary>
 /// <param name="GoBuilds">How many <c>go build</c> invocations ran.</param>

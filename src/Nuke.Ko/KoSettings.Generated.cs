@@ -106,6 +106,9 @@ public abstract partial record KoImageSettings : KoSettings
 
     /// <summary>How the kodata and binary layers are compressed (<c>--compression</c>): gzip (unset, the default) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).</summary>
     public global::Ko.Engine.Layers.LayerCompression? Compression { get; init; }
+
+    /// <summary><c>KoBuild</c>: write a JSON build record of the images to this file (<c>--build-record</c>). <c>KoResolve</c>/<c>KoApply</c>/<c>KoCreate</c>: take the images from this record and build nothing.</summary>
+    public string? BuildRecord { get; init; }
 }
 
 /// <summary>Settings of <see cref="KoTasks.KoBuild(KoBuildSettings)"/>: builds import paths into images (<c>ko build</c>).</summary>
@@ -129,6 +132,9 @@ public partial record KoResolveSettings : KoImageSettings
 
     /// <summary>Write the resolved YAML to this file as well as returning it.</summary>
     public string? OutputPath { get; init; }
+
+    /// <summary>Replace <c>ko://</c> references with these images (what an earlier <c>KoBuild</c> returned) and build nothing; an import path not among them fails with KO4020 naming the file and line. Wins over <see cref="KoImageSettings.BuildRecord"/>.</summary>
+    public global::Ko.Engine.KoBuildResult? Images { get; init; }
 }
 
 /// <summary>What <see cref="KoApplySettings"/> and <see cref="KoCreateSettings"/> share: the cluster they talk to.</summary>
@@ -823,6 +829,16 @@ public static class KoImageSettingsExtensions
     [Pure]
     public static T ResetCompression<T>(this T toolSettings) where T : KoImageSettings
         => (T)(((KoImageSettings)toolSettings) with { Compression = null });
+
+    /// <summary>Sets <see cref="KoImageSettings.BuildRecord"/>.</summary>
+    [Pure]
+    public static T SetBuildRecord<T>(this T toolSettings, string? buildRecord) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { BuildRecord = buildRecord });
+
+    /// <summary>Resets <see cref="KoImageSettings.BuildRecord"/> to unset.</summary>
+    [Pure]
+    public static T ResetBuildRecord<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { BuildRecord = null });
 }
 
 /// <summary>NUKE-style fluent extensions for <see cref="KoBuildSettings"/>; each returns a changed copy.</summary>
@@ -956,6 +972,16 @@ public static class KoResolveSettingsExtensions
     [Pure]
     public static T ResetOutputPath<T>(this T toolSettings) where T : KoResolveSettings
         => (T)(((KoResolveSettings)toolSettings) with { OutputPath = null });
+
+    /// <summary>Sets <see cref="KoResolveSettings.Images"/>.</summary>
+    [Pure]
+    public static T SetImages<T>(this T toolSettings, global::Ko.Engine.KoBuildResult? images) where T : KoResolveSettings
+        => (T)(((KoResolveSettings)toolSettings) with { Images = images });
+
+    /// <summary>Resets <see cref="KoResolveSettings.Images"/> to unset.</summary>
+    [Pure]
+    public static T ResetImages<T>(this T toolSettings) where T : KoResolveSettings
+        => (T)(((KoResolveSettings)toolSettings) with { Images = null });
 }
 
 /// <summary>NUKE-style fluent extensions for <see cref="KoClusterSettings"/>; each returns a changed copy.</summary>

@@ -40,6 +40,7 @@ internal static class KoSettingsConversion
         SignAnnotations = settings.SignAnnotations,
         AttestSbom = settings.AttestSbom ?? false,
         Compression = settings.Compression ?? global::Ko.Engine.Layers.LayerCompression.Gzip,
+        BuildRecordPath = settings.BuildRecord, // build record
     };
 
     public static KoBuildOptions ToOptions(this KoBuildSettings settings) => settings.ToBuildOptions(settings.ImportPaths);
@@ -50,7 +51,10 @@ internal static class KoSettingsConversion
         Recursive = settings.Recursive ?? false,
         Selector = settings.Selector,
         OutputPath = settings.OutputPath,
-        Build = settings.ToBuildOptions([]),
+        // build record: resolve reads the record (or the images given) instead of writing one.
+        Build = settings.ToBuildOptions([]) with { BuildRecordPath = null },
+        BuildRecordPath = settings.BuildRecord,
+        Images = settings.Images is null ? null : new global::Ko.Engine.Records.BuildRecord(settings.Images.Images, "the images given to SetImages"),
     };
 
     public static KoApplyOptions ToApplyOptions(this KoClusterSettings settings) => new()

@@ -125,7 +125,8 @@ public static partial class KoTasks
 
     private static async Task<T> RunAsync<T>(string task, KoSettings settings, Func<KoEngine, CancellationToken, Task<T>> run, CancellationToken cancellationToken)
     {
-        Log.Debug("{Task} with {Settings}", task, settings.ToString());
+        // With Nuke.Ko's SourceContext, as every line the engine logs.
+        Log.ForContext(Serilog.Core.Constants.SourceContextPropertyName, SerilogLoggerAdapter.SourceContext).Debug("{Task} with {Settings}", task, settings.ToString());
         try
         {
             return await run(new KoEngine(new SerilogLoggerAdapter()), cancellationToken).ConfigureAwait(false);

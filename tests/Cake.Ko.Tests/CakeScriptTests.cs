@@ -35,7 +35,10 @@ public sealed class CakeScriptRun : IAsyncLifetime
         await RunAsync(dotnet, ["pack", Path.Combine(RepoRoot, "src", "Cake.Ko"), "-c", "Release", "-o", feed, "--artifacts-path", Path.Combine(Dir, "art"), $"-p:Version={Version}", "--disable-build-servers", "-nodeReuse:false"], RepoRoot, env);
 
         Directory.CreateDirectory(Path.Combine(Dir, ".config"));
-        File.Copy(Path.Combine(RepoRoot, ".config", "dotnet-tools.json"), Path.Combine(Dir, ".config", "dotnet-tools.json"));
+        // cake.tool only: the manifest's ko.cli comes from build.sh's local feed, which this run does not have.
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoRoot, ".config", "dotnet-tools.json")))!;
+        manifest["tools"]!.AsObject().Remove("ko.cli");
+        await File.WriteAllTextAsync(Path.Combine(Dir, ".config", "dotnet-tools.json"), manifest.ToJsonString());
         await File.WriteAllTextAsync(Path.Combine(Dir, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
@@ -53,26 +56,25 @@ public sealed class CakeScriptRun : IAsyncLifetime
             #addin nuget:?package=Cake.Ko&version={{Version}}&loaddependencies=true
 
             var repo = Argument<string>("repo");
+            KoBuildResult published = null;
             Task("Publish").Does(() =>
             {
-                var result = KoBuild("./", new KoBuildSettings
+                published = KoBuild("./", new KoBuildSettings
                 {
                     Repository = repo,
                     WorkingDirectory = "hello",
                     Platforms = { "linux/amd64", "linux/arm64" },
-                    Tags = { "latest" },
+                    Tags = { "1.2.3" },
+                    Ldflags = { "-X main.version=1.2.3" },
+                    BuildRecordPath = "record.json",
                 });
-                System.IO.File.WriteAllLines("published.txt", new[] { result.Image.Name, result.Digest, result.Reference, string.Join(",", result.Platforms) });
+                System.IO.File.WriteAllLines("published.txt", new[] { published.Image.Name, published.Digest, published.Reference, string.Join(",", published.Platforms) });
             });
+            // Deploy what was built: no repository, tags or flags here; a build would fail (no KO_DOCKER_REPO).
             Task("Resolve").IsDependentOn("Publish").Does(() =>
             {
-                KoResolve("hello/k8s/deployment.yaml", new KoResolveSettings
-                {
-                    Repository = repo,
-                    WorkingDirectory = "hello",
-                    Platforms = { "linux/amd64", "linux/arm64" },
-                    OutputPath = "resolved.yaml",
-                });
+                KoResolve("hello/k8s/deployment.yaml", new KoResolveSettings { Images = published, OutputPath = "resolved.yaml" });
+                KoResolve("hello/k8s/deployment.yaml", new KoResolveSettings { BuildRecordPath = "record.json", OutputPath = "resolved-from-file.yaml" });
             });
             Task("NotMain").IsDependentOn("Resolve").Does(() =>
             {
@@ -169,12 +171,12 @@ public sealed class CakeScriptTests(CakeScriptRun run) : IClassFixture<CakeScrip
         Assert.True(File.Exists(Path.Combine(run.Dir, "published.txt")), run.Output);
         var (name, digest, reference, platforms) = (Published[0], Published[1], Published[2], Published[3]);
         Assert.StartsWith($"{run.Registry.Host}/cake/hello-", name, StringComparison.Ordinal);
-        Assert.Equal($"{name}@{digest}", reference);
+        Assert.Equal($"{name}:1.2.3@{digest}", reference); // a tag other than latest is printed, as ko does
         Assert.Equal("linux/amd64,linux/arm64", platforms);
-        Assert.Contains($"ko: example.com/hello -> {reference}", run.Output, StringComparison.Ordinal);
+        Assert.Single(run.Output.Split('\n'), l => l.Contains($"Built example.com/hello as {reference}", StringComparison.Ordinal)); // one line per image, from the engine
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var raw = await Cli.Wrap(Tools.Require("skopeo")).WithArguments(["inspect", "--raw", "--tls-verify=false", $"docker://{name}:latest"])
+        var raw = await Cli.Wrap(Tools.Require("skopeo")).WithArguments(["inspect", "--raw", "--tls-verify=false", $"docker://{name}:1.2.3"])
             .ExecuteBufferedAsync(System.Text.Encoding.Latin1, timeout.Token);
         var bytes = System.Text.Encoding.Latin1.GetBytes(raw.StandardOutput);
         Assert.Equal(digest, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
@@ -187,6 +189,29 @@ public sealed class CakeScriptTests(CakeScriptRun run) : IClassFixture<CakeScrip
         Assert.Contains($"image: {Published[2]}", resolved, StringComparison.Ordinal);
         Assert.DoesNotContain("image: ko://", resolved, StringComparison.Ordinal);
         Assert.Contains("# The hello example", resolved, StringComparison.Ordinal); // comments kept
+    }
+
+    [Fact]
+    public async Task KoResolve_with_the_build_result_or_the_record_file_deploys_the_published_image_without_a_second_push()
+    {
+        var reference = Published[2];
+        Assert.Contains($"image: {reference}", File.ReadAllText(Path.Combine(run.Dir, "resolved.yaml")), StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllText(Path.Combine(run.Dir, "resolved.yaml")), File.ReadAllText(Path.Combine(run.Dir, "resolved-from-file.yaml")));
+        var record = await global::Ko.Engine.Records.BuildRecord.ReadAsync(Path.Combine(run.Dir, "record.json"));
+        var image = Assert.Single(record.Images);
+        Assert.Equal(reference, image.Reference);
+        Assert.Equal(["linux/amd64", "linux/arm64"], image.PlatformImages.Select(p => p.Platform.ToString()));
+        Assert.Equal("embedded:static", image.Base?.Name);
+
+        // The registry received one image: one repository, tagged 1.2.3 only (a rebuild would have added latest).
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var catalog = await http.GetStringAsync($"http://{run.Registry.Host}/v2/_catalog");
+        var repository = Published[0][(run.Registry.Host.Length + 1)..];
+        Assert.Equal($$"""{"repositories":["{{repository}}"]}""", catalog.Trim());
+        using var tags = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"http://{run.Registry.Host}/v2/{repository}/tags/list"));
+        var imageTags = tags.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!).Where(t => !t.StartsWith("sha256-", StringComparison.Ordinal));
+        Assert.Equal(["1.2.3"], imageTags);
+        Assert.Equal(2, run.Output.Split('\n').Count(l => l.Contains("Resolved 1 import path(s) from the build record", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -51,6 +51,7 @@ public sealed class SettingsMappingTests
         ("SignAnnotations", s => s.SignAnnotations["team"] = "core", o => Assert.Equal("core", o.SignAnnotations["team"])),
         ("AttestSbom", s => s.AttestSbom = true, o => Assert.True(o.AttestSbom)),
         ("Compression", s => s.Compression = global::Ko.Engine.Layers.LayerCompression.Zstd, o => Assert.Equal(global::Ko.Engine.Layers.LayerCompression.Zstd, o.Compression)),
+        ("BuildRecordPath", s => s.BuildRecordPath = "out/record.json", o => Assert.Equal($"{Work}/out/record.json", o.BuildRecordPath)),
     ];
 
     public static TheoryData<string> BuildProperties() => [.. BuildRows.Select(r => r.Property)];
@@ -66,6 +67,30 @@ public sealed class SettingsMappingTests
         var options = KoSettingsMapper.ToBuildOptions(settings, ["./cmd/app"], Env());
         row.Check(options);
         Assert.ThrowsAny<Exception>(() => row.Check(defaults)); // the row really tests a change
+    }
+
+    [Fact]
+    public void KoResolve_takes_the_images_from_the_build_result_or_reads_the_record_and_writes_none()
+    {
+        var digest = global::Ko.Engine.Oci.Digest.Parse("sha256:" + new string('a', 64));
+        var engine = new KoImageResult("example.com/hello", "reg.example/hello", $"reg.example/hello@{digest}", digest, "application/vnd.oci.image.manifest.v1+json", [global::Ko.Engine.Oci.Platform.Parse("linux/amd64")], ["latest"]);
+        var built = new KoBuildResult([KoAliases.ToImage(engine)]);
+
+        var options = KoSettingsMapper.ToResolveOptions(new KoResolveSettings { Images = built, BuildRecordPath = "record.json" }, [new FilePath("k8s")], Env());
+
+        Assert.Same(engine, Assert.Single(options.Images!.Images));
+        Assert.Equal($"{Work}/record.json", options.BuildRecordPath);
+        Assert.Null(options.Build.BuildRecordPath); // resolve reads the record; it never overwrites it
+    }
+
+    [Fact]
+    public void KoResolve_images_made_by_hand_with_a_bad_digest_are_refused_naming_it()
+    {
+        var handMade = new KoBuildResult([new KoImage("example.com/hello", "reg.example/hello", "reg.example/hello:latest", "sha256:nope", "application/vnd.oci.image.manifest.v1+json", ["linux/amd64"], ["latest"])]);
+
+        var ex = Assert.Throws<ArgumentException>(() => KoSettingsMapper.ToResolveOptions(new KoResolveSettings { Images = handMade }, [new FilePath("k8s")], Env()));
+
+        Assert.Contains("'sha256:nope' of example.com/hello is not a digest", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -148,6 +148,10 @@ public sealed class FluentExtensionTests
 
     private static bool IsMap(Type t) => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>);
 
+    /// <summary>A build result that differs by its import path (and shows it in the snapshot's ToString).</summary>
+    private static global::Ko.Engine.KoBuildResult SampleResult(string importPath) =>
+        new([new global::Ko.Engine.KoImageResult(importPath, "reg.example/app", "reg.example/app:latest", global::Ko.Engine.Oci.Digest.Parse("sha256:" + new string('a', 64)), "application/vnd.oci.image.manifest.v1+json", [], [])], new global::Ko.Engine.KoBuildStatistics(0, 0, 0, 0, 0, 0));
+
     private static KoSettings Populated(Type concrete)
     {
         var settings = (KoSettings)Activator.CreateInstance(concrete)!;
@@ -161,6 +165,7 @@ public sealed class FluentExtensionTests
                 : t == typeof(IReadOnlyList<string>) ? new[] { "a", "b" }
                 : t == typeof(IReadOnlyDictionary<string, string>) ? new Dictionary<string, string> { ["a"] = "1", ["b"] = "2" }
                 : t == typeof(IReadOnlyDictionary<string, string?>) ? (object)new Dictionary<string, string?> { ["a"] = "1", ["b"] = "2" }
+                : t == typeof(global::Ko.Engine.KoBuildResult) ? SampleResult("original")
                 : throw new InvalidOperationException($"no sample value for {concrete.Name}.{property.Name} ({t})");
             property.SetValue(settings, value);
         }
@@ -212,6 +217,11 @@ public sealed class FluentExtensionTests
             return new Dictionary<string, string?> { ["x"] = "y" };
         }
 
+        if (t == typeof(global::Ko.Engine.KoBuildResult))
+        {
+            return SampleResult("changed");
+        }
+
         throw new InvalidOperationException($"no sample argument for {parameter.Member.Name}({t.Name} {parameter.Name})");
     }
 
@@ -227,4 +237,22 @@ public sealed class FluentExtensionTests
         IEnumerable list => "[" + string.Join(",", list.Cast<object?>()) + "]",
         _ => value.ToString() ?? string.Empty,
     };
+}
+
+/// <summary>NUKE's When(condition, configurator) on Ko settings.</summary>
+public sealed class ConditionalSettingsTests
+{
+    [Fact]
+    public void When_configures_only_if_the_condition_holds()
+    {
+        var settings = new KoBuildSettings().SetImportPath(".");
+
+        var changed = settings.When(true, _ => _.DisablePush());
+        var unchanged = settings.When(false, _ => _.DisablePush());
+
+        Assert.False(changed.Push);
+        Assert.Null(unchanged.Push);
+        Assert.Same(settings, unchanged);
+        Assert.Null(settings.Push); // the original is never changed
+    }
 }

@@ -98,10 +98,40 @@ public sealed class KoTasksEndToEndTests : IClassFixture<RegistryFixture>, IDisp
     }
 
     [Fact]
+    public async Task KoResolve_with_SetImages_or_SetBuildRecord_deploys_the_published_image_and_builds_nothing()
+    {
+        var repository = $"{_registry.Host}/deploy";
+        var record = _dir.Combine("record.json");
+        var built = KoBuild(_ => Defaults(_).SetImportPath(".").SetRepository(repository).SetTags("1.2.3").SetBuildRecord(record));
+        var image = Assert.Single(built.Images);
+
+        // No repository, no go on PATH: a build here would fail.
+        KoResolveSettings Deploy(KoResolveSettings _) => _.SetFiles(Path.Combine(_hello, "k8s")).SetWorkingDirectory(_hello).SetEnvironmentVariable("PATH", _dir.Combine("no-go")).SetEnvironmentVariable("KO_DOCKER_REPO", null);
+        var fromResult = KoResolve(_ => Deploy(_).SetImages(built));
+        var fromFile = KoResolve(_ => Deploy(_).SetBuildRecord(record));
+
+        Assert.Contains($"image: {image.Reference}", fromResult.Text);
+        Assert.Equal(fromResult.Text, fromFile.Text);
+        Assert.Equal(image.Reference, Assert.Single(fromFile.Images).Reference);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var tags = await http.GetStringAsync($"http://{_registry.Host}/v2/{image.Name[(_registry.Host.Length + 1)..]}/tags/list");
+        using var json = System.Text.Json.JsonDocument.Parse(tags);
+        var imageTags = json.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!).Where(t => !t.StartsWith("sha256-", StringComparison.Ordinal));
+        Assert.Equal(["1.2.3"], imageTags); // a rebuild would have pushed latest
+
+        var missing = Assert.Throws<KoTaskException>(() => KoResolve(_ => Deploy(_).SetImages(new global::Ko.Engine.KoBuildResult([], built.Statistics))));
+        Assert.Equal("KO4020", missing.Code);
+        Assert.Contains("deployment.yaml:", missing.Message);
+    }
+
+    [Fact]
     public async Task A_package_that_is_not_main_fails_with_KO2003_and_the_async_twin_says_the_same()
     {
+        var events = InMemorySink.Capture();
         var error = Assert.Throws<KoTaskException>(() => KoBuild(_ => Defaults(_).SetImportPath("./lib").DisablePush()));
         Assert.Equal("KO2003", error.Code);
+        var debug = Assert.Single(InMemorySink.Snapshot(events), e => e.MessageTemplate.Text == "{Task} with {Settings}");
+        Assert.Equal("\"Nuke.Ko\"", debug.Properties["SourceContext"].ToString());
         Assert.StartsWith("KO2003: ", error.Message);
         Assert.Contains("./lib", error.Message);
 

@@ -69,6 +69,9 @@ internal sealed record BuildPlan
     /// <summary>How the kodata and binary layers are compressed (<c>--compression</c>): gzip (the default) or zstd.</summary>
     public Layers.LayerCompression Compression { get; init; }
 
+    /// <summary>Where the build record goes (<c>--build-record</c>); null writes none.</summary>
+    public string? BuildRecordPath { get; init; }
+
     public required IReadOnlyDictionary<string, string> Labels { get; init; }
 
     public required IReadOnlyDictionary<string, string> Annotations { get; init; }
@@ -283,6 +286,7 @@ internal sealed record BuildPlan
             SignAnnotations = options.SignAnnotations,
             AttestSbom = options.AttestSbom,
             Compression = options.Compression,
+            BuildRecordPath = options.BuildRecordPath,
             Labels = options.Labels,
             Annotations = options.Annotations,
             User = options.User,

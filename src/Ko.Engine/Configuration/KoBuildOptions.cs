@@ -104,6 +104,14 @@ public sealed record KoBuildOptions
 
     /// <summary>Also attach each image's SBOM as a signed in-toto attestation (<c>.att</c>, as cosign's <c>attest</c>); needs a sign key.</summary>
     public bool AttestSbom { get; init; }
+
     /// <summary>How the kodata and binary layers are compressed: gzip (default, as ko) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).</summary>
     public Layers.LayerCompression Compression { get; init; }
+
+    /// <summary>
+    /// Write a JSON build record of the images to this file (atomically): per import path the reference, digest, media
+    /// type, each platform's digest, tags, SBOM references and the base. <c>resolve</c>/<c>apply</c>/<c>create</c>
+    /// take images from it (<see cref="KoResolveOptions.BuildRecordPath"/>) instead of building.
+    /// </summary>
+    public string? BuildRecordPath { get; init; }
 }

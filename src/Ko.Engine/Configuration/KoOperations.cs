@@ -20,6 +20,16 @@ public sealed record KoResolveOptions
 
     /// <summary>What <c>-</c> reads; null means the process's standard input.</summary>
     public TextReader? StandardInput { get; init; }
+
+    /// <summary>
+    /// Replace <c>ko://</c> references from the build record in this file (written by a build with
+    /// <see cref="KoBuildOptions.BuildRecordPath"/>) and build nothing; <see cref="Build"/> is then unused. An import path
+    /// missing from the record is <c>KO4020</c> naming the file and line of the reference.
+    /// </summary>
+    public string? BuildRecordPath { get; init; }
+
+    /// <summary>Replace <c>ko://</c> references from these images (e.g. <c>new BuildRecord(buildResult.Images)</c>) and build nothing; wins over <see cref="BuildRecordPath"/>.</summary>
+    public Records.BuildRecord? Images { get; init; }
 }
 
 /// <summary>The outcome of <see cref="KoEngine.ResolveAsync"/>.</summary>

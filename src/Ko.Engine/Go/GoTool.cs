@@ -53,23 +53,40 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
         args.AddRange(patterns);
         var result = await RunAsync(workingDirectory, args, environment, cancellationToken).ConfigureAwait(false);
         var packages = new List<JsonElement>();
-        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(result.StandardOutput), new JsonReaderOptions { AllowMultipleValues = true });
+        var json = Encoding.UTF8.GetBytes(result.StandardOutput);
         try
         {
+#if NET9_0_OR_GREATER
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowMultipleValues = true });
             while (reader.Read())
             {
                 using var doc = JsonDocument.ParseValue(ref reader);
-                if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    throw new JsonException($"a {doc.RootElement.ValueKind} where a package object belongs");
-                }
-
-                packages.Add(doc.RootElement.Clone());
+                AddPackage(doc);
             }
+#else
+            // .NET 8's reader takes one top-level value: read one, then start again after it.
+            for (var rest = json.AsMemory(); rest.Span.TrimStart(" \t\r\n"u8).Length > 0;)
+            {
+                var reader = new Utf8JsonReader(rest.Span);
+                using var doc = JsonDocument.ParseValue(ref reader);
+                AddPackage(doc);
+                rest = rest[(int)reader.BytesConsumed..];
+            }
+#endif
         }
         catch (JsonException ex)
         {
             throw new KoException(KoErrorCodes.PackageNotFound, $"go list returned output that is not JSON ({ex.Message}); its errors were:\n{result.StandardError.Trim()}");
+        }
+
+        void AddPackage(JsonDocument doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new JsonException($"a {doc.RootElement.ValueKind} where a package object belongs");
+            }
+
+            packages.Add(doc.RootElement.Clone());
         }
 
         if (packages.Count != patterns.Count)

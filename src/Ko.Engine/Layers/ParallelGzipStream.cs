@@ -174,7 +174,12 @@ internal sealed class ParallelGzipStream : Stream
         int length;
         using (var output = new MemoryStream(buffer, 0, buffer.Length, writable: true))
         {
+#if NET9_0_OR_GREATER
             var deflate = new DeflateStream(output, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true);
+#else
+            // .NET 8 has no numeric levels (and zlib, not zlib-ng): other bytes than on .NET 10, which the tool runs on.
+            var deflate = new DeflateStream(output, CompressionLevel.Fastest, leaveOpen: true);
+#endif
             deflate.Write(input);
             deflate.Flush();
             length = (int)output.Position;

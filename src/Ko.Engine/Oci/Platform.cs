@@ -78,7 +78,7 @@ public sealed record Platform(string Os, string Architecture, string? Variant = 
             System.Runtime.InteropServices.Architecture.X86 => "386",
             System.Runtime.InteropServices.Architecture.S390x => "s390x",
             System.Runtime.InteropServices.Architecture.Ppc64le => "ppc64le",
-            System.Runtime.InteropServices.Architecture.RiscV64 => "riscv64",
+            (System.Runtime.InteropServices.Architecture)9 => "riscv64", // Architecture.RiscV64, named from .NET 9 on (net8.0 build)
             System.Runtime.InteropServices.Architecture.LoongArch64 => "loong64",
             _ => "amd64",
         };

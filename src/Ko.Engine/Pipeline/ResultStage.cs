@@ -13,9 +13,14 @@ internal static class ResultStage
         var plan = run.Plan;
         var results = packages.Select(p =>
         {
-            var b = published.First(x => x.Artifact.ImportPath == p.ImportPath).Artifact;
+            var (b, written) = published.First(x => x.Artifact.ImportPath == p.ImportPath);
             var reference = daemonReferences.GetValueOrDefault(b.Name) ?? Naming.PrintedReference(b.Name, plan.Tags, b.Digest.ToString(), plan.TagOnly);
-            return new KoImageResult(p.ImportPath, b.Name, reference, b.Digest, b.MediaType, b.Images.Select(i => i.Platform).ToList(), plan.Tags);
+            return new KoImageResult(p.ImportPath, b.Name, reference, b.Digest, b.MediaType, b.Images.Select(i => i.Platform).ToList(), plan.Tags)
+            {
+                PlatformImages = b.Images.Select(i => new Records.KoPlatformImage(i.Platform, i.Digest)).ToList(),
+                SbomReferences = written.Attachments,
+                Base = Records.KoBaseImage.Of(b),
+            };
         }).ToList();
 
         if (plan.ImageRefsPath is not null)
@@ -31,6 +36,7 @@ internal static class ResultStage
             run.Logger.LogInformation("Built {ImportPath} as {Reference}", r.ImportPath, r.Reference);
         }
 
+        await Records.BuildRecord.WriteAsync(plan.BuildRecordPath, plan.WorkingDirectory, results, cancellationToken).ConfigureAwait(false);
         return new KoBuildResult(results, run.Counters.Statistics());
     }
 }

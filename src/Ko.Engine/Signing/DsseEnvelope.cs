@@ -60,7 +60,7 @@ internal sealed record DsseEnvelope(string PayloadType, byte[] Payload, IReadOnl
     {
         try
         {
-            using var doc = JsonDocument.Parse(bytes.ToArray(), new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false });
+            using var doc = JsonDocument.Parse(bytes.ToArray(), Util.JsonStrict.Options(8));
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

@@ -188,7 +188,7 @@ internal sealed class SignatureArtifact
     {
         try
         {
-            return JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false }) as JsonObject
+            return JsonNode.Parse(bytes, documentOptions: Util.JsonStrict.Options(32)) as JsonObject
                 ?? throw new FormatException($"{what} is not a JSON object");
         }
         catch (JsonException ex)

@@ -3,6 +3,7 @@
 
 One table below describes every settings type and property; this script writes
 ../KoSettings.Generated.cs. Run it after changing the table:  python3 src/Nuke.Ko/Generator/generate.py
+(tests/Nuke.Ko.Tests GeneratedSettingsTests fails when the committed file is stale)
 The extensions follow NUKE's generated tool tasks:
   scalar     SetX(value), ResetX()
   bool       SetX(bool?), ResetX(), EnableX(), DisableX(), ToggleX()
@@ -11,6 +12,7 @@ The extensions follow NUKE's generated tool tasks:
 Every extension returns a copy and is [Pure].
 """
 import os
+import sys
 
 # kind: str (string?), int (int?), bool (bool?), list (string list), dict (string->string), env (string->string?),
 #       an engine enum (ENUMS below: SbomFormat?, SbomAttachment?, LayerCompression?)
@@ -46,6 +48,8 @@ IMAGE = [
     ("SignAnnotations", "dict", "Annotations written into each signature's <c>optional</c> section (<c>--sign-annotation</c>).", "SignAnnotation"),
     ("AttestSbom", "bool", "Also attach each SBOM as a signed in-toto attestation (<c>--attest-sbom</c>); needs a sign key.", None),
     ("Compression", "compression", "How the kodata and binary layers are compressed (<c>--compression</c>): gzip (unset, the default) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).", None),
+    # ---- build record (issue 15) ----
+    ("BuildRecord", "str", "<c>KoBuild</c>: write a JSON build record of the images to this file (<c>--build-record</c>). <c>KoResolve</c>/<c>KoApply</c>/<c>KoCreate</c>: take the images from this record and build nothing.", None),
 ]
 SELECT = [
     ("Files", "list", "Files or directories to read (<c>-f</c>).", "File"),
@@ -69,6 +73,8 @@ CLASSES = [
     ]),
     ("KoResolveSettings", "KoImageSettings", False, "Settings of <c>KoTasks.KoResolve</c>: builds every <c>ko://</c> reference in YAML and replaces it with the image's digest (<c>ko resolve</c>).", SELECT + [
         ("OutputPath", "str", "Write the resolved YAML to this file as well as returning it.", None),
+        # ---- build record (issue 15) ----
+        ("Images", "images", "Replace <c>ko://</c> references with these images (what an earlier <c>KoBuild</c> returned) and build nothing; an import path not among them fails with KO4020 naming the file and line. Wins over <see cref=\"KoImageSettings.BuildRecord\"/>.", None),
     ]),
     ("KoClusterSettings", "KoResolveSettings", True, "What <see cref=\"KoApplySettings\"/> and <see cref=\"KoCreateSettings\"/> share: the cluster they talk to.", CLUSTER + [
         ("ContinueOnError", "bool", "Send every object even when one fails (<c>--continue-on-error</c>); the task still fails at the end, naming each failure.", None),
@@ -91,7 +97,10 @@ CLASSES = [
 ]
 
 # Enum kinds: the engine's own (public) enums, nullable so unset means the engine's default.
-ENUMS = {"sbom": "global::Ko.Engine.Sbom.SbomFormat?", "sbomattach": "global::Ko.Engine.Sbom.SbomAttachment?", "compression": "global::Ko.Engine.Layers.LayerCompression?"}
+ENUMS = {"sbom": "global::Ko.Engine.Sbom.SbomFormat?", "sbomattach": "global::Ko.Engine.Sbom.SbomAttachment?",
+         "compression": "global::Ko.Engine.Layers.LayerCompression?",
+         # Not an enum, but set and reset as one: a build's result (issue 15's build record).
+         "images": "global::Ko.Engine.KoBuildResult?"}
 
 TYPES = {
     "str": "string?", "secret": "string?", "int": "int?", "bool": "bool?", **ENUMS,
@@ -200,7 +209,8 @@ def main():
     extensions(out)
     while out[-1] == "":
         out.pop()
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "KoSettings.Generated.cs")
+    # An output path argument writes elsewhere (the staleness test compares that with the committed file).
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "KoSettings.Generated.cs")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(out) + "\n")
 

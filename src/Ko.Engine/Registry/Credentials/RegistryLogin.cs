@@ -190,7 +190,14 @@ internal static class RegistryLogin
                 var stream = new FileStream(temp, streamOptions);
                 await using (stream.ConfigureAwait(false))
                 {
-                    var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, IndentCharacter = '\t', IndentSize = 1 });
+                    var writer = new Utf8JsonWriter(stream, new JsonWriterOptions
+                    {
+                        Indented = true,
+#if NET9_0_OR_GREATER
+                        IndentCharacter = '\t', // docker's config.json indentation; .NET 8 indents with two spaces
+                        IndentSize = 1,
+#endif
+                    });
                     await using (writer.ConfigureAwait(false))
                     {
                         root.WriteTo(writer);

@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace Ko.Engine.IntegrationTests;
+
+/// <summary>
+/// <c>dotnet ko</c> as a local tool, as <c>./build.sh</c> installs it in a clean clone: the tool package packed from
+/// this build (no rebuild), restored through the repository's tool manifest entry into an empty package cache, run as
+/// <c>dotnet ko version</c>. build.sh itself is not run here (too slow); its pack and restore lines are checked.
+/// </summary>
+public sealed class DotnetToolTests : IDisposable
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    private readonly TempDir _dir = new("ko-tool");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task The_packed_tool_restored_through_the_repository_manifest_runs_as_dotnet_ko_version()
+    {
+        var dotnet = ToolPath.Require("dotnet");
+        var root = RepoRoot();
+        var feed = _dir.Combine("feed");
+        var env = new Dictionary<string, string?>
+        {
+            ["NUGET_PACKAGES"] = _dir.Combine("packages"),
+            // The SDK's tool resolver cache lives under DOTNET_CLI_HOME: the user's must not learn this temp path.
+            ["DOTNET_CLI_HOME"] = _dir.Combine("cli-home"),
+            ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["DOTNET_NOLOGO"] = "1",
+            ["MSBuildExtensionsPath"] = null,
+            ["MSBUILD_EXE_PATH"] = null,
+            ["MSBuildSDKsPath"] = null,
+        };
+        await RunAsync(dotnet, ["pack", Path.Combine(root, "src", "Ko.Cli"), "-c", Configuration, "--no-build", "-o", feed, "--nologo"], root, env);
+
+        // The manifest's ko.cli entry as committed (cake.tool is left out: it comes from nuget.org, not this feed).
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(root, ".config", "dotnet-tools.json")))!;
+        var entry = manifest["tools"]!["ko.cli"] ?? throw new InvalidOperationException(".config/dotnet-tools.json has no ko.cli entry: build.sh cannot install `dotnet ko`.");
+        var clone = _dir.Combine("clone");
+        _dir.WriteFile("clone/.config/dotnet-tools.json", new JsonObject { ["version"] = 1, ["isRoot"] = true, ["tools"] = new JsonObject { ["ko.cli"] = entry.DeepClone() } }.ToJsonString());
+        _dir.WriteFile("clone/nuget.config", $"""<?xml version="1.0" encoding="utf-8"?><configuration><packageSources><clear /><add key="local" value="{feed}" /></packageSources></configuration>""");
+
+        await RunAsync(dotnet, ["tool", "restore"], clone, env);
+        var version = await RunAsync(dotnet, ["ko", "version"], clone, env);
+
+        Assert.Equal(Ko.Cli.KoCli.Version(), version.StandardOutput.Trim());
+        Assert.Equal((string?)entry["version"], Ko.Cli.KoCli.Version());
+    }
+
+    [Fact]
+    public async Task Build_sh_packs_the_tool_into_its_feed_before_restoring_from_it()
+    {
+        var lines = (await File.ReadAllLinesAsync(Path.Combine(RepoRoot(), "build.sh"))).Select(l => l.Trim()).ToList();
+
+        var pack = lines.FindIndex(l => l.StartsWith("dotnet pack src/Ko.Cli ", StringComparison.Ordinal) && l.Contains("-o artifacts/feed", StringComparison.Ordinal));
+        var restore = lines.FindIndex(l => l.StartsWith("dotnet tool restore --add-source \"$PWD/artifacts/feed\"", StringComparison.Ordinal));
+        Assert.True(pack >= 0 && restore > pack, "build.sh must pack src/Ko.Cli into artifacts/feed and then restore the tool manifest from it");
+    }
+
+    private static async Task<BufferedCommandResult> RunAsync(string tool, string[] args, string dir, IReadOnlyDictionary<string, string?> env)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        var result = await CliWrap.Cli.Wrap(tool).WithArguments(args).WithWorkingDirectory(dir).WithEnvironmentVariables(env)
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(timeout.Token);
+        Assert.True(result.ExitCode == 0, $"{tool} {string.Join(' ', args)} exited {result.ExitCode}:\n{result.StandardOutput}\n{result.StandardError}");
+        return result;
+    }
+
+    private static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
+    {
+        for (var dir = new DirectoryInfo(Path.GetDirectoryName(sourceFile)!); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "KoAddins.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("KoAddins.sln not found above " + sourceFile);
+    }
+}
