@@ -114,6 +114,31 @@ public static partial class KoAliases
         return stored;
     }
 
+    /// <summary>
+    /// Publishes an image or index built earlier (<c>dotnet ko push</c>) to a registry, keeping its digest and attaching
+    /// the SBOMs stored beside it: build once with <c>Push = false</c> and <c>OciLayoutPath</c>, scan, then push.
+    /// </summary>
+    /// <param name="context">The Cake context.</param>
+    /// <param name="source"><c>oci:DIR[:REF]</c>, <c>oci-archive:FILE[:REF]</c>, <c>docker-archive:FILE</c> or a registry reference.</param>
+    /// <param name="settings">Where to push; null means <c>KO_DOCKER_REPO</c> and the tag <c>latest</c>.</param>
+    /// <returns>The printed reference (<c>name@sha256:…</c>).</returns>
+    /// <example>
+    /// <code>
+    /// KoBuild("./cmd/server", new KoBuildSettings { Push = false, OciLayoutPath = "artifacts/layout" });
+    /// var reference = KoPush("oci:artifacts/layout", new KoPushSettings { Repository = "registry.example/team", Tags = { "1.2.3" } });
+    /// </code>
+    /// </example>
+    /// <exception cref="CakeException">A missing or malformed source (KO3014–KO3017), no repository (KO1003), or a registry failure.</exception>
+    [CakeMethodAlias]
+    [CakeAliasCategory("Registry")]
+    public static string KoPush(this ICakeContext context, string source, KoPushSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        settings ??= new KoPushSettings();
+        var result = Run(context, (engine, options) => engine.PushAsync(options), () => KoSettingsMapper.ToPushOptions(source, settings, context.Environment, context.Environment.WorkingDirectory.FullPath));
+        return result.Reference;
+    }
+
     // The engine logs one "Built X as Y" line per image; the face does not repeat it.
     private static List<KoImage> LogImages(ICakeContext context, IEnumerable<KoImageResult> results) => results.Select(ToImage).ToList();
 

@@ -114,6 +114,19 @@ internal static class KoSettingsMapper
         };
     }
 
+    /// <summary>The engine's push options from Cake push settings.</summary>
+    public static KoPushOptions ToPushOptions(string source, KoPushSettings settings, ICakeEnvironment environment, string workingDirectory) => new()
+    {
+        Source = string.IsNullOrWhiteSpace(source) ? throw new ArgumentException("The source is required, e.g. oci:artifacts/layout.", nameof(source)) : source,
+        To = settings.To,
+        Repository = settings.Repository,
+        Bare = settings.Bare,
+        Tags = settings.Tags.ToList(),
+        InsecureRegistry = settings.InsecureRegistry,
+        WorkingDirectory = workingDirectory,
+        Environment = EnvironmentOf(environment, settings.EnvironmentVariables),
+    };
+
     /// <summary>Naming by the engine's one rule (as ko): PreserveImportPaths, then BaseImportPaths, then Bare, else md5.</summary>
     public static NamingStrategy NamingOf(KoBuildSettings settings) =>
         NamingRule.Choose(settings.PreserveImportPaths, settings.BaseImportPaths, settings.Bare);

@@ -213,6 +213,37 @@ public partial record KoLoginSettings : KoSettings
     public bool? InsecureRegistry { get; init; }
 }
 
+/// <summary>Settings of <see cref="KoTasks.KoPush(KoPushSettings)"/>: publishes an image or index built earlier (an OCI layout or archive, a docker archive) to a registry, keeping its digest (<c>dotnet ko push</c>).</summary>
+public partial record KoPushSettings : KoSettings
+{
+    /// <summary>What to publish: <c>oci:DIR[:REF]</c>, <c>oci-archive:FILE[:REF]</c>, <c>docker-archive:FILE</c> or a registry reference.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The image name to push to (<c>REGISTRY/REPOSITORY</c>); unset means <c>KO_DOCKER_REPO/&lt;the name's last component in the source&gt;</c>.</summary>
+    public string? To { get; init; }
+
+    /// <summary>The repository to push under; unset means <c>KO_DOCKER_REPO</c>.</summary>
+    public string? Repository { get; init; }
+
+    /// <summary>Push to the repository itself, not to a name under it (<c>--bare</c>).</summary>
+    public bool? Bare { get; init; }
+
+    /// <summary>Tags to set; empty means <c>latest</c>.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Plain HTTP and no TLS verification for the registries.</summary>
+    public bool? InsecureRegistry { get; init; }
+
+    /// <summary>How the SBOMs stored beside the image are attached: referrers (unset, the default) or ko's <c>.sbom</c> tag.</summary>
+    public global::Ko.Engine.Sbom.SbomAttachment? SbomAttach { get; init; }
+
+    /// <summary>Where relative source paths start; unset means the current directory.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Also write the printed reference (and the SBOMs' references) to this file.</summary>
+    public string? ImageRefs { get; init; }
+}
+
 /// <summary>NUKE-style fluent extensions for <see cref="KoSettings"/>; each returns a changed copy.</summary>
 public static class KoSettingsExtensions
 {
@@ -1328,4 +1359,158 @@ public static class KoLoginSettingsExtensions
     [Pure]
     public static T ToggleInsecureRegistry<T>(this T toolSettings) where T : KoLoginSettings
         => (T)(((KoLoginSettings)toolSettings) with { InsecureRegistry = !(((KoLoginSettings)toolSettings).InsecureRegistry ?? false) });
+}
+
+/// <summary>NUKE-style fluent extensions for <see cref="KoPushSettings"/>; each returns a changed copy.</summary>
+public static class KoPushSettingsExtensions
+{
+    /// <summary>Sets <see cref="KoPushSettings.Source"/>.</summary>
+    [Pure]
+    public static T SetSource<T>(this T toolSettings, string? source) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Source = source });
+
+    /// <summary>Resets <see cref="KoPushSettings.Source"/> to unset.</summary>
+    [Pure]
+    public static T ResetSource<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Source = null });
+
+    /// <summary>Sets <see cref="KoPushSettings.To"/>.</summary>
+    [Pure]
+    public static T SetTo<T>(this T toolSettings, string? to) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { To = to });
+
+    /// <summary>Resets <see cref="KoPushSettings.To"/> to unset.</summary>
+    [Pure]
+    public static T ResetTo<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { To = null });
+
+    /// <summary>Sets <see cref="KoPushSettings.Repository"/>.</summary>
+    [Pure]
+    public static T SetRepository<T>(this T toolSettings, string? repository) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Repository = repository });
+
+    /// <summary>Resets <see cref="KoPushSettings.Repository"/> to unset.</summary>
+    [Pure]
+    public static T ResetRepository<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Repository = null });
+
+    /// <summary>Sets <see cref="KoPushSettings.Bare"/>.</summary>
+    [Pure]
+    public static T SetBare<T>(this T toolSettings, bool? bare) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Bare = bare });
+
+    /// <summary>Resets <see cref="KoPushSettings.Bare"/> to unset.</summary>
+    [Pure]
+    public static T ResetBare<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Bare = null });
+
+    /// <summary>Enables <see cref="KoPushSettings.Bare"/>.</summary>
+    [Pure]
+    public static T EnableBare<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Bare = true });
+
+    /// <summary>Disables <see cref="KoPushSettings.Bare"/>.</summary>
+    [Pure]
+    public static T DisableBare<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Bare = false });
+
+    /// <summary>Toggles <see cref="KoPushSettings.Bare"/> (unset becomes enabled).</summary>
+    [Pure]
+    public static T ToggleBare<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Bare = !(((KoPushSettings)toolSettings).Bare ?? false) });
+
+    /// <summary>Sets <see cref="KoPushSettings.Tags"/> to this one value.</summary>
+    [Pure]
+    public static T SetTag<T>(this T toolSettings, string tag) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Tags = KoCollections.List([tag]) });
+
+    /// <summary>Sets <see cref="KoPushSettings.Tags"/> to these values.</summary>
+    [Pure]
+    public static T SetTags<T>(this T toolSettings, params string[] tags) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Tags = KoCollections.List(tags) });
+
+    /// <summary>Sets <see cref="KoPushSettings.Tags"/> to these values.</summary>
+    [Pure]
+    public static T SetTags<T>(this T toolSettings, IEnumerable<string> tags) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Tags = KoCollections.List(tags) });
+
+    /// <summary>Adds values to <see cref="KoPushSettings.Tags"/>.</summary>
+    [Pure]
+    public static T AddTags<T>(this T toolSettings, params string[] tags) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Tags = KoCollections.Add(((KoPushSettings)toolSettings).Tags, tags) });
+
+    /// <summary>Adds values to <see cref="KoPushSettings.Tags"/>.</summary>
+    [Pure]
+    public static T AddTags<T>(this T toolSettings, IEnumerable<string> tags) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Tags = KoCollections.Add(((KoPushSettings)toolSettings).Tags, tags) });
+
+    /// <summary>Removes every occurrence of these values from <see cref="KoPushSettings.Tags"/>.</summary>
+    [Pure]
+    public static T RemoveTags<T>(this T toolSettings, params string[] tags) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Tags = KoCollections.Remove(((KoPushSettings)toolSettings).Tags, tags) });
+
+    /// <summary>Removes every occurrence of these values from <see cref="KoPushSettings.Tags"/>.</summary>
+    [Pure]
+    public static T RemoveTags<T>(this T toolSettings, IEnumerable<string> tags) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Tags = KoCollections.Remove(((KoPushSettings)toolSettings).Tags, tags) });
+
+    /// <summary>Clears <see cref="KoPushSettings.Tags"/>.</summary>
+    [Pure]
+    public static T ClearTags<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { Tags = [] });
+
+    /// <summary>Sets <see cref="KoPushSettings.InsecureRegistry"/>.</summary>
+    [Pure]
+    public static T SetInsecureRegistry<T>(this T toolSettings, bool? insecureRegistry) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { InsecureRegistry = insecureRegistry });
+
+    /// <summary>Resets <see cref="KoPushSettings.InsecureRegistry"/> to unset.</summary>
+    [Pure]
+    public static T ResetInsecureRegistry<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { InsecureRegistry = null });
+
+    /// <summary>Enables <see cref="KoPushSettings.InsecureRegistry"/>.</summary>
+    [Pure]
+    public static T EnableInsecureRegistry<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { InsecureRegistry = true });
+
+    /// <summary>Disables <see cref="KoPushSettings.InsecureRegistry"/>.</summary>
+    [Pure]
+    public static T DisableInsecureRegistry<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { InsecureRegistry = false });
+
+    /// <summary>Toggles <see cref="KoPushSettings.InsecureRegistry"/> (unset becomes enabled).</summary>
+    [Pure]
+    public static T ToggleInsecureRegistry<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { InsecureRegistry = !(((KoPushSettings)toolSettings).InsecureRegistry ?? false) });
+
+    /// <summary>Sets <see cref="KoPushSettings.SbomAttach"/>.</summary>
+    [Pure]
+    public static T SetSbomAttach<T>(this T toolSettings, global::Ko.Engine.Sbom.SbomAttachment? sbomAttach) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { SbomAttach = sbomAttach });
+
+    /// <summary>Resets <see cref="KoPushSettings.SbomAttach"/> to unset.</summary>
+    [Pure]
+    public static T ResetSbomAttach<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { SbomAttach = null });
+
+    /// <summary>Sets <see cref="KoPushSettings.WorkingDirectory"/>.</summary>
+    [Pure]
+    public static T SetWorkingDirectory<T>(this T toolSettings, string? workingDirectory) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { WorkingDirectory = workingDirectory });
+
+    /// <summary>Resets <see cref="KoPushSettings.WorkingDirectory"/> to unset.</summary>
+    [Pure]
+    public static T ResetWorkingDirectory<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { WorkingDirectory = null });
+
+    /// <summary>Sets <see cref="KoPushSettings.ImageRefs"/>.</summary>
+    [Pure]
+    public static T SetImageRefs<T>(this T toolSettings, string? imageRefs) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { ImageRefs = imageRefs });
+
+    /// <summary>Resets <see cref="KoPushSettings.ImageRefs"/> to unset.</summary>
+    [Pure]
+    public static T ResetImageRefs<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { ImageRefs = null });
 }

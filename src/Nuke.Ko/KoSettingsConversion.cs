@@ -90,6 +90,22 @@ internal static class KoSettingsConversion
         Environment = EnvironmentOf(settings),
     };
 
+    /// <summary>The engine's push options from NUKE push settings.</summary>
+    /// <param name="settings">The settings.</param>
+    public static KoPushOptions ToOptions(this KoPushSettings settings) => new()
+    {
+        Source = settings.Source is { Length: > 0 } source ? source : throw new KoTaskException(KoErrorCodes.InvalidOption, "KoPushSettings.Source is not set: call SetSource(\"oci:DIR\") (or oci-archive:FILE, docker-archive:FILE)."),
+        To = settings.To,
+        Repository = settings.Repository,
+        Bare = settings.Bare ?? false,
+        Tags = settings.Tags,
+        InsecureRegistry = settings.InsecureRegistry ?? false,
+        SbomAttach = settings.SbomAttach ?? SbomAttachment.Referrers,
+        WorkingDirectory = settings.WorkingDirectory,
+        ImageRefsPath = settings.ImageRefs,
+        Environment = EnvironmentOf(settings),
+    };
+
     /// <summary>The process's environment with the settings' variables on top (null values remove); null when none are set.</summary>
     public static IReadOnlyDictionary<string, string?>? EnvironmentOf(KoSettings settings)
     {

@@ -94,6 +94,17 @@ CLASSES = [
         ("Password", "secret", "The password or token; never logged and shown as <c>***</c> by <c>ToString()</c>.", None),
         ("InsecureRegistry", "bool", "Plain HTTP and no TLS verification for the registry.", None),
     ]),
+    ("KoPushSettings", "KoSettings", False, "Settings of <see cref=\"KoTasks.KoPush(KoPushSettings)\"/>: publishes an image or index built earlier (an OCI layout or archive, a docker archive) to a registry, keeping its digest (<c>dotnet ko push</c>).", [
+        ("Source", "str", "What to publish: <c>oci:DIR[:REF]</c>, <c>oci-archive:FILE[:REF]</c>, <c>docker-archive:FILE</c> or a registry reference.", None),
+        ("To", "str", "The image name to push to (<c>REGISTRY/REPOSITORY</c>); unset means <c>KO_DOCKER_REPO/&lt;the name's last component in the source&gt;</c>.", None),
+        ("Repository", "str", "The repository to push under; unset means <c>KO_DOCKER_REPO</c>.", None),
+        ("Bare", "bool", "Push to the repository itself, not to a name under it (<c>--bare</c>).", None),
+        ("Tags", "list", "Tags to set; empty means <c>latest</c>.", "Tag"),
+        ("InsecureRegistry", "bool", "Plain HTTP and no TLS verification for the registries.", None),
+        ("SbomAttach", "sbomattach", "How the SBOMs stored beside the image are attached: referrers (unset, the default) or ko's <c>.sbom</c> tag.", None),
+        ("WorkingDirectory", "str", "Where relative source paths start; unset means the current directory.", None),
+        ("ImageRefs", "str", "Also write the printed reference (and the SBOMs' references) to this file.", None),
+    ]),
 ]
 
 # Enum kinds: the engine's own (public) enums, nullable so unset means the engine's default.

@@ -1,0 +1,23 @@
+namespace Cake.Ko;
+
+/// <summary>Where <see cref="KoAliases.KoPush(Cake.Core.ICakeContext, string, KoPushSettings?)"/> publishes an image built earlier.</summary>
+public sealed class KoPushSettings
+{
+    /// <summary>The image name to push to (<c>REGISTRY/REPOSITORY</c>); null means <c>Repository/&lt;the name's last component in the source&gt;</c>.</summary>
+    public string? To { get; set; }
+
+    /// <summary>The repository to push under; null means <c>KO_DOCKER_REPO</c>.</summary>
+    public string? Repository { get; set; }
+
+    /// <summary>Push to the repository itself, not to a name under it (<c>--bare</c>).</summary>
+    public bool Bare { get; set; }
+
+    /// <summary>Tags to set; empty means <c>latest</c>.</summary>
+    public IList<string> Tags { get; set; } = [];
+
+    /// <summary>Plain HTTP and no TLS verification for the registries.</summary>
+    public bool InsecureRegistry { get; set; }
+
+    /// <summary>Variables added to (or, with a null value, removed from) the Cake context's environment, e.g. <c>DOCKER_CONFIG</c>.</summary>
+    public IDictionary<string, string?> EnvironmentVariables { get; set; } = new Dictionary<string, string?>(StringComparer.Ordinal);
+}
