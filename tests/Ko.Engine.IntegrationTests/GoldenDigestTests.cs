@@ -22,13 +22,13 @@ public sealed class GoldenDigestTests
         var env = Repo.Environment(dir.Combine("cache"));
         var layout = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--oci-layout-path", dir.Combine("out"));
         Assert.True(layout.ExitCode == 0, layout.ToString());
-        Assert.Equal([Name + "@sha256:b8a3879737a89e64f1c32a276e45e215a5360c666c2327f5591eb41f7f07eea4"], layout.References);
-        Assert.Equal("78f7890bc22bc46e0432b596462db0014cde0cf906210378340012532c6c7f73", Sha256Of(dir.Combine("out", "index.json")));
+        Assert.Equal([Name + "@sha256:3fc569ee2ee205cdabcdd2ac191140d6f6c05afd4894147994117a5a8908f05f"], layout.References);
+        Assert.Equal("f6aca524632923e0520be6e344d17d92e4147fbd8b7e72fcc9af454541f47e9a", Sha256Of(dir.Combine("out", "index.json")));
 
         var archives = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--tarball", dir.Combine("d.tar"), "--oci-archive", dir.Combine("o.tar"));
         Assert.True(archives.ExitCode == 0, archives.ToString());
-        Assert.Equal("d09f363aa285af833ffb0a16868d6c73ec18ca379e9e4f332ff5e2c17abe3fc3", Sha256Of(dir.Combine("d.tar")));
-        Assert.Equal("6f25856f1ee0f73c82a5fd7ce099d0e974aec5f59b9e3695b496ff32a2aca85e", Sha256Of(dir.Combine("o.tar")));
+        Assert.Equal("54676f9e61a7e9f839cb24d6502e9be9e01d6bafbea65ab4e1fa65f88dec9599", Sha256Of(dir.Combine("d.tar")));
+        Assert.Equal("83867b708fc19fe909ea4063c6e43039a77cb90da552b9ee7878d05e61f02e30", Sha256Of(dir.Combine("o.tar")));
     }
 
     [Fact]
@@ -40,8 +40,8 @@ public sealed class GoldenDigestTests
         var env = Repo.Environment(dir.Combine("cache"), new Dictionary<string, string?> { ["SOURCE_DATE_EPOCH"] = "1700000000" });
         var run = await Repo.KoAsync(env, "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64", "--sbom=none", "--image-label", "a=b", "--oci-layout-path", dir.Combine("out"));
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal([Name + "@sha256:9b3786f3a5c0883065403e3a596fc2225f5d46b83496e0c966138bed6f4453bf"], run.References);
-        Assert.Equal("96d17ef1a4c281f2adeaa7f0466fbfca82970001f698610b5205cf4df1eca5a9", Sha256Of(dir.Combine("out", "index.json")));
+        Assert.Equal([Name + "@sha256:0b2058c6a884cd7707c3b83c8136c974bb35c21630aad7d028c406967b9a0e3b"], run.References);
+        Assert.Equal("55129be7a277bc5483f1773ed30f28e30b96c6719682ad0aadbb2e358de75e88", Sha256Of(dir.Combine("out", "index.json")));
     }
 
     private static async Task RequireRecordedGoAsync()
