@@ -105,9 +105,8 @@ public sealed partial class KoEngine
             }
             catch (KoException ex)
             {
-                var culprit = paths.FirstOrDefault(p => ex.Message.Contains($"'{p}'", StringComparison.Ordinal))
-                    ?? paths.FirstOrDefault(p => ex.Message.Contains(p, StringComparison.Ordinal))
-                    ?? (paths.Count == 1 ? paths[0] : null);
+                // The build says which import path failed (KoException.ImportPath); its first ko:// site is where to look.
+                var culprit = ex.ImportPath is { } failed && firstSite.ContainsKey(failed) ? failed : paths.Count == 1 ? paths[0] : null;
                 if (culprit is null)
                 {
                     throw;

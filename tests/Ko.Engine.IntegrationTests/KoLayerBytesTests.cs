@@ -115,7 +115,7 @@ public sealed class KoLayerBytesTests : IDisposable
         var binary = _dir.WriteFile("bin/app", "\u007fELF not really, but bytes are bytes" + new string('x', 1000));
         _dir.WriteFile("ref/main.go", ReferenceWriter);
         string[] caps = capability is null ? [] : [capability];
-        var xattr = capability is null ? "-" : Convert.ToHexStringLower(Ko.Engine.Images.FileCapabilities.Parse(caps, "test").XattrBytes()!);
+        var xattr = capability is null ? "-" : Convert.ToHexStringLower(Ko.Engine.Layers.FileCapabilities.Parse(caps, "test").XattrBytes()!);
 
         var env = new Dictionary<string, string?> { ["GO111MODULE"] = "off", ["GOFLAGS"] = string.Empty, ["GOCACHE"] = _dir.Combine("gocache"), ["HOME"] = _dir.Path, ["PATH"] = System.Environment.GetEnvironmentVariable("PATH") };
         var reference = await Tools.RunAsync("go", ["run", "main.go", binary, "app", Path.Combine(pkg, "kodata"), kodataEpoch.ToString(System.Globalization.CultureInfo.InvariantCulture), xattr], _dir.Combine("ref"), env);

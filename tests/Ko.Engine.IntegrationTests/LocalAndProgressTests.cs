@@ -235,7 +235,7 @@ public sealed class ProgressDisplayTests
         var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
         Assert.Equal(2, lines.Count);
         Assert.Matches($@"^uploaded {Digest} \(3000 bytes in \d+ ms\)$", lines[0]);
-        Assert.Matches(@"^Sent 2\.9 KiB in 1 blob upload\(s\) for 127\.0\.0\.1:5000/team/app \(\d+\.\d\d s\)$", lines[1]);
+        Assert.Matches(@"^Sent 2\.9 KiB in 1 blob upload\(s\) for 127\.0\.0\.1:5000/team/app and its SBOM artifacts \(\d+\.\d\d s\)$", lines[1]);
     }
 
     [Fact]

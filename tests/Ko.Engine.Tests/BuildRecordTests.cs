@@ -161,7 +161,7 @@ public sealed class BuildRecordTests : IDisposable
         var code = await KoCli.RunAsync(["resolve", "-f", yaml, "--build-record", record], output, error, NoGo(), CancellationToken.None);
 
         Assert.True(code == 0, error.ToString());
-        Assert.Equal($"# kept\nspec:\n  image: {Hello().Reference}\n", output.ToString());
+        Assert.Equal($"# kept\nspec:\n  image: {Hello().Reference}\n---\n", output.ToString()); // ko ends each resolved file with ---
     }
 
     [Fact]

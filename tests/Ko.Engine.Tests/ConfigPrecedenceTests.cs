@@ -313,7 +313,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
     public void Capability_xattr_is_vfs_cap_data_revision_2_with_plain_names_permitted_only()
     {
         // ko pkg/caps/caps.go: a plain name adds to the permitted set; the effective flag stays clear.
-        var caps = Ko.Engine.Images.FileCapabilities.Parse(["CAP_NET_BIND_SERVICE", "chown", "cap_bpf"], "test");
+        var caps = Ko.Engine.Layers.FileCapabilities.Parse(["CAP_NET_BIND_SERVICE", "chown", "cap_bpf"], "test");
         Assert.Equal((1UL << 10) | 1UL | (1UL << 39), caps.Permitted);
         Assert.Equal(
             Convert.FromHexString("00000002" + "01040000" + "00000000" + "80000000" + "00000000"),

@@ -101,7 +101,7 @@ public sealed class KoPlatformTests
         dir.WriteFile("layout/blobs/sha256/" + outerDigest.Hex, System.Text.Encoding.UTF8.GetString(outer));
         dir.WriteFile("layout/index.json", $$"""{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"{{outerDigest}}","size":{{outer.Length}}}]}""");
 
-        var ex = await Assert.ThrowsAsync<KoException>(() => Ko.Engine.Images.OciLayoutBase.OpenAsync("oci:layout", dir.Path, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<KoException>(() => Ko.Engine.Sources.OciLayoutBase.OpenAsync("oci:layout", dir.Path, CancellationToken.None));
 
         Assert.Equal(KoErrorCodes.InvalidBaseImage, ex.Code);
         Assert.Contains(nestedDigest.ToString(), ex.Message);

@@ -1,3 +1,4 @@
+using Ko.Engine.Sources;
 using Ko.Engine.Images;
 using Ko.Engine.Oci;
 using Ko.Engine.Publishing;

@@ -226,7 +226,7 @@ public sealed class OciLayoutBaseTests : IDisposable
         var layerDigest = WriteBlob(_dir.Combine("layout"), layerBytes);
         MakeLayout(layerDigest, layerBytes.Length);
 
-        var source = await Ko.Engine.Images.OciLayoutBase.OpenAsync("oci:layout", _dir.Path, CancellationToken.None);
+        var source = await Ko.Engine.Sources.OciLayoutBase.OpenAsync("oci:layout", _dir.Path, CancellationToken.None);
 
         Assert.False(source.IsMultiPlatform);
         Assert.Equal([new Platform("linux", "amd64")], source.Platforms);
@@ -244,7 +244,7 @@ public sealed class OciLayoutBaseTests : IDisposable
         var outside = _dir.WriteFile("outside/evil", "not a blob of this layout");
         MakeLayout("../../outside:evil", new FileInfo(outside).Length);
 
-        var ex = await Assert.ThrowsAsync<KoException>(() => Ko.Engine.Images.OciLayoutBase.OpenAsync("oci:layout", _dir.Path, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<KoException>(() => Ko.Engine.Sources.OciLayoutBase.OpenAsync("oci:layout", _dir.Path, CancellationToken.None));
         Assert.Equal(KoErrorCodes.InvalidBaseImage, ex.Code);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Ko.Engine.Sources;
 using Ko.Engine.Configuration;
 using Ko.Engine.Images;
 using Ko.Engine.Layers;

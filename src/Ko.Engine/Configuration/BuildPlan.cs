@@ -239,7 +239,7 @@ internal sealed record BuildPlan
         // step (pkg/build/gobuild.go): an entry nobody builds does not make the whole .ko.yaml unusable.
         foreach (var b in config.Builds)
         {
-            Images.FileCapabilities.Parse(b.LinuxCapabilities, $"{b.Describe()}.linux_capabilities in {config.Path}");
+            Layers.FileCapabilities.Parse(b.LinuxCapabilities, $"{b.Describe()}.linux_capabilities in {config.Path}");
         }
 
         if (Env("GOFLAGS") is { } goflags)

@@ -18,7 +18,7 @@ internal static class ImportPaths
         {
             if (Problem(pattern) is { } problem)
             {
-                throw new KoException(KoErrorCodes.InvalidImportPath, $"'{Printable(pattern)}' is not a valid import path: {problem}. Name a Go package as an import path (example.com/app/cmd/app) or a relative path (./cmd/app); import paths are never passed to go as flags.");
+                throw new KoException(KoErrorCodes.InvalidImportPath, $"'{Printable(pattern)}' is not a valid import path: {problem}. Name a Go package as an import path (example.com/app/cmd/app) or a relative path (./cmd/app); import paths are never passed to go as flags.") { ImportPath = pattern };
             }
         }
     }

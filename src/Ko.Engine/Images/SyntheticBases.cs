@@ -162,18 +162,3 @@ internal sealed class SyntheticBase : BaseImage
         await tar.WriteEntryAsync(new TarEntry("tmp", TarEntryType.Directory, 0x3ff /* 1777 */, 0, 0), ct).ConfigureAwait(false);
     }
 }
-
-/// <summary>Builds cache keys: the SHA-256 of length-prefixed parts, so no two different part lists collide.</summary>
-internal static class CacheKey
-{
-    public static string Of(params string[] parts)
-    {
-        var sb = new StringBuilder();
-        foreach (var p in parts)
-        {
-            sb.Append(p.Length).Append(':').Append(p).Append(';');
-        }
-
-        return Digest.Sha256(Encoding.UTF8.GetBytes(sb.ToString())).Hex;
-    }
-}

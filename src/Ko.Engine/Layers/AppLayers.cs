@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Ko.Engine.Images;
 using Ko.Engine.Oci;
 
 namespace Ko.Engine.Layers;
@@ -29,7 +28,7 @@ internal static class AppLayers
     {
         _ = mtime;
         mtime = 0;
-        var xattr = capabilities is { Count: > 0 } ? Images.FileCapabilities.Parse(capabilities, "linux_capabilities").XattrBytes() : null;
+        var xattr = capabilities is { Count: > 0 } ? FileCapabilities.Parse(capabilities, "linux_capabilities").XattrBytes() : null;
         IReadOnlyDictionary<string, byte[]>? pax = xattr is null ? null : new Dictionary<string, byte[]>(StringComparer.Ordinal) { [CapabilityPaxKey] = xattr };
         string binaryHash;
         long size;

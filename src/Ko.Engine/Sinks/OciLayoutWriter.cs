@@ -242,7 +242,7 @@ internal static class OciLayoutWriter
     {
         try
         {
-            return await Util.BoundedFile.ReadAsync(Path.Combine(dir, "blobs", digest.Algorithm, digest.Hex), Images.OciLayoutBase.MaxIndexBytes, cancellationToken).ConfigureAwait(false);
+            return await Util.BoundedFile.ReadAsync(Path.Combine(dir, "blobs", digest.Algorithm, digest.Hex), Sources.OciLayoutReader.MaxIndexBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or KoException)
         {
@@ -336,7 +336,7 @@ internal static class OciLayoutWriter
 
         try
         {
-            var bytes = await Util.BoundedFile.ReadAsync(indexPath, Images.OciLayoutBase.MaxIndexBytes, cancellationToken).ConfigureAwait(false);
+            var bytes = await Util.BoundedFile.ReadAsync(indexPath, Sources.OciLayoutReader.MaxIndexBytes, cancellationToken).ConfigureAwait(false);
             return Oci.Index.Parse(bytes, indexPath).Manifests.ToList();
         }
         catch (Exception ex) when (ex is FormatException or JsonException)

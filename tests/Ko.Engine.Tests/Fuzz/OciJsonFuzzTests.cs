@@ -1,5 +1,6 @@
 using System.Text;
 using CsCheck;
+using Ko.Engine.Sources;
 using Ko.Engine.Images;
 using Ko.Engine.Layers;
 using Ko.Engine.Oci;

@@ -2,7 +2,9 @@ using Ko.Engine.Layers;
 using Ko.Engine.References;
 using Ko.Engine.Registry;
 
-namespace Ko.Engine.Images;
+namespace Ko.Engine.Sources;
+
+using Ko.Engine.Images;
 
 /// <summary>
 /// Turns a base image string into a <see cref="BaseImage"/>: <c>embedded:static</c>, <c>scratch</c>,

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 
-namespace Ko.Engine.Images;
+namespace Ko.Engine.Layers;
 
 /// <summary>
 /// File capabilities for the binary, from <c>linux_capabilities</c> terms as ko's pkg/caps reads them: a plain name

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Ko.Engine.Oci;
 
-namespace Ko.Engine.Images;
+namespace Ko.Engine.Sources;
+
+using Ko.Engine.Images;
 
 /// <summary>
 /// A base image read from an OCI image layout on disk: <c>oci:DIR</c> (the layout must then hold exactly one
