@@ -51,7 +51,7 @@ public sealed class AssemblerTests : IDisposable
     private static string[] Strings(JsonElement array) => array.EnumerateArray().Select(e => e.GetString()!).ToArray();
 
     [Fact]
-    public async Task EmbeddedStaticBaseGetsEntrypointEnvLabelsUserCreatedAndLayers()
+    public async Task Embedded_static_base_gets_entrypoint_env_labels_user_created_and_layers()
     {
         var baseSource = await SyntheticBase.EmbeddedStaticAsync(_store, _cache, CancellationToken.None);
         var baseImage = await baseSource.GetImageAsync(new Platform("linux", "amd64"), CancellationToken.None);
@@ -103,7 +103,7 @@ public sealed class AssemblerTests : IDisposable
     }
 
     [Fact]
-    public async Task ScratchBaseGetsPathOfKoAppOnly()
+    public async Task Scratch_base_gets_path_of_ko_app_only()
     {
         var baseSource = SyntheticBase.Scratch();
         var baseImage = await baseSource.GetImageAsync(new Platform("linux", "arm", "v7"), CancellationToken.None);
@@ -133,7 +133,7 @@ public sealed class AssemblerTests : IDisposable
     }
 
     [Fact]
-    public async Task WithoutCreatedTheBasesCreatedIsKept()
+    public async Task Without_created_the_bases_created_is_kept()
     {
         var baseImage = await SyntheticBase.Scratch().GetImageAsync(new Platform("linux", "amd64"), CancellationToken.None);
         var (kodata, binary) = await AppLayersAsync();
@@ -143,7 +143,7 @@ public sealed class AssemblerTests : IDisposable
     }
 
     [Fact]
-    public async Task SameInputsAssembleToTheSameDigest()
+    public async Task Same_inputs_assemble_to_the_same_digest()
     {
         var baseImage = await SyntheticBase.Scratch().GetImageAsync(new Platform("linux", "amd64"), CancellationToken.None);
         var (kodata, binary) = await AppLayersAsync();
@@ -157,7 +157,7 @@ public sealed class AssemblerTests : IDisposable
     }
 
     [Fact]
-    public async Task DockerBaseKeepsDockerMediaTypesAndHasNoAnnotations()
+    public async Task Docker_base_keeps_docker_media_types_and_has_no_annotations()
     {
         var (baseImage, baseLayer) = await DockerBaseAsync(withHistory: true);
         var (kodata, binary) = await AppLayersAsync();
@@ -205,7 +205,7 @@ public sealed class AssemblerTests : IDisposable
     }
 
     [Fact]
-    public async Task IndexListsPlatformImagesInOrderWithTheirDigestsAndSizes()
+    public async Task Index_lists_platform_images_in_order_with_their_digests_and_sizes()
     {
         var baseSource = await SyntheticBase.EmbeddedStaticAsync(_store, _cache, CancellationToken.None);
         var (kodata, amd64Binary) = await AppLayersAsync("amd64");
@@ -240,7 +240,7 @@ public sealed class AssemblerTests : IDisposable
     }
 
     [Fact]
-    public async Task ImageRejectsConfigThatDoesNotMatchItsDigestOrMissingLayers()
+    public async Task Image_rejects_config_that_does_not_match_its_digest_or_missing_layers()
     {
         var config = "{\"os\":\"linux\",\"architecture\":\"amd64\"}"u8.ToArray();
         var wrong = new Manifest(MediaTypes.OciManifest, new Descriptor(MediaTypes.OciConfig, Digest.Sha256("other"u8), config.Length), []).ToBytes();

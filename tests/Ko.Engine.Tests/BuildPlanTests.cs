@@ -43,21 +43,21 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void KoDockerRepoIsUsedWhenRepositoryIsUnset()
+    public void Ko_docker_repo_is_used_when_repository_is_unset()
     {
         var plan = BuildPlan.Create(Options(new() { ["KO_DOCKER_REPO"] = "registry.example/team/" }));
         Assert.Equal("registry.example/team", plan.Repository); // trailing '/' dropped
     }
 
     [Fact]
-    public void RepositoryOptionBeatsKoDockerRepo()
+    public void Repository_option_beats_ko_docker_repo()
     {
         var plan = BuildPlan.Create(Options(new() { ["KO_DOCKER_REPO"] = "from.env/x" }) with { Repository = "from.option/y" });
         Assert.Equal("from.option/y", plan.Repository);
     }
 
     [Fact]
-    public void KoDefaultBaseImageIsUsedWhenBaseImageIsUnset()
+    public void Ko_default_base_image_is_used_when_base_image_is_unset()
     {
         var env = new Dictionary<string, string?> { ["KO_DEFAULTBASEIMAGE"] = "scratch" };
         Assert.Equal("scratch", BuildPlan.Create(Options(env)).BaseImage);
@@ -65,7 +65,7 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void KoDefaultPlatformsIsUsedWhenPlatformsAreEmpty()
+    public void Ko_default_platforms_is_used_when_platforms_are_empty()
     {
         var env = new Dictionary<string, string?> { ["KO_DEFAULTPLATFORMS"] = "linux/amd64,linux/arm64" };
         Assert.Equal([new Platform("linux", "amd64"), new Platform("linux", "arm64")], BuildPlan.Create(Options(env)).Platforms);
@@ -73,14 +73,14 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void KoPrefixIsStrippedAndDuplicatesMerged()
+    public void Ko_prefix_is_stripped_and_duplicates_merged()
     {
         var plan = BuildPlan.Create(Options() with { ImportPaths = ["ko://example.com/app/cmd/app", " example.com/app/cmd/app ", "./cmd/other", ""] });
         Assert.Equal(["example.com/app/cmd/app", "./cmd/other"], plan.ImportPaths);
     }
 
     [Fact]
-    public void CommaListsAreSplit()
+    public void Comma_lists_are_split()
     {
         var plan = BuildPlan.Create(Options() with { Platforms = ["linux/amd64, linux/arm/v7", "linux/arm64"], Tags = ["v1,v2", " v3 "] });
         Assert.Equal([new Platform("linux", "amd64"), new Platform("linux", "arm", "v7"), new Platform("linux", "arm64")], plan.Platforms);
@@ -88,7 +88,7 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void AllPlatforms()
+    public void All_platforms()
     {
         var plan = BuildPlan.Create(Options() with { Platforms = ["all"] });
         Assert.True(plan.AllPlatforms);
@@ -96,7 +96,7 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void AllCombinedWithAnotherPlatformIsKo1001()
+    public void All_combined_with_another_platform_is_KO1001()
     {
         Assert.Equal("KO1001", Fails(Options() with { Platforms = ["all,linux/amd64"] }).Code);
         Assert.Equal("KO1001", Fails(Options() with { Platforms = ["linux/amd64", "all"] }).Code);
@@ -112,7 +112,7 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void PushWithoutRepositoryIsKo1003NamingKoDockerRepo()
+    public void Push_without_repository_is_KO1003_naming_ko_docker_repo()
     {
         var ex = Fails(Options() with { Push = true });
         Assert.Equal("KO1003", ex.Code);
@@ -120,7 +120,7 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void PushWithRepositoryIsFine()
+    public void Push_with_repository_is_fine()
     {
         var plan = BuildPlan.Create(Options(new() { ["KO_DOCKER_REPO"] = "reg.example/x" }) with { Push = true });
         Assert.True(plan.Push);
@@ -128,14 +128,14 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void NoImportPathIsKo1004()
+    public void No_import_path_is_KO1004()
     {
         Assert.Equal("KO1004", Fails(Options() with { ImportPaths = [] }).Code);
         Assert.Equal("KO1004", Fails(Options() with { ImportPaths = ["  "] }).Code);
     }
 
     [Fact]
-    public void MissingWorkingDirectoryIsKo1004()
+    public void Missing_working_directory_is_KO1004()
     {
         Assert.Equal("KO1004", Fails(Options() with { WorkingDirectory = _dir.Combine("does-not-exist") }).Code);
     }
@@ -144,7 +144,7 @@ public sealed class BuildPlanTests : IDisposable
     [InlineData("abc")]
     [InlineData("-1")]
     [InlineData("1.5")]
-    public void BadSourceDateEpochIsKo1004(string value)
+    public void Bad_source_date_epoch_is_KO1004(string value)
     {
         var ex = Fails(Options(new() { ["SOURCE_DATE_EPOCH"] = value }));
         Assert.Equal("KO1004", ex.Code);
@@ -162,7 +162,7 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void KoDataDateEpochOverridesKodataTimeOnly()
+    public void Ko_data_date_epoch_overrides_kodata_time_only()
     {
         var plan = BuildPlan.Create(Options(new() { ["SOURCE_DATE_EPOCH"] = "1700000000", ["KO_DATA_DATE_EPOCH"] = "86400" }));
         Assert.Equal(new DateTimeOffset(2023, 11, 14, 22, 13, 20, TimeSpan.Zero), plan.CreationTime);
@@ -174,7 +174,7 @@ public sealed class BuildPlanTests : IDisposable
     [InlineData(".bad")]
     [InlineData("has space")]
     [InlineData("a:b")]
-    public void InvalidTagIsKo1004(string tag)
+    public void Invalid_tag_is_KO1004(string tag)
     {
         var ex = Fails(Options() with { Tags = [tag] });
         Assert.Equal("KO1004", ex.Code);
@@ -182,7 +182,7 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void TagOf128CharactersIsValidAnd129IsNot()
+    public void Tag_of_128_characters_is_valid_and_129_is_not()
     {
         var ok = "v" + new string('1', 127);
         Assert.Equal([ok], BuildPlan.Create(Options() with { Tags = [ok] }).Tags);
@@ -190,14 +190,14 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void TagOnlyNeedsExactlyOneTag()
+    public void Tag_only_needs_exactly_one_tag()
     {
         Assert.Equal("KO1004", Fails(Options() with { TagOnly = true, Tags = ["v1", "v2"] }).Code);
         Assert.True(BuildPlan.Create(Options() with { TagOnly = true, Tags = ["v1"] }).TagOnly);
     }
 
     [Fact]
-    public void KocacheSetsCacheDirectoryAndOptionBeatsIt()
+    public void Kocache_sets_cache_directory_and_option_beats_it()
     {
         var cache = _dir.Combine("kocache");
         Assert.Equal(cache, BuildPlan.Create(Options(new() { ["KOCACHE"] = cache })).CacheDirectory);
@@ -206,7 +206,7 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void RelativePathsResolveAgainstWorkingDirectory()
+    public void Relative_paths_resolve_against_working_directory()
     {
         var plan = BuildPlan.Create(Options(new() { ["KOCACHE"] = "rel-cache" }) with
         {
@@ -224,20 +224,20 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
-    public void LdflagsBecomeOneArgumentAfterBuildFlags()
+    public void Ldflags_become_one_argument_after_build_flags()
     {
         var plan = BuildPlan.Create(Options() with { BuildFlags = ["-trimpath"], Ldflags = ["-s", "-X main.v=1"] });
         Assert.Equal(["-trimpath", "-ldflags=-s -X main.v=1"], plan.BuildFlags);
     }
 
     [Fact]
-    public void ExplicitJobsAreKept()
+    public void Explicit_jobs_are_kept()
     {
         Assert.Equal(3, BuildPlan.Create(Options() with { Jobs = 3 }).Jobs);
     }
 
     [Fact]
-    public void EnvironmentIsTheOneGiven()
+    public void Environment_is_the_one_given()
     {
         var env = new Dictionary<string, string?> { ["ONLY"] = "this" };
         var plan = BuildPlan.Create(Options(env));

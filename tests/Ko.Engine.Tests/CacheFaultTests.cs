@@ -17,7 +17,7 @@ public sealed class CacheFaultTests : IDisposable
             CancellationToken.None);
 
     [Fact]
-    public void CacheThatIsARegularFileIsKo3010NamingIt()
+    public void Cache_that_is_a_regular_file_is_KO3010_naming_it()
     {
         var file = _dir.WriteFile("kocache", "not a directory");
 
@@ -30,7 +30,7 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
-    public void CacheBelowARegularFileIsKo3010()
+    public void Cache_below_a_regular_file_is_KO3010()
     {
         var file = _dir.WriteFile("a-file", "x");
 
@@ -41,7 +41,7 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
-    public async Task BlobPathThatIsADirectoryIsKo3010NamingIt()
+    public async Task Blob_path_that_is_a_directory_is_KO3010_naming_it()
     {
         var store = new ContentStore(_dir.Combine("cache"));
         var probe = await WriteLayerAsync(store, "hello");
@@ -57,7 +57,7 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
-    public async Task SmallBlobOfTheRightSizeButWrongBytesIsReplaced()
+    public async Task Small_blob_of_the_right_size_but_wrong_bytes_is_replaced()
     {
         var store = new ContentStore(_dir.Combine("cache"));
         var bytes = "{\"config\":true}"u8.ToArray();
@@ -74,7 +74,7 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
-    public async Task CacheEntryThatIsAFifoIsAMissNotAHang()
+    public async Task Cache_entry_that_is_a_fifo_is_a_miss_not_a_hang()
     {
         var store = new ContentStore(_dir.Combine("cache"));
         var cache = new LayerCache(store);
@@ -99,7 +99,7 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
-    public async Task ABinaryWhoseBytesDifferBetweenHashingAndArchivingIsAnErrorAndNotCached()
+    public async Task A_binary_whose_bytes_differ_between_hashing_and_archiving_is_an_error_and_not_cached()
     {
         // Like a binary rewritten by a concurrent `go build` while it is archived: /proc/self/stat says it is empty
         // and is not, so the bytes hashed for the cache key are not the bytes archived.
@@ -114,7 +114,7 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
-    public async Task StaleTemporariesOfDeadRunsAreRemovedOnTheNextRun()
+    public async Task Stale_temporaries_of_dead_runs_are_removed_on_the_next_run()
     {
         var root = _dir.Combine("cache");
         var store = new ContentStore(root);
@@ -133,7 +133,7 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
-    public async Task StaleTemporariesWhoseProcessIdWasReusedAreRemoved()
+    public async Task Stale_temporaries_whose_process_id_was_reused_are_removed()
     {
         // A container gives every run the same small process ids, so a killed run's id often belongs to a live
         // process now (this very run, or another that started later): the file is older than that process, so that
@@ -162,7 +162,7 @@ public sealed class CacheFaultTests : IDisposable
     }
 
     [Fact]
-    public async Task TemporariesOfLiveRunsAreKept()
+    public async Task Temporaries_of_live_runs_are_kept()
     {
         var root = _dir.Combine("cache");
         var store = new ContentStore(root);

@@ -22,7 +22,7 @@ public sealed partial class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public void AFileSystemErrorIsKo3011WithTheSystemsSentence()
+    public void A_file_system_error_is_KO3011_with_the_systems_sentence()
     {
         var error = new StringWriter();
 
@@ -35,7 +35,7 @@ public sealed partial class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public void AnUnexpectedErrorIsKo3012AskingForABugReport()
+    public void An_unexpected_error_is_KO3012_asking_for_a_bug_report()
     {
         var error = new StringWriter();
         Exception thrown;
@@ -61,7 +61,7 @@ public sealed partial class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public async Task ACacheThatIsAFileIsAnErrorLineNotACrash()
+    public async Task A_cache_that_is_a_file_is_an_error_line_not_a_crash()
     {
         var file = _dir.WriteFile("kocache", "a file");
         var output = new StringWriter();
@@ -80,7 +80,7 @@ public sealed partial class CliErrorTests : IDisposable
     [Theory]
     [InlineData("my~app")]
     [InlineData("app+x")]
-    public async Task AnImageNameThatIsNotAValidRepositoryIsKo1004NotAnInvalidReferenceWritten(string directory)
+    public async Task An_image_name_that_is_not_a_valid_repository_is_KO1004_not_an_invalid_reference_written(string directory)
     {
         // Go allows ~ and + in a package directory; a repository name does not, so the image name made from it is no
         // reference at all (it was written into the layout and printed, and a registry refuses it).
@@ -101,7 +101,7 @@ public sealed partial class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public async Task StandardOutputOnAFullDiskIsNamedAsStandardOutput()
+    public async Task Standard_output_on_a_full_disk_is_named_as_standard_output()
     {
         // `dotnet ko resolve ... > /dev/full`: the error said "Check that path" without saying which one.
         var yaml = _dir.WriteFile("plain.yaml", "a: 1\n");
@@ -118,7 +118,7 @@ public sealed partial class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public async Task TheShippedToolShowsSystemMessagesAsSentencesNotResourceKeys()
+    public async Task The_shipped_tool_shows_system_messages_as_sentences_not_resource_keys()
     {
         // The tool as built (its runtimeconfig.json decides how the runtime words its errors), run as a process.
         var tool = Path.Combine(AppContext.BaseDirectory, "Ko.Cli");

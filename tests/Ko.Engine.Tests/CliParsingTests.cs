@@ -25,7 +25,7 @@ public sealed class CliParsingTests : IDisposable
     }
 
     [Fact]
-    public async Task UnknownFlagFailsWithAMessageOnStandardErrorOnly()
+    public async Task Unknown_flag_fails_with_a_message_on_standard_error_only()
     {
         var (code, stdout, stderr) = await RunAsync("build", "--no-such-flag", ".");
 
@@ -57,7 +57,7 @@ public sealed class CliParsingTests : IDisposable
     }
 
     [Fact]
-    public async Task VersionPrintsTheVersion()
+    public async Task Version_prints_the_version()
     {
         var (code, stdout, stderr) = await RunAsync("version");
 
@@ -69,7 +69,7 @@ public sealed class CliParsingTests : IDisposable
     }
 
     [Fact]
-    public async Task PushWithoutKoDockerRepoFailsWithKo1003()
+    public async Task Push_without_ko_docker_repo_fails_with_KO1003()
     {
         var (code, stdout, stderr) = await RunAsync("build", "--push=true", ".");
 
@@ -80,7 +80,7 @@ public sealed class CliParsingTests : IDisposable
     }
 
     [Fact]
-    public async Task PushIsTheDefault()
+    public async Task Push_is_the_default()
     {
         // Without --push the command must behave as --push=true: with no KO_DOCKER_REPO that is KO1003.
         var (code, _, stderr) = await RunAsync("build", ".");
@@ -93,7 +93,7 @@ public sealed class CliParsingTests : IDisposable
     [InlineData("--image-label", "nokey")]
     [InlineData("--image-label", "=value")]
     [InlineData("--image-annotation", "nokey")]
-    public async Task KeyValueOptionsWithoutKeyFail(string option, string value)
+    public async Task Key_value_options_without_key_fail(string option, string value)
     {
         var (code, stdout, stderr) = await RunAsync("build", option, value, "--push=false", ".");
 
@@ -103,7 +103,7 @@ public sealed class CliParsingTests : IDisposable
     }
 
     [Fact]
-    public async Task NegativeJobsFail()
+    public async Task Negative_jobs_fail()
     {
         var (code, _, stderr) = await RunAsync("build", "--jobs", "-1", "--push=false", ".");
 
@@ -112,7 +112,7 @@ public sealed class CliParsingTests : IDisposable
     }
 
     [Fact]
-    public async Task InvalidTagIsReportedWithItsCode()
+    public async Task Invalid_tag_is_reported_with_its_code()
     {
         var (code, stdout, stderr) = await RunAsync("build", "--push=false", "--tags=-bad", ".");
 
@@ -123,7 +123,7 @@ public sealed class CliParsingTests : IDisposable
     }
 
     [Fact]
-    public async Task InvalidPlatformIsKo1001()
+    public async Task Invalid_platform_is_KO1001()
     {
         var (code, _, stderr) = await RunAsync("build", "--push=false", "--platform", "linux/foo", ".");
 
@@ -135,7 +135,7 @@ public sealed class CliParsingTests : IDisposable
     [InlineData("--image-label=")]
     [InlineData("--image-annotation=")]
     [InlineData("--image-label")]
-    public async Task AnEmptyLabelOrAnnotationIsAnErrorLineNotAnAbort(string flag)
+    public async Task An_empty_label_or_annotation_is_an_error_line_not_an_abort(string flag)
     {
         // The key=value check asked for the option's value, which throws when the value is missing: the process
         // aborted (exit 134) with an unhandled InvalidOperationException and its stack trace.
@@ -151,7 +151,7 @@ public sealed class CliParsingTests : IDisposable
     [InlineData("-u", "x", "-p")]
     [InlineData("-p", "pw", "-u")]
     [InlineData("--password-stdin", "-u")]
-    public async Task LoginWithAFlagMissingItsValueIsAnErrorLineNotAnAbort(params string[] flags)
+    public async Task Login_with_a_flag_missing_its_value_is_an_error_line_not_an_abort(params string[] flags)
     {
         var (code, stdout, stderr) = await RunAsync(["login", "127.0.0.1:1", .. flags]);
 
@@ -162,7 +162,7 @@ public sealed class CliParsingTests : IDisposable
     }
 
     [Fact]
-    public async Task LoginToARegistryWrittenWithAPasswordNeverEchoesIt()
+    public async Task Login_to_a_registry_written_with_a_password_never_echoes_it()
     {
         LoginCommand.Input = new StringReader("stdin-pw\n");
         try
@@ -181,7 +181,7 @@ public sealed class CliParsingTests : IDisposable
     }
 
     [Fact]
-    public async Task LoginPasswordStdinThatNeverEndsIsRefusedAtTheCap()
+    public async Task Login_password_stdin_that_never_ends_is_refused_at_the_cap()
     {
         var endless = new CountingReader('x', 8 << 20);
         LoginCommand.Input = endless;

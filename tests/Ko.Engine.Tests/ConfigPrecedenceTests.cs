@@ -46,7 +46,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
 
     [Theory]
     [MemberData(nameof(BaseImageRows))]
-    public void BaseImagePrecedence(string? cli, string? env, string? yamlDefault, string? overrideFor, string expected)
+    public void Base_image_precedence(string? cli, string? env, string? yamlDefault, string? overrideFor, string expected)
     {
         var yaml = (yamlDefault is null ? "" : $"defaultBaseImage: {yamlDefault}\n") + (overrideFor is null ? "" : $"baseImageOverrides:\n  Example.com/App/cmd/App: {overrideFor}\n");
         var plan = BuildPlan.Create(Options(yaml, env is null ? null : new() { ["KO_DEFAULTBASEIMAGE"] = env }) with { BaseImage = cli });
@@ -69,7 +69,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
 
     [Theory]
     [MemberData(nameof(PlatformRows))]
-    public void PlatformPrecedence(string? cli, string? envPlatforms, string? yaml, string? goos, string? goarch, string? goarm, string expected)
+    public void Platform_precedence(string? cli, string? envPlatforms, string? yaml, string? goos, string? goarch, string? goarm, string expected)
     {
         var env = new Dictionary<string, string?> { ["KO_DEFAULTPLATFORMS"] = envPlatforms, ["GOOS"] = goos, ["GOARCH"] = goarch, ["GOARM"] = goarm };
         var plan = BuildPlan.Create(Options(yaml is null ? null : $"defaultPlatforms: {yaml}\n", env) with { Platforms = cli is null ? [] : [cli] });
@@ -80,7 +80,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
     [InlineData("--platform")]
     [InlineData("KO_DEFAULTPLATFORMS")]
     [InlineData("defaultPlatforms")]
-    public void GoosWithAnyPlatformSourceIsKo1104(string source)
+    public void Goos_with_any_platform_source_is_KO1104(string source)
     {
         var env = new Dictionary<string, string?> { ["GOOS"] = "linux", ["GOARCH"] = "amd64" };
         if (source == "KO_DEFAULTPLATFORMS")
@@ -97,7 +97,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
 
     // Row: go build environment: defaults < process environment < build env (else defaultEnv).
     [Fact]
-    public async Task BuildEnvBeatsDefaultEnvWhichIsUsedWithoutBuildEnv()
+    public async Task Build_env_beats_default_env_which_is_used_without_build_env()
     {
         var o = Options("""
             defaultEnv: [A=default, B=default]
@@ -113,7 +113,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
 
     // Row: flags: build flags else defaultFlags, then the caller's flags; one string is split on white space.
     [Fact]
-    public async Task FlagsPrecedence()
+    public async Task Flags_precedence()
     {
         var o = Options("""
             defaultFlags: -tags netgo
@@ -127,7 +127,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
 
     // Row: ldflags: --ldflags else build ldflags else defaultLdflags (string or list), one -ldflags argument.
     [Fact]
-    public async Task LdflagsPrecedence()
+    public async Task Ldflags_precedence()
     {
         var yaml = """
             defaultLdflags: -s -w
@@ -143,7 +143,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
 
     // Rows: labels/annotations (defaults < build < CLI), user/entrypoint/args (CLI > build > default), imageEnv (default then build).
     [Fact]
-    public async Task ImageKeysPrecedence()
+    public async Task Image_keys_precedence()
     {
         var o = Options("""
             defaultLabels: {team: core, tier: default}
@@ -181,7 +181,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
 
     // Rows: KO_DOCKER_REPO, KOCACHE, SOURCE_DATE_EPOCH/KO_DATA_DATE_EPOCH (unchanged by .ko.yaml).
     [Fact]
-    public void EnvironmentOnlyRows()
+    public void Environment_only_rows()
     {
         var plan = BuildPlan.Create(Options(null, new() { ["KO_DOCKER_REPO"] = "r.example/x", ["KOCACHE"] = _dir.Combine("c"), ["SOURCE_DATE_EPOCH"] = "100", ["KO_DATA_DATE_EPOCH"] = "200" }));
         Assert.Equal("r.example/x", plan.Repository);
@@ -193,7 +193,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
 
     // Row: KO_CONFIG_PATH names a file or a directory; else .ko.yaml, else .ko.yml in the working directory.
     [Fact]
-    public void ConfigFileLocation()
+    public void Config_file_location()
     {
         _dir.WriteFile(".ko.yml", "defaultBaseImage: scratch\n");
         Assert.Equal("scratch", BuildPlan.Create(Options()).BaseImage);
@@ -207,7 +207,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
     }
 
     [Fact]
-    public void MalformedYamlIsKo1101WithFileLineAndColumn()
+    public void Malformed_yaml_is_KO1101_with_file_line_and_column()
     {
         var ex = Assert.Throws<KoException>(() => BuildPlan.Create(Options("defaultBaseImage: scratch\nbuilds:\n  - id: [unclosed\n")));
         Assert.Equal("KO1101", ex.Code);
@@ -219,7 +219,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
     [InlineData("builds:\n- env: {A: [x]}\n", "builds[0].env.A", "2:12")]
     [InlineData("builds: nope\n", "builds", "1:9")]
     [InlineData("defaultEnv: [NOEQUALS]\n", "defaultEnv", "1:13")]
-    public void WrongTypeIsKo1102NamingKeyAndPosition(string yaml, string key, string position)
+    public void Wrong_type_is_KO1102_naming_key_and_position(string yaml, string key, string position)
     {
         var ex = Assert.Throws<KoException>(() => BuildPlan.Create(Options(yaml)));
         Assert.Equal("KO1102", ex.Code);
@@ -228,7 +228,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
     }
 
     [Fact]
-    public void UnknownKeysWarnWithTheNearestKnownKey()
+    public void Unknown_keys_warn_with_the_nearest_known_key()
     {
         var plan = BuildPlan.Create(Options("defaultBaseImg: scratch\nbuilds:\n- ldflag: -s\n  zzzzzzzz: 1\n"));
         Assert.Equal("embedded:static", plan.BaseImage);
@@ -242,7 +242,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
     [Theory]
     [InlineData("defaultFlags: [-toolexec=/bin/sh]\n", null)]
     [InlineData(null, "-toolexec=/bin/sh")]
-    public void ToolexecIsRefusedKo1105(string? yaml, string? goflags)
+    public void Toolexec_is_refused_KO1105(string? yaml, string? goflags)
     {
         var ex = Assert.Throws<KoException>(() => BuildPlan.Create(Options(yaml, new() { ["GOFLAGS"] = goflags })));
         Assert.Equal("KO1105", ex.Code);
@@ -295,14 +295,14 @@ public sealed class ConfigPrecedenceTests : IDisposable
     }
 
     [Fact]
-    public async Task ToolexecInBuildEnvGoflagsIsRefused()
+    public async Task Toolexec_in_build_env_goflags_is_refused()
     {
         var ex = await Assert.ThrowsAsync<KoException>(() => Settings(Options("defaultEnv: [GOFLAGS=-toolexec=x]\n")));
         Assert.Equal("KO1105", ex.Code);
     }
 
     [Fact]
-    public void UnknownCapabilityIsKo1102()
+    public void Unknown_capability_is_KO1102()
     {
         var ex = Assert.Throws<KoException>(() => BuildPlan.Create(Options("builds:\n- linux_capabilities: [CAP_FLY]\n")));
         Assert.Equal("KO1102", ex.Code);
@@ -326,7 +326,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
     /// vector md5("abc") below so the function under test is MD5 itself.
     /// </summary>
     [Fact]
-    public void Md5NamingVector()
+    public void Md_5_naming_vector()
     {
         Assert.Equal("900150983cd24fb0d6963f7d28e17f72", Naming.Md5Hex("abc"));
         Assert.Equal("r.example/build-951ef9c713ef7ce826f4e024eabdfe3d", Naming.ImageName("r.example", "github.com/ko-build/ko/pkg/build", NamingStrategy.Md5));
@@ -334,7 +334,7 @@ public sealed class ConfigPrecedenceTests : IDisposable
     }
 
     [Fact]
-    public void KodataLinkEscapingTheAllowedRootIsAnErrorNamingIt()
+    public void Kodata_link_escaping_the_allowed_root_is_an_error_naming_it()
     {
         _dir.WriteFile("outside/secret.txt", "s");
         _dir.WriteFile("repo/pkg/kodata/ok.txt", "ok");

@@ -34,13 +34,13 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public void MissingKodataHasNoEntries()
+    public void Missing_kodata_has_no_entries()
     {
         Assert.Empty(AppLayers.KodataEntries(Kodata));
     }
 
     [Fact]
-    public void SymlinkToAFileInsideTheTreeIsFollowed()
+    public void Symlink_to_a_file_inside_the_tree_is_followed()
     {
         var target = _dir.WriteFile("pkg/kodata/real/data.txt", "real content");
         File.CreateSymbolicLink(_dir.Combine("pkg", "kodata", "link.txt"), Path.Combine("real", "data.txt"));
@@ -55,7 +55,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public void DanglingSymlinkIsKo2005NamingTheLink()
+    public void Dangling_symlink_is_KO2005_naming_the_link()
     {
         _dir.WriteFile("pkg/kodata/ok.txt", "ok");
         var linkPath = _dir.Combine("pkg", "kodata", "broken.txt");
@@ -89,7 +89,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public async Task KodataLayerHoldsTheTreeUnderVarRunKoAndIsCachedUntilContentChanges()
+    public async Task Kodata_layer_holds_the_tree_under_var_run_ko_and_is_cached_until_content_changes()
     {
         using var storeDir = new TempDir();
         var store = new ContentStore(storeDir.Path);
@@ -128,7 +128,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public async Task FifoInKodataIsKo2005NamingItAndNeverOpened()
+    public async Task Fifo_in_kodata_is_KO2005_naming_it_and_never_opened()
     {
         _dir.WriteFile("pkg/kodata/ok.txt", "ok");
         var fifo = _dir.Combine("pkg", "kodata", "pipe");
@@ -149,7 +149,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public async Task CharacterDeviceInKodataIsKo2005()
+    public async Task Character_device_in_kodata_is_KO2005()
     {
         _dir.WriteFile("pkg/kodata/ok.txt", "ok");
         var device = _dir.Combine("pkg", "kodata", "zero");
@@ -163,7 +163,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public async Task SymlinkToACharacterDeviceIsKo2005NamingTheLink()
+    public async Task Symlink_to_a_character_device_is_KO2005_naming_the_link()
     {
         var link = _dir.Combine("pkg", "kodata", "zero");
         Directory.CreateDirectory(Path.GetDirectoryName(link)!);
@@ -178,7 +178,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public async Task UnixSocketInKodataIsKo2005()
+    public async Task Unix_socket_in_kodata_is_KO2005()
     {
         var path = _dir.Combine("pkg", "kodata", "sock");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -193,7 +193,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public void SymlinkToItselfIsKo2005NamingTheLink()
+    public void Symlink_to_itself_is_KO2005_naming_the_link()
     {
         _dir.WriteFile("pkg/kodata/ok.txt", "ok");
         var link = _dir.Combine("pkg", "kodata", "self");
@@ -207,7 +207,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public void SymlinksPointingAtEachOtherAreKo2005()
+    public void Symlinks_pointing_at_each_other_are_KO2005()
     {
         var a = _dir.Combine("pkg", "kodata", "a");
         var b = _dir.Combine("pkg", "kodata", "b");
@@ -223,7 +223,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public void AllowedRootThatLoopsIsKo2005()
+    public void Allowed_root_that_loops_is_KO2005()
     {
         var root = _dir.Combine("loop-root");
         File.CreateSymbolicLink(root, "loop-root");
@@ -236,7 +236,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public async Task AFileWhoseBytesDifferBetweenHashingAndArchivingIsKo2005AndNotCached()
+    public async Task A_file_whose_bytes_differ_between_hashing_and_archiving_is_KO2005_and_not_cached()
     {
         // /proc files say they are empty but are not, and change on every read: what was hashed for the cache key is
         // not what would be archived. Such a layer must not be stored under that key.
@@ -255,7 +255,7 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
-    public void AFileWhoseNameIsNotUtf8IsKo2005SayingSo()
+    public void A_file_whose_name_is_not_utf_8_is_KO2005_saying_so()
     {
         _dir.WriteFile("pkg/kodata/ok.txt", "ok");
         TestUtil.Run("sh", "-c", "touch \"$1/$(printf 'bad\\377name')\"", "sh", Kodata);

@@ -25,7 +25,7 @@ public sealed class LayerTests : IDisposable
             CancellationToken.None);
 
     [Fact]
-    public async Task DigestsSizeAndDiffIdMatchTheStoredBytes()
+    public async Task Digests_size_and_diff_id_match_the_stored_bytes()
     {
         var store = NewStore();
         var layer = await WriteSampleAsync(store);
@@ -51,7 +51,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public async Task GzipHeaderHasNoNameAndNoTime()
+    public async Task Gzip_header_has_no_name_and_no_time()
     {
         var layer = await WriteSampleAsync(NewStore());
         var blob = await File.ReadAllBytesAsync(layer.Path);
@@ -65,7 +65,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public async Task SameEntriesGiveSameDigestAndDifferentEntriesDoNot()
+    public async Task Same_entries_give_same_digest_and_different_entries_do_not()
     {
         var store = NewStore();
         var a = await WriteSampleAsync(store);
@@ -84,7 +84,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public async Task NoTempFilesAreLeftBehind()
+    public async Task No_temp_files_are_left_behind()
     {
         var store = NewStore();
         var layer = await WriteSampleAsync(store);
@@ -95,7 +95,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public async Task FailingWriterLeavesNoTempFileAndNoBlob()
+    public async Task Failing_writer_leaves_no_temp_file_and_no_blob()
     {
         var store = NewStore();
         await Assert.ThrowsAsync<InvalidOperationException>(() => LayerWriter.WriteAsync(
@@ -112,7 +112,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public async Task CacheReturnsLayerAfterPut()
+    public async Task Cache_returns_layer_after_put()
     {
         var store = NewStore();
         var cache = new LayerCache(store);
@@ -134,7 +134,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public async Task CorruptedBlobIsAMissAndIsDeleted()
+    public async Task Corrupted_blob_is_a_miss_and_is_deleted()
     {
         var store = NewStore();
         var cache = new LayerCache(store);
@@ -152,7 +152,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public async Task CacheEntryWhoseBlobWasRemovedIsAMiss()
+    public async Task Cache_entry_whose_blob_was_removed_is_a_miss()
     {
         var store = NewStore();
         var cache = new LayerCache(store);
@@ -164,7 +164,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public async Task GarbledCacheEntryIsAMiss()
+    public async Task Garbled_cache_entry_is_a_miss()
     {
         var store = NewStore();
         var cache = new LayerCache(store);
@@ -177,7 +177,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public async Task VerifyRejectsWrongSizeAndDeletes()
+    public async Task Verify_rejects_wrong_size_and_deletes()
     {
         var store = NewStore();
         var bytes = "config"u8.ToArray();
@@ -190,7 +190,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public void DefaultRootFollowsKocacheThenXdgThenHome()
+    public void Default_root_follows_kocache_then_xdg_then_home()
     {
         Assert.Equal("/k", ContentStore.DefaultRoot(new Dictionary<string, string?> { ["KOCACHE"] = "/k", ["XDG_CACHE_HOME"] = "/x", ["HOME"] = "/h" }));
         Assert.Equal(Path.Combine("/x", "ko"), ContentStore.DefaultRoot(new Dictionary<string, string?> { ["KOCACHE"] = " ", ["XDG_CACHE_HOME"] = "/x", ["HOME"] = "/h" }));
@@ -198,7 +198,7 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
-    public void CacheKeysDoNotCollideAcrossPartBoundaries()
+    public void Cache_keys_do_not_collide_across_part_boundaries()
     {
         Assert.NotEqual(CacheKey.Of("ab", "c"), CacheKey.Of("a", "bc"));
         Assert.Equal(CacheKey.Of("a", "bc"), CacheKey.Of("a", "bc"));

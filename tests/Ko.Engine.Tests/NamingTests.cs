@@ -14,21 +14,21 @@ public class NamingTests
     private const string Digest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
     [Fact]
-    public void DefaultNameIsBaseNameDashMd5OfImportPath()
+    public void Default_name_is_base_name_dash_md_5_of_import_path()
     {
         Assert.Equal("ko.local/ko-" + ImportPathMd5, Naming.ImageName("ko.local", ImportPath, NamingStrategy.Md5));
         Assert.Equal(ImportPathMd5, Naming.Md5Hex(ImportPath));
     }
 
     [Fact]
-    public void Md5IsTheDefaultStrategy()
+    public void Md_5_is_the_default_strategy()
     {
         Assert.Equal(NamingStrategy.Md5, default(NamingStrategy));
         Assert.Equal(NamingStrategy.Md5, new Ko.Engine.Configuration.KoBuildOptions().Naming);
     }
 
     [Fact]
-    public void UpperCaseImportPathsAreLowerCased()
+    public void Upper_case_import_paths_are_lower_cased()
     {
         var upper = "GitHub.com/Ko-Build/KO/cmd/KO";
         Assert.Equal("reg.example/ko-" + ImportPathMd5, Naming.ImageName("reg.example", upper, NamingStrategy.Md5));
@@ -37,7 +37,7 @@ public class NamingTests
     }
 
     [Fact]
-    public void OtherStrategies()
+    public void Other_strategies()
     {
         Assert.Equal("reg.example/team", Naming.ImageName("reg.example/team", ImportPath, NamingStrategy.Bare));
         Assert.Equal("reg.example/team/" + ImportPath, Naming.ImageName("reg.example/team", ImportPath, NamingStrategy.PreserveImportPath));
@@ -45,7 +45,7 @@ public class NamingTests
     }
 
     [Fact]
-    public void PrintedReferenceForms()
+    public void Printed_reference_forms()
     {
         const string Name = "ko.local/hello-abc";
         Assert.Equal($"{Name}@{Digest}", Naming.PrintedReference(Name, ["latest"], Digest, tagOnly: false));

@@ -64,7 +64,7 @@ public sealed class OciLayoutFileTests : IDisposable
     }
 
     [Fact]
-    public async Task BaseWhoseIndexJsonIsAFifoIsAnErrorNotAHang()
+    public async Task Base_whose_index_json_is_a_fifo_is_an_error_not_a_hang()
     {
         var layout = _dir.Combine("base");
         MakeLayout(layout);
@@ -79,7 +79,7 @@ public sealed class OciLayoutFileTests : IDisposable
     }
 
     [Fact]
-    public async Task BaseWhoseManifestBlobIsAFifoIsAnErrorNotAHang()
+    public async Task Base_whose_manifest_blob_is_a_fifo_is_an_error_not_a_hang()
     {
         var layout = _dir.Combine("base");
         var manifest = MakeLayout(layout);
@@ -92,7 +92,7 @@ public sealed class OciLayoutFileTests : IDisposable
     }
 
     [Fact]
-    public async Task BaseManifestBlobLongerThanItsDescriptorIsRefusedWithoutReadingIt()
+    public async Task Base_manifest_blob_longer_than_its_descriptor_is_refused_without_reading_it()
     {
         var layout = _dir.Combine("base");
         var manifest = MakeLayout(layout);
@@ -107,7 +107,7 @@ public sealed class OciLayoutFileTests : IDisposable
     }
 
     [Fact]
-    public async Task BaseLayerThatIsAFifoIsRefusedWhenTheBaseIsOpened()
+    public async Task Base_layer_that_is_a_fifo_is_refused_when_the_base_is_opened()
     {
         var layout = _dir.Combine("base");
         Directory.CreateDirectory(layout);
@@ -133,7 +133,7 @@ public sealed class OciLayoutFileTests : IDisposable
     }
 
     [Fact]
-    public async Task OutputLayoutWhoseIndexJsonIsAFifoIsKo3001NotAHang()
+    public async Task Output_layout_whose_index_json_is_a_fifo_is_KO3001_not_a_hang()
     {
         var layout = _dir.Combine("out");
         MakeLayout(layout);

@@ -7,7 +7,7 @@ public class DigestTests
     private const string Hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"; // SHA-256 of no bytes
 
     [Fact]
-    public void ParsesValidSha256()
+    public void Parses_valid_sha_256()
     {
         var d = Digest.Parse("sha256:" + Hex);
         Assert.Equal("sha256", d.Algorithm);
@@ -18,7 +18,7 @@ public class DigestTests
     }
 
     [Fact]
-    public void Sha256OfBytesMatchesTheKnownEmptyVector()
+    public void Sha_256_of_bytes_matches_the_known_empty_vector()
     {
         Assert.Equal("sha256:" + Hex, Digest.Sha256([]).ToString());
         Assert.Equal(TestUtil.Sha256Ref("abc"u8.ToArray()), Digest.Sha256("abc"u8).ToString());
@@ -34,7 +34,7 @@ public class DigestTests
     [InlineData("sha256:")]
     [InlineData("")]
     [InlineData(null)]
-    public void RejectsMalformed(string? text)
+    public void Rejects_malformed(string? text)
     {
         Assert.False(Digest.TryParse(text, out _));
         if (text is not null)
@@ -44,7 +44,7 @@ public class DigestTests
     }
 
     [Fact]
-    public void ParseErrorMessageNamesTheText()
+    public void Parse_error_message_names_the_text()
     {
         var ex = Assert.Throws<FormatException>(() => Digest.Parse("sha256:nope"));
         Assert.Contains("sha256:nope", ex.Message);
@@ -60,13 +60,13 @@ public class DigestTests
     [InlineData("a/b:abc")]
     [InlineData("SHA256:abc")]
     [InlineData("sha 256:abc")]
-    public void RejectsAlgorithmsOutsideTheOciGrammar(string text)
+    public void Rejects_algorithms_outside_the_oci_grammar(string text)
     {
         Assert.False(Digest.TryParse(text, out _));
     }
 
     [Fact]
-    public void AcceptsOtherRegisteredAlgorithmShapes()
+    public void Accepts_other_registered_algorithm_shapes()
     {
         var sha512 = "sha512:" + new string('a', 128);
         Assert.True(Digest.TryParse(sha512, out var d));
@@ -77,7 +77,7 @@ public class DigestTests
 public class PlatformTests
 {
     [Fact]
-    public void ParsesOsAndArch()
+    public void Parses_os_and_arch()
     {
         var p = Platform.Parse("linux/amd64");
         Assert.Equal(new Platform("linux", "amd64"), p);
@@ -86,7 +86,7 @@ public class PlatformTests
     }
 
     [Fact]
-    public void ParsesVariant()
+    public void Parses_variant()
     {
         var p = Platform.Parse("linux/arm/v7");
         Assert.Equal("linux", p.Os);
@@ -96,7 +96,7 @@ public class PlatformTests
     }
 
     [Fact]
-    public void TrimsWhitespaceAndLowerCases()
+    public void Trims_whitespace_and_lower_cases()
     {
         Assert.Equal(new Platform("linux", "arm64", "v8"), Platform.Parse("  Linux/ARM64/V8 \t"));
     }
@@ -111,7 +111,7 @@ public class PlatformTests
     [InlineData("plan10/amd64")]
     [InlineData("linux/foo")]
     [InlineData("")]
-    public void RejectsBadPlatformsWithKo1001(string text)
+    public void Rejects_bad_platforms_with_KO1001(string text)
     {
         var ex = Assert.Throws<KoException>(() => Platform.Parse(text));
         Assert.Equal("KO1001", ex.Code);
@@ -120,7 +120,7 @@ public class PlatformTests
     }
 
     [Fact]
-    public void MessagesSayWhatIsWrongAndWhatIsKnown()
+    public void Messages_say_what_is_wrong_and_what_is_known()
     {
         var shape = Assert.Throws<KoException>(() => Platform.Parse("linux/"));
         Assert.Contains("linux/amd64", shape.Message); // shows an example of the right form
@@ -138,7 +138,7 @@ public class PlatformTests
     }
 
     [Fact]
-    public void AcceptsFollowsVariantRules()
+    public void Accepts_follows_variant_rules()
     {
         Assert.True(Platform.Parse("linux/arm").Accepts(Platform.Parse("linux/arm/v7")));
         Assert.True(Platform.Parse("linux/arm64").Accepts(Platform.Parse("linux/arm64/v8")));
@@ -150,7 +150,7 @@ public class PlatformTests
     }
 
     [Fact]
-    public void HostIsLinux()
+    public void Host_is_linux()
     {
         var host = Platform.Host();
         Assert.Equal("linux", host.Os);
@@ -161,7 +161,7 @@ public class PlatformTests
 public class ManifestTests
 {
     [Fact]
-    public void ManifestRoundTripsThroughItsBytes()
+    public void Manifest_round_trips_through_its_bytes()
     {
         var config = new Descriptor(MediaTypes.OciConfig, Digest.Sha256("{}"u8), 2);
         var layer = new Descriptor(MediaTypes.OciLayerGzip, Digest.Sha256("l"u8), 1);
@@ -180,7 +180,7 @@ public class ManifestTests
     }
 
     [Fact]
-    public void IndexIsRecognisedAndManifestIsNot()
+    public void Index_is_recognised_and_manifest_is_not()
     {
         var index = new Ko.Engine.Oci.Index(MediaTypes.OciIndex, []).ToBytes();
         Assert.True(Ko.Engine.Oci.Index.LooksLikeIndex(index));
@@ -220,7 +220,7 @@ public sealed class OciLayoutBaseTests : IDisposable
     }
 
     [Fact]
-    public async Task ValidLayoutOpensAsSingleImageBase()
+    public async Task Valid_layout_opens_as_single_image_base()
     {
         var layerBytes = "layer bytes"u8.ToArray();
         var layerDigest = WriteBlob(_dir.Combine("layout"), layerBytes);
@@ -239,7 +239,7 @@ public sealed class OciLayoutBaseTests : IDisposable
     /// treat a file outside the layout (here DIR/../outside/evil) as a layer; the layout is invalid (KO1002).
     /// </summary>
     [Fact]
-    public async Task LayerDigestThatEscapesTheBlobDirectoryIsRejected()
+    public async Task Layer_digest_that_escapes_the_blob_directory_is_rejected()
     {
         var outside = _dir.WriteFile("outside/evil", "not a blob of this layout");
         MakeLayout("../../outside:evil", new FileInfo(outside).Length);

@@ -101,7 +101,7 @@ public sealed class OutputTests : IDisposable
     private IReadOnlyList<string> TempLeftovers() => _dir.AllFiles().Concat(Directory.EnumerateDirectories(_dir.Path, "*", SearchOption.AllDirectories)).Where(p => p.Contains(".tmp-", StringComparison.Ordinal)).ToList();
 
     [Fact]
-    public async Task AnOutputNamingACharacterDeviceIsWrittenIntoItNotReplaced()
+    public async Task An_output_naming_a_character_device_is_written_into_it_not_replaced()
     {
         // --image-refs /dev/stdout (a link to a pipe or terminal) or /dev/null: renaming a temp over it would replace
         // the device node (as root, /dev/null itself) with a regular file.
@@ -115,7 +115,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task AFullDeviceAsOutputIsAnErrorNotSuccess()
+    public async Task A_full_device_as_output_is_an_error_not_success()
     {
         var link = _dir.Combine("full");
         File.CreateSymbolicLink(link, "/dev/full");
@@ -127,7 +127,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task NewLayoutHasLayoutFileIndexAndEveryBlob()
+    public async Task New_layout_has_layout_file_index_and_every_blob()
     {
         var built = await GoodImageAsync();
         var layout = _dir.Combine("out", "layout");
@@ -149,7 +149,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task AnExistingLayoutIsWrittenIntoWhenTheDirectoryAroundItCannotBeWritten()
+    public async Task An_existing_layout_is_written_into_when_the_directory_around_it_cannot_be_written()
     {
         // A layout on a volume mounted into a directory the build may not write (a container's /out under a
         // read-only /): only the layout itself is written, so that must be enough. chattr +i makes the directory
@@ -176,7 +176,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task ALayoutPathWrittenWithATrailingSlashIsCreatedAndLockedBesideIt()
+    public async Task A_layout_path_written_with_a_trailing_slash_is_created_and_locked_beside_it()
     {
         // --oci-layout-path=out/ names the directory out, as a shell's completion writes it.
         var layout = _dir.Combine("slashed");
@@ -200,7 +200,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task WritingAnotherTagKeepsEarlierEntriesAndSameNameIsReplaced()
+    public async Task Writing_another_tag_keeps_earlier_entries_and_same_name_is_replaced()
     {
         var v1 = await GoodImageAsync("binary v1");
         var v2 = await GoodImageAsync("binary v2");
@@ -221,7 +221,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task IndexImageIsWrittenWithItsChildren()
+    public async Task Index_image_is_written_with_its_children()
     {
         var (kodata, binary) = await LayersAsync("multi");
         var amd64 = await AssembleAsync(kodata, binary, new Platform("linux", "amd64"));
@@ -240,7 +240,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task FailureIntoExistingLayoutKeepsIndexAndLeavesNoTempFiles()
+    public async Task Failure_into_existing_layout_keeps_index_and_leaves_no_temp_files()
     {
         var layout = _dir.Combine("layout");
         await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(await GoodImageAsync(), ["latest"])], CancellationToken.None);
@@ -256,7 +256,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task FailureIntoNewDirectoryCreatesNothing()
+    public async Task Failure_into_new_directory_creates_nothing()
     {
         var layout = _dir.Combine("layout");
         var failing = await FailingImageAsync();
@@ -268,7 +268,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task NonEmptyDirectoryThatIsNotALayoutIsRefused()
+    public async Task Non_empty_directory_that_is_not_a_layout_is_refused()
     {
         _dir.WriteFile("notlayout/readme.txt", "mine");
 
@@ -279,7 +279,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task EmptyExistingDirectoryBecomesALayout()
+    public async Task Empty_existing_directory_becomes_a_layout()
     {
         var layout = _dir.Combine("empty");
         Directory.CreateDirectory(layout);
@@ -292,7 +292,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task OciArchiveIsATarOfALayout()
+    public async Task Oci_archive_is_a_tar_of_a_layout()
     {
         var built = await GoodImageAsync();
         var archive = _dir.Combine("image.tar");
@@ -318,7 +318,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task FailedArchiveLeavesThePreviousFileByteIdentical()
+    public async Task Failed_archive_leaves_the_previous_file_byte_identical()
     {
         var archive = _dir.Combine("image.tar");
         await OciArchiveWriter.WriteAsync(archive, [new TaggedImage(await GoodImageAsync(), ["latest"])], CancellationToken.None);
@@ -332,7 +332,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task DockerArchiveHasManifestConfigAndLayers()
+    public async Task Docker_archive_has_manifest_config_and_layers()
     {
         var built = await GoodImageAsync();
         var image = built.Image!;
@@ -364,7 +364,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task CorruptBlobOfTheRightSizeInAnExistingLayoutIsReplaced()
+    public async Task Corrupt_blob_of_the_right_size_in_an_existing_layout_is_replaced()
     {
         var layout = _dir.Combine("layout");
         var built = await GoodImageAsync();
@@ -382,7 +382,7 @@ public sealed class OutputTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task ConcurrentWritersWithDifferentTagsAllLand(bool existingLayout)
+    public async Task Concurrent_writers_with_different_tags_all_land(bool existingLayout)
     {
         var built = await GoodImageAsync();
         for (var round = 0; round < 5; round++)
@@ -414,7 +414,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task ALayoutLockedByAnotherRunIsWaitedForAndThenAClearTimeout()
+    public async Task A_layout_locked_by_another_run_is_waited_for_and_then_a_clear_timeout()
     {
         var layout = _dir.Combine("layout");
         var built = await GoodImageAsync();
@@ -439,7 +439,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task TemporariesLeftByAKilledLayoutWriterAreRemovedByTheNextOne()
+    public async Task Temporaries_left_by_a_killed_layout_writer_are_removed_by_the_next_one()
     {
         var layout = _dir.Combine("lay");
         var built = await GoodImageAsync();
@@ -464,7 +464,7 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
-    public async Task ArchiveTemporariesOfDeadRunsAreRemovedAndALiveOneIsKept()
+    public async Task Archive_temporaries_of_dead_runs_are_removed_and_a_live_one_is_kept()
     {
         var archive = _dir.Combine("docker.tar");
         var stale = _dir.Combine($".docker.tar.tmp-{CacheFaultTests.DeadPid()}-{Guid.NewGuid():N}");

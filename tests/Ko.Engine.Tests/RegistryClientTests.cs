@@ -21,7 +21,7 @@ public class RegistryClientTests
     [InlineData("10.0.0.1:5000", false)]
     [InlineData("localhost.example.com", false)]
     [InlineData("[::2]:5000", false)]
-    public void OnlyLoopbackHostsArePlainHttp(string host, bool loopback)
+    public void Only_loopback_hosts_are_plain_http(string host, bool loopback)
     {
         Assert.Equal(loopback, RegistryClient.IsLoopback(host));
         using var client = new RegistryClient(host, new RegistryOptions());
@@ -31,14 +31,14 @@ public class RegistryClientTests
     [Theory]
     [InlineData("http://r:5000/v2/a/blobs/uploads/u1", "http://r:5000/v2/a/blobs/uploads/u1?digest=sha256%3A")]
     [InlineData("http://r:5000/v2/a/blobs/uploads/u1?_state=abc%3D", "http://r:5000/v2/a/blobs/uploads/u1?_state=abc%3D&digest=sha256%3A")]
-    public void TheDigestIsAppendedToTheUploadLocationsQuery(string location, string expectedPrefix)
+    public void The_digest_is_appended_to_the_upload_locations_query(string location, string expectedPrefix)
     {
         var uri = RegistryClient.AppendDigest(new Uri(location), Empty);
         Assert.Equal(expectedPrefix + Empty.Hex, uri.AbsoluteUri);
     }
 
     [Fact]
-    public void RegistryErrorsAreDescribedByTheirMessages()
+    public void Registry_errors_are_described_by_their_messages()
     {
         var body = "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown to registry\",\"detail\":\"x\"},{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}";
         Assert.Equal("BLOB_UNKNOWN: blob unknown to registry; DENIED: requested access to the resource is denied", RegistryClient.DescribeErrorBody(body));
@@ -52,7 +52,7 @@ public class RegistryClientTests
     [InlineData("registry.example/a/b/c", "registry.example", "a/b/c")]
     [InlineData("team/hello", "registry-1.docker.io", "team/hello")]
     [InlineData("hello", "registry-1.docker.io", "library/hello")]
-    public void ImageNamesSplitIntoRegistryAndRepository(string name, string host, string repository)
+    public void Image_names_split_into_registry_and_repository(string name, string host, string repository)
     {
         Assert.Equal((host, repository), RegistryPublisher.ParseName(name));
     }
@@ -60,7 +60,7 @@ public class RegistryClientTests
     [Theory]
     [InlineData("registry.example:5000")]
     [InlineData("registry.example:5000/Team/Hello")]
-    public void NamesWithoutARepositoryOrWithBadCharactersAreRefused(string name)
+    public void Names_without_a_repository_or_with_bad_characters_are_refused(string name)
     {
         var ex = Assert.Throws<KoException>(() => RegistryPublisher.ParseName(name));
         Assert.Equal(KoErrorCodes.InvalidOption, ex.Code);
@@ -73,7 +73,7 @@ public class RegistryClientTests
     [InlineData("<http://[::1/v2/a/tags/list>; rel=\"next\"", null)]
     [InlineData("<file:///etc/passwd>; rel=\"next\"", null)]
     [InlineData("<ftp://r/v2/a/tags/list>; rel=\"next\"", null)]
-    public void TagListPagesFollowTheNextLink(string link, string? expected)
+    public void Tag_list_pages_follow_the_next_link(string link, string? expected)
     {
         using var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK);
         response.Headers.TryAddWithoutValidation("Link", link);

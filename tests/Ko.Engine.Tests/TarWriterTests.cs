@@ -23,7 +23,7 @@ public class TarWriterTests
     });
 
     [Fact]
-    public async Task EntriesReadBackWithBclTarReader()
+    public async Task Entries_read_back_with_bcl_tar_reader()
     {
         var entries = TestUtil.ReadTar(await SampleArchiveAsync());
 
@@ -71,7 +71,7 @@ public class TarWriterTests
     }
 
     [Fact]
-    public async Task EveryHeaderChecksumIsValidAndArchiveEndsWithExactlyTwoZeroBlocks()
+    public async Task Every_header_checksum_is_valid_and_archive_ends_with_exactly_two_zero_blocks()
     {
         var tar = await SampleArchiveAsync();
         Assert.Equal(0, tar.Length % 512);
@@ -95,7 +95,7 @@ public class TarWriterTests
     }
 
     [Fact]
-    public async Task FileEntryIsHeaderPlusPaddedContentWithNoExtraPadding()
+    public async Task File_entry_is_header_plus_padded_content_with_no_extra_padding()
     {
         var tar = await TestUtil.WriteTarAsync(tar => tar.WriteEntryAsync(new KoTarEntry("a", TarEntryType.File, 0x1a4, 5, 0), new MemoryStream("12345"u8.ToArray()), default).AsTask());
 
@@ -106,7 +106,7 @@ public class TarWriterTests
     }
 
     [Fact]
-    public async Task SameEntriesGiveIdenticalBytes()
+    public async Task Same_entries_give_identical_bytes()
     {
         var first = await SampleArchiveAsync();
         var second = await SampleArchiveAsync();
@@ -114,7 +114,7 @@ public class TarWriterTests
     }
 
     [Fact]
-    public async Task UnsplittableLongNameUsesPaxPathRecord()
+    public async Task Unsplittable_long_name_uses_pax_path_record()
     {
         // 150 characters without any '/': no ustar prefix/name split is possible.
         var name = "ko-app-" + new string('x', 143);
@@ -132,7 +132,7 @@ public class TarWriterTests
     }
 
     [Fact]
-    public async Task SplittableLongNameUsesUstarPrefixAndNoPaxHeader()
+    public async Task Splittable_long_name_uses_ustar_prefix_and_no_pax_header()
     {
         var dirPart = string.Join("/", Enumerable.Range(0, 6).Select(i => $"segment-{i}-" + new string('d', 10)));
         var name = dirPart + "/file.txt";
@@ -152,7 +152,7 @@ public class TarWriterTests
     }
 
     [Fact]
-    public async Task NonAsciiNameAndLongLinkUsePaxRecords()
+    public async Task Non_ascii_name_and_long_link_use_pax_records()
     {
         var name = "var/run/ko/données/é.txt";
         var link = "/" + string.Join("/", Enumerable.Repeat("very-long-link-target", 6));
@@ -172,7 +172,7 @@ public class TarWriterTests
     }
 
     [Fact]
-    public async Task PaxRecordsRoundTripAsExtendedAttributes()
+    public async Task Pax_records_round_trip_as_extended_attributes()
     {
         const string Key = "SCHILY.xattr.security.capability";
         var value = "cap=v2 bind_service"; // '=' and ' ' inside the value must survive
@@ -190,7 +190,7 @@ public class TarWriterTests
     }
 
     [Fact]
-    public async Task PaxRecordLengthsAreSelfConsistentEvenForBinaryValues()
+    public async Task Pax_record_lengths_are_self_consistent_even_for_binary_values()
     {
         // The BCL reader splits records at '\n', so check the encoding by hand: each record is
         // "<len> <key>=<value>\n" where <len> counts the whole record, its own digits included.
@@ -239,7 +239,7 @@ public class TarWriterTests
     [InlineData(3_000_000, 0L)]
     [InlineData(0, 8_589_934_591L)] // the largest mtime that fits
     [InlineData(0, 10_000_000_000L)] // 2286-11-20, a valid SOURCE_DATE_EPOCH
-    public async Task LargeIdsAndTimesReadBackExactly(int id, long mtime)
+    public async Task Large_ids_and_times_read_back_exactly(int id, long mtime)
     {
         var tar = await TestUtil.WriteTarAsync(t => t.WriteEntryAsync(new KoTarEntry("d", TarEntryType.Directory, 0x1ed, 0, mtime) { Uid = id, Gid = id }, default).AsTask());
 
@@ -251,14 +251,14 @@ public class TarWriterTests
     }
 
     [Fact]
-    public async Task ContentOverloadWithoutStreamRejectsNonEmptyFile()
+    public async Task Content_overload_without_stream_rejects_non_empty_file()
     {
         await using var tar = new DeterministicTarWriter(new MemoryStream());
         await Assert.ThrowsAsync<InvalidOperationException>(() => tar.WriteEntryAsync(new KoTarEntry("f", TarEntryType.File, 0x1a4, 10, 0), default).AsTask());
     }
 
     [Fact]
-    public async Task ContentShorterThanDeclaredSizeIsAnError()
+    public async Task Content_shorter_than_declared_size_is_an_error()
     {
         await using var tar = new DeterministicTarWriter(new MemoryStream());
         var ex = await Assert.ThrowsAsync<IOException>(() => tar.WriteEntryAsync(new KoTarEntry("short", TarEntryType.File, 0x1a4, 10, 0), new MemoryStream(new byte[3]), default).AsTask());
@@ -266,7 +266,7 @@ public class TarWriterTests
     }
 
     [Fact]
-    public async Task FinishTwiceWritesTheEndBlocksOnce()
+    public async Task Finish_twice_writes_the_end_blocks_once()
     {
         var ms = new MemoryStream();
         await using (var tar = new DeterministicTarWriter(ms, leaveOpen: true))

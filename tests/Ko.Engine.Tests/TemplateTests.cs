@@ -31,7 +31,7 @@ public sealed class TemplateTests : IDisposable
     }
 
     [Fact]
-    public async Task GitAndGoEnvRunOnlyWhenAskedAndOnce()
+    public async Task Git_and_go_env_run_only_when_asked_and_once()
     {
         var c = Context();
         await Expand(c, "{{.Env.VERSION}} {{.Date}}");
@@ -48,7 +48,7 @@ public sealed class TemplateTests : IDisposable
     [InlineData("{{.Git.Nope}}", "Nope")]
     [InlineData("{{.Version}}", ".Version")]
     [InlineData("{{ printf \"x\" }}", "printf")]
-    public async Task MissingOrUnknownKeyIsKo1103NamingKeyAndFile(string text, string key)
+    public async Task Missing_or_unknown_key_is_KO1103_naming_key_and_file(string text, string key)
     {
         var ex = await Assert.ThrowsAsync<KoException>(() => Expand(Context(), text));
         Assert.Equal("KO1103", ex.Code);
@@ -57,7 +57,7 @@ public sealed class TemplateTests : IDisposable
     }
 
     [Fact]
-    public async Task GitFieldsComeFromTheWorkTree()
+    public async Task Git_fields_come_from_the_work_tree()
     {
         var env = new Dictionary<string, string?>
         {
