@@ -50,7 +50,11 @@ public sealed class HelloImageTests(HelloBuildFixture hello) : IClassFixture<Hel
     {
         Assert.Matches(@"^ko\.local/hello-[0-9a-f]{32}@sha256:[0-9a-f]{64}$", hello.Reference);
         Assert.Contains("Built example.com/hello", hello.Run.Stderr);
-        Assert.Equal(hello.Reference + "\n", File.ReadAllText(hello.Refs));
+        // The index, then each platform image, as ko's recorder writes --image-refs.
+        var refs = File.ReadAllLines(hello.Refs);
+        Assert.Equal(3, refs.Length);
+        Assert.Equal(hello.Reference, refs[0]);
+        Assert.All(refs, r => Assert.StartsWith(hello.Reference.Split('@')[0] + "@sha256:", r));
     }
 
     [Fact]

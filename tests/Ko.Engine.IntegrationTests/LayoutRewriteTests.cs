@@ -52,3 +52,22 @@ public sealed class LayoutRewriteTests
         Assert.Contains(after.RootElement.GetProperty("manifests").EnumerateArray(), e => e.GetProperty("digest").GetString() == listed);
     }
 }
+
+public sealed class ImageRefsTests
+{
+    [Fact]
+    public async Task Image_refs_of_an_index_lists_the_index_and_each_platform_image_as_kos_recorder_does()
+    {
+        // ko pkg/publish/recorder.go: an index is written as name@digest of itself and then of every child.
+        using var dir = new TempDir("ko-image-refs");
+        var src = Repo.CopyHello(dir.Combine("hello"));
+        var refs = dir.Combine("refs.txt");
+        var run = await Repo.KoAsync(Repo.Environment(dir.Combine("cache")), "build", ".", "-C", src, "--push=false", "--platform", "linux/amd64,linux/arm64", "--oci-layout-path", dir.Combine("layout"), "--image-refs", refs);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var (name, digest) = (run.References[0].Split('@')[0], run.References[0].Split('@')[1]);
+        using var index = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(dir.Combine("layout", "blobs", "sha256", digest["sha256:".Length..])));
+        var children = index.RootElement.GetProperty("manifests").EnumerateArray().Select(m => $"{name}@{m.GetProperty("digest").GetString()}").ToList();
+        Assert.Equal(2, children.Count);
+        Assert.Equal([$"{name}@{digest}", .. children], File.ReadAllLines(refs));
+    }
+}

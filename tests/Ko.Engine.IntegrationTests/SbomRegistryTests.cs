@@ -117,10 +117,11 @@ public sealed class SbomRegistryTests : IClassFixture<RegistryFixture>, IDisposa
             }
         }
 
-        // --image-refs: the image, then its SBOM artifacts.
+        // --image-refs: the index and each platform image (as ko's recorder), then the SBOM artifacts.
         var lines = File.ReadAllLines(refs);
         Assert.Equal(reference, lines[0]);
-        Assert.Equal([.. artifactRefs, $"{_registry.Host}/{repo}@{indexArtifact}"], lines[1..]);
+        Assert.Equal(children.Select(c => $"{_registry.Host}/{repo}@{c}"), lines[1..3]);
+        Assert.Equal([.. artifactRefs, $"{_registry.Host}/{repo}@{indexArtifact}"], lines[3..]);
     }
 
     [Fact]

@@ -80,6 +80,14 @@ public sealed class BuildPlanTests : IDisposable
     }
 
     [Fact]
+    public void Repeated_tags_are_set_once_as_ko_does()
+    {
+        // ko pkg/commands/resolver.go: po.Tags = unique(po.Tags).
+        var plan = BuildPlan.Create(Options() with { Tags = ["a,a", "b", "a"] });
+        Assert.Equal(["a", "b"], plan.Tags);
+    }
+
+    [Fact]
     public void Comma_lists_are_split()
     {
         var plan = BuildPlan.Create(Options() with { Platforms = ["linux/amd64, linux/arm/v7", "linux/arm64"], Tags = ["v1,v2", " v3 "] });

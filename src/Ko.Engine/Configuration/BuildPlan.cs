@@ -204,7 +204,8 @@ internal sealed record BuildPlan
             throw new KoException(KoErrorCodes.InvalidOption, $"KO_DOCKER_REPO '{References.ImageReference.Redact(repository)}' holds a user name or password; credentials never belong in a repository name. Store them with `dotnet ko login REGISTRY --username USER --password-stdin` (or docker login) and set KO_DOCKER_REPO to REGISTRY/REPOSITORY.");
         }
 
-        var tags = SplitList(options.Tags);
+        // As ko (pkg/commands/resolver.go: po.Tags = unique(po.Tags)): "-t a,a" tags once.
+        var tags = SplitList(options.Tags).Distinct(StringComparer.Ordinal).ToList();
         if (tags.Count == 0)
         {
             tags = ["latest"];

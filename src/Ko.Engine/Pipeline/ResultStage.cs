@@ -27,7 +27,7 @@ internal static class ResultStage
         {
             // SBOM artifacts pushed with an image follow its reference, one a line.
             var attachments = published.ToDictionary(p => p.Artifact.ImportPath, p => p.Result.Attachments, StringComparer.Ordinal);
-            var text = string.Concat(results.Select(r => r.Reference + "\n" + string.Concat(attachments.GetValueOrDefault(r.ImportPath, []).Select(x => x + "\n"))));
+            var text = string.Concat(results.Select(r => string.Concat(RefLines(r).Concat(attachments.GetValueOrDefault(r.ImportPath, [])).Select(x => x + "\n"))));
             await AtomicOutput.WriteFileAsync(plan.ImageRefsPath, (s, ct) => s.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct).AsTask(), cancellationToken).ConfigureAwait(false);
         }
 
@@ -39,4 +39,11 @@ internal static class ResultStage
         await Records.BuildRecord.WriteAsync(plan.BuildRecordPath, plan.WorkingDirectory, results, cancellationToken).ConfigureAwait(false);
         return new KoBuildResult(results, run.Counters.Statistics());
     }
+
+    // As ko's recorder (pkg/publish/recorder.go): an image is its printed reference; an index is name@digest of the
+    // index and then of each platform image, in index order.
+    private static IEnumerable<string> RefLines(KoImageResult result) =>
+        Oci.MediaTypes.IsIndex(result.MediaType)
+            ? result.PlatformImages.Select(p => $"{result.Name}@{p.Digest}").Prepend($"{result.Name}@{result.Digest}")
+            : [result.Reference];
 }
