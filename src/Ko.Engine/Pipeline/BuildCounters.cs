@@ -8,6 +8,7 @@ internal sealed class BuildCounters
     private int _goBuilds;
     private int _layersWritten;
     private int _layersReused;
+    private readonly object _pushLock = new();
     private PushOutcome _pushed;
 
     public void GoBuild() => Interlocked.Increment(ref _goBuilds);
@@ -16,12 +17,17 @@ internal sealed class BuildCounters
 
     public void Pushed(PushOutcome outcome)
     {
-        lock (this)
+        lock (_pushLock)
         {
             _pushed += outcome;
         }
     }
 
-    public KoBuildStatistics Statistics() =>
-        new(_goBuilds, _layersWritten, _layersReused, _pushed.BlobsUploaded, _pushed.BlobsSkipped, _pushed.BlobsMounted);
+    public KoBuildStatistics Statistics()
+    {
+        lock (_pushLock)
+        {
+            return new(_goBuilds, _layersWritten, _layersReused, _pushed.BlobsUploaded, _pushed.BlobsSkipped, _pushed.BlobsMounted);
+        }
+    }
 }

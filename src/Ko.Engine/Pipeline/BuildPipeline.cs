@@ -34,7 +34,8 @@ internal sealed class BuildPipeline(ILogger logger, IProgress<KoProgress>? progr
         {
             var artifacts = ArtifactTasks(run, targets, images, packages, bases, goBuilds);
             var publish = PublishInOrderAsync(run, artifacts, sink, published, failure.Token);
-            await Stages.WhenAllFailFastAsync([.. artifacts.Select(a => (Task)a.Artifact), publish], failure, cancellationToken).ConfigureAwait(false);
+            // Every platform image is watched too, so the first failure stops the other platforms' builds at once.
+            await Stages.WhenAllFailFastAsync([.. artifacts.SelectMany(a => a.Images.Cast<Task>().Append(a.Artifact)), publish], failure, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -74,7 +75,7 @@ internal sealed class BuildPipeline(ILogger logger, IProgress<KoProgress>? progr
     }
 
     /// <summary>One task per distinct import path: its platform images, then the index (for several) and the SBOMs.</summary>
-    private static List<(int Index, Task<NamedArtifact> Artifact)> ArtifactTasks(BuildRun run, TargetPlan targets, ImageStage images, IReadOnlyList<GoPackage> packages, IReadOnlyDictionary<string, BaseImage> bases, List<List<Task<string>>> goBuilds) =>
+    private static List<(int Index, Task<NamedArtifact> Artifact, IReadOnlyList<Task<IImage>> Images)> ArtifactTasks(BuildRun run, TargetPlan targets, ImageStage images, IReadOnlyList<GoPackage> packages, IReadOnlyDictionary<string, BaseImage> bases, List<List<Task<string>>> goBuilds) =>
         packages
             .Select((p, i) => (Package: p, Index: i))
             .DistinctBy(x => x.Package.ImportPath)
@@ -82,7 +83,7 @@ internal sealed class BuildPipeline(ILogger logger, IProgress<KoProgress>? progr
             {
                 var resolvedBase = bases[targets.Settings[x.Index].BaseImage];
                 var platformImages = targets.Platforms[x.Index].Select((pl, j) => images.ImageAsync(x.Package, x.Index, pl, resolvedBase, goBuilds[x.Index][j])).ToList();
-                return (x.Index, ArtifactAsync(run, targets, images, x.Package, x.Index, resolvedBase, platformImages));
+                return (x.Index, ArtifactAsync(run, targets, images, x.Package, x.Index, resolvedBase, platformImages), (IReadOnlyList<Task<IImage>>)platformImages);
             })
             .ToList();
 
@@ -98,9 +99,9 @@ internal sealed class BuildPipeline(ILogger logger, IProgress<KoProgress>? progr
     }
 
     /// <summary>Publishes the artifacts in the order given, each as soon as it (and those before it) is ready.</summary>
-    private static async Task PublishInOrderAsync(BuildRun run, List<(int Index, Task<NamedArtifact> Artifact)> artifacts, IImageSink sink, List<Published> published, CancellationToken cancellationToken)
+    private static async Task PublishInOrderAsync(BuildRun run, List<(int Index, Task<NamedArtifact> Artifact, IReadOnlyList<Task<IImage>> Images)> artifacts, IImageSink sink, List<Published> published, CancellationToken cancellationToken)
     {
-        foreach (var (index, task) in artifacts)
+        foreach (var (_, task, _) in artifacts)
         {
             var artifact = await task.ConfigureAwait(false);
             try
