@@ -106,7 +106,13 @@ internal sealed class BuildPipeline(ILogger logger, IProgress<KoProgress>? progr
             var artifact = await task.ConfigureAwait(false);
             try
             {
+                run.Logger.LogDebug("{Name} handed to the sinks at {Elapsed} ms", artifact.Name, run.Clock.ElapsedMilliseconds);
                 var result = await sink.WriteAsync(artifact, run.Plan.Tags, cancellationToken).ConfigureAwait(false);
+                if (run.Plan.Push)
+                {
+                    run.Logger.LogDebug("{Name} pushed at {Elapsed} ms", artifact.Name, run.Clock.ElapsedMilliseconds);
+                }
+
                 run.Counters.Pushed(result.Pushed);
                 published.Add(new Published(artifact, result));
             }
