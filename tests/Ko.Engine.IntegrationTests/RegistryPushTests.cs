@@ -137,7 +137,11 @@ public sealed class RegistryPushTests : IClassFixture<RegistryFixture>, IDisposa
     [Fact]
     public async Task Pushing_where_no_registry_listens_fails_with_KO3002_naming_the_host()
     {
-        var port = RegistryFixture.FreePort();
+        // A port held by a socket that is bound but never listens: connections are refused, and no registry another
+        // test starts at the same time can take it (a port merely found free could be).
+        using var held = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        held.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)held.LocalEndPoint!).Port;
         var run = await Repo.KoAsync(Env($"127.0.0.1:{port}/team"), "build", "-C", _src, "--platform", "linux/amd64", ".");
         Assert.True(run.ExitCode == 1, run.ToString());
         Assert.Contains("KO3002", run.Stderr);

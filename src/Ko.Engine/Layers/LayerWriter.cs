@@ -125,8 +125,17 @@ internal sealed class LayerCache(ContentStore store, LayerCompression compressio
                 return null;
             }
 
-            // Hashed and good: remember the fingerprint it was good with, so the next use need not hash it.
-            await PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
+            // Hashed and good: remember the fingerprint it was good with, so the next use need not hash it. Only an
+            // optimisation: a read-only cache still serves the hit (and hashes again next time).
+            try
+            {
+                await PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (KoException ex) when (ex.Code == KoErrorCodes.CacheUnusable)
+            {
+                // The entry stays as it was; PutAsync removed its own temporary file.
+            }
+
             return layer;
         }
         catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or IOException or UnauthorizedAccessException)
