@@ -49,13 +49,8 @@ internal static class SigningInput
     };
 
     /// <summary>The registry options for the signing commands: docker's credentials, the retry and timeout variables.</summary>
-    public static RegistryOptions Registry(IReadOnlyDictionary<string, string?> environment, bool insecure, ILogger logger) => RetryHandler.FromEnvironment(new RegistryOptions
-    {
-        Insecure = insecure,
-        Environment = environment,
-        Credentials = new DockerCredentials(environment, logger),
-        Logger = logger,
-    });
+    public static RegistryOptions Registry(IReadOnlyDictionary<string, string?> environment, bool insecure, ILogger logger) =>
+        Ko.Engine.Pipeline.BuildRun.RegistryOptionsFor(insecure, environment, logger, null);
 
     public static IReadOnlyDictionary<string, string?> Environment(IReadOnlyDictionary<string, string?>? environment) =>
         environment ?? BuildPlan.ProcessEnvironment();

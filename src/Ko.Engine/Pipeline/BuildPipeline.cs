@@ -126,4 +126,4 @@ internal sealed class BuildPipeline(ILogger logger, IProgress<KoProgress>? progr
 }
 
 /// <summary>An artifact and what its sinks did with it.</summary>
-internal sealed record Published(NamedArtifact Artifact, SinkResult Result);
+internal sealed record Published(NamedArtifact Artifact, SinkResult Written);

@@ -50,11 +50,15 @@ internal sealed class BuildRun
     public BuildCounters Counters { get; } = new();
 
     /// <summary>The registry settings of a plan: TLS, credentials, retries (KO_REGISTRY_RETRY_*), log and progress.</summary>
-    public static RegistryOptions RegistryOptionsFor(BuildPlan plan, ILogger logger, IProgress<KoProgress>? progress) => RetryHandler.FromEnvironment(new RegistryOptions
+    public static RegistryOptions RegistryOptionsFor(BuildPlan plan, ILogger logger, IProgress<KoProgress>? progress) =>
+        RegistryOptionsFor(plan.InsecureRegistry, plan.Environment, logger, progress);
+
+    /// <summary>Registry settings from an environment: docker's credentials, the retry and timeout variables, log and progress.</summary>
+    public static RegistryOptions RegistryOptionsFor(bool insecure, IReadOnlyDictionary<string, string?> environment, ILogger logger, IProgress<KoProgress>? progress) => RetryHandler.FromEnvironment(new RegistryOptions
     {
-        Insecure = plan.InsecureRegistry,
-        Environment = plan.Environment,
-        Credentials = new Registry.Credentials.DockerCredentials(plan.Environment, logger),
+        Insecure = insecure,
+        Environment = environment,
+        Credentials = new Registry.Credentials.DockerCredentials(environment, logger),
         Logger = logger,
         Progress = progress,
     });

@@ -21,14 +21,7 @@ internal static class PushRun
         ArgumentNullException.ThrowIfNull(options);
         var environment = options.Environment ?? BuildPlan.ProcessEnvironment();
         var tags = Tags(options.Tags);
-        var registry = RetryHandler.FromEnvironment(new RegistryOptions
-        {
-            Insecure = options.InsecureRegistry,
-            Environment = environment,
-            Credentials = new Registry.Credentials.DockerCredentials(environment, logger),
-            Logger = logger,
-            Progress = progress,
-        });
+        var registry = BuildRun.RegistryOptionsFor(options.InsecureRegistry, environment, logger, progress);
         var workingDirectory = Path.GetFullPath(options.WorkingDirectory ?? Directory.GetCurrentDirectory());
         await using var source = await ImageSources.OpenAsync(options.Source, workingDirectory, () => registry, null, null, cancellationToken).ConfigureAwait(false);
         var artifact = await source.ReadAsync(cancellationToken).ConfigureAwait(false);

@@ -26,7 +26,7 @@ internal static class ResultStage
         if (plan.ImageRefsPath is not null)
         {
             // SBOM artifacts pushed with an image follow its reference, one a line.
-            var attachments = published.ToDictionary(p => p.Artifact.ImportPath, p => p.Result.Attachments, StringComparer.Ordinal);
+            var attachments = published.ToDictionary(p => p.Artifact.ImportPath, p => p.Written.Attachments, StringComparer.Ordinal);
             var text = string.Concat(results.Select(r => string.Concat(RefLines(r).Concat(attachments.GetValueOrDefault(r.ImportPath, [])).Select(x => x + "\n"))));
             await AtomicOutput.WriteFileAsync(plan.ImageRefsPath, (s, ct) => s.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct).AsTask(), cancellationToken).ConfigureAwait(false);
         }

@@ -18,7 +18,16 @@ internal sealed record TaggedImage(NamedArtifact Image, IReadOnlyList<string> Ta
 /// </summary>
 internal static class OciLayoutWriter
 {
-    private static readonly byte[] LayoutFile = "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray();
+    /// <summary>The <c>oci-layout</c> file every layout (and archive of one) carries.</summary>
+    internal static readonly byte[] LayoutFile = "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray();
+
+    /// <summary>Writes the <c>blobs</c> and <c>blobs/sha256</c> directory entries that open a layout in a tar.</summary>
+    internal static async Task WriteBlobDirectoriesAsync(DeterministicTarWriter tar, CancellationToken cancellationToken)
+    {
+        const int Dir = 0x1ed;
+        await tar.WriteEntryAsync(new TarEntry("blobs", TarEntryType.Directory, Dir, 0, 0), cancellationToken).ConfigureAwait(false);
+        await tar.WriteEntryAsync(new TarEntry("blobs/sha256", TarEntryType.Directory, Dir, 0, 0), cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Writes <paramref name="images"/> into the layout at <paramref name="path"/>. SBOM artifacts add their blobs
@@ -357,10 +366,8 @@ internal static class OciArchiveWriter
                 var tar = new DeterministicTarWriter(stream, leaveOpen: true);
                 await using (tar.ConfigureAwait(false))
                 {
-                    const int Dir = 0x1ed;
                     const int FileMode = 0x1a4;
-                    await tar.WriteEntryAsync(new TarEntry("blobs", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
-                    await tar.WriteEntryAsync(new TarEntry("blobs/sha256", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
+                    await OciLayoutWriter.WriteBlobDirectoriesAsync(tar, ct).ConfigureAwait(false);
                     foreach (var (digest, size, open) in OciLayoutWriter.Blobs(images.Select(i => i.Image), sboms))
                     {
                         await using var content = await open(ct).ConfigureAwait(false);
@@ -368,7 +375,7 @@ internal static class OciArchiveWriter
                     }
 
                     await tar.WriteEntryAsync(new TarEntry("index.json", TarEntryType.File, FileMode, 0, 0), OciLayoutWriter.TopIndex([], images, listSboms ? sboms : null), ct).ConfigureAwait(false);
-                    await tar.WriteEntryAsync(new TarEntry("oci-layout", TarEntryType.File, FileMode, 0, 0), "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray(), ct).ConfigureAwait(false);
+                    await tar.WriteEntryAsync(new TarEntry("oci-layout", TarEntryType.File, FileMode, 0, 0), OciLayoutWriter.LayoutFile, ct).ConfigureAwait(false);
                     await tar.FinishAsync(ct).ConfigureAwait(false);
                 }
             },
@@ -394,10 +401,8 @@ internal static class DockerArchiveWriter
                 var tar = new DeterministicTarWriter(stream, leaveOpen: true);
                 await using (tar.ConfigureAwait(false))
                 {
-                    const int Dir = 0x1ed;
                     const int FileMode = 0x1a4;
-                    await tar.WriteEntryAsync(new TarEntry("blobs", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
-                    await tar.WriteEntryAsync(new TarEntry("blobs/sha256", TarEntryType.Directory, Dir, 0, 0), ct).ConfigureAwait(false);
+                    await OciLayoutWriter.WriteBlobDirectoriesAsync(tar, ct).ConfigureAwait(false);
                     var written = new HashSet<Digest>();
                     foreach (var (image, _) in images)
                     {
@@ -423,7 +428,7 @@ internal static class DockerArchiveWriter
 
                     await tar.WriteEntryAsync(new TarEntry("index.json", TarEntryType.File, FileMode, 0, 0), TopIndex(images), ct).ConfigureAwait(false);
                     await tar.WriteEntryAsync(new TarEntry("manifest.json", TarEntryType.File, FileMode, 0, 0), ManifestJson(images), ct).ConfigureAwait(false);
-                    await tar.WriteEntryAsync(new TarEntry("oci-layout", TarEntryType.File, FileMode, 0, 0), "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray(), ct).ConfigureAwait(false);
+                    await tar.WriteEntryAsync(new TarEntry("oci-layout", TarEntryType.File, FileMode, 0, 0), OciLayoutWriter.LayoutFile, ct).ConfigureAwait(false);
                     await tar.FinishAsync(ct).ConfigureAwait(false);
                 }
             },
