@@ -87,7 +87,9 @@ internal abstract class ProgressDisplay : IProgress<KoProgress>
                     var blobs = Interlocked.Exchange(ref _blobs, 0);
                     var first = Interlocked.Exchange(ref _firstUpload, 0);
                     var seconds = first == 0 ? 0 : Stopwatch.GetElapsedTime(first).TotalSeconds;
-                    _logger.LogInformation("Sent {Size} in {Blobs} blob upload(s) for {Name} and its SBOM artifacts ({Seconds} s)", Bytes(bytes), blobs, value.Subject, seconds.ToString("0.00", CultureInfo.InvariantCulture));
+                    var sboms = value.Completed - 1;
+                    var what = sboms > 0 ? $"{value.Subject} and its {sboms} SBOM artifact(s)" : value.Subject;
+                    _logger.LogInformation("Sent {Size} in {Blobs} blob upload(s) for {Name} ({Seconds} s)", Bytes(bytes), blobs, what, seconds.ToString("0.00", CultureInfo.InvariantCulture));
                     break;
             }
         }

@@ -37,7 +37,7 @@ public sealed record KoBuildStatistics(int GoBuilds, int LayersWritten, int Laye
 public sealed record KoBuildResult(IReadOnlyList<KoImageResult> Images, KoBuildStatistics Statistics);
 
 /// <summary>What is happening, for progress displays.</summary>
-/// <param name="Stage">The stage: <c>build</c>, <c>layer</c>, <c>write</c>, <c>upload</c> (bytes of one blob), <c>push</c>, <c>load</c>.</param>
+/// <param name="Stage">The stage: <c>build</c>, <c>layer</c>, <c>write</c>, <c>upload</c> (bytes of one blob), <c>push</c> (units: the image or index plus each SBOM artifact attached to it), <c>load</c>.</param>
 /// <param name="Subject">What the stage works on (import path and platform, output path).</param>
 /// <param name="Completed">Units done.</param>
 /// <param name="Total">Units in all, when known.</param>

@@ -64,6 +64,7 @@ public sealed class PushCommandTests : IClassFixture<RegistryFixture>, IDisposab
         var sbom = await Tools.RunAsync("skopeo", ["inspect", "--raw", "--tls-verify=false", $"docker://{lines[1]}"]);
         Assert.Contains("\"artifactType\":\"application/spdx+json\"", sbom.StandardOutput);
         Assert.Contains(local.References[0].Split('@')[1], sbom.StandardOutput);
+        Assert.Contains("and its 1 SBOM artifact(s)", push.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -72,6 +72,8 @@ public sealed class PushWireTests : IClassFixture<RegistryFixture>, IDisposable
         Assert.True(push.ExitCode == 0, push.ToString());
         Assert.Equal([$"{target.Host}/wire-copy:v1@{digest}"], push.References);
 
+        Assert.Contains($"blob upload(s) for {target.Host}/wire-copy", push.Stderr, StringComparison.Ordinal);
+
         // The bytes went through: the storage host served blobs, and the target received uploads.
         Assert.Contains(storage.Records, r => r.Method == "GET" && r.Path.Contains("/blobs/", StringComparison.Ordinal) && r.Status == 200);
         Assert.Contains(target.Records, r => r.Method == "PUT" && r.Path.Contains("/manifests/v1", StringComparison.Ordinal) && r.Status == 201);

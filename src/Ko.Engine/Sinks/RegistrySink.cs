@@ -18,7 +18,8 @@ internal sealed class RegistrySink(RegistryOptions options, SbomAttachment attac
         var attached = artifact.Sboms.Count == 0
             ? []
             : await _publisher.AttachSbomsAsync(artifact, artifact.Sboms, attachment, cancellationToken).ConfigureAwait(false);
-        options.Progress?.Report(new KoProgress("push", artifact.Name, 1, 1));
+        // One unit for the image or index, one for each SBOM artifact attached to it.
+        options.Progress?.Report(new KoProgress("push", artifact.Name, 1 + attached.Count, 1 + attached.Count));
         return new SinkResult(pushed, attached);
     }
 
