@@ -88,90 +88,15 @@ internal static class YamlTree
     /// <exception cref="KoException"><c>KO4001</c> for invalid YAML, <c>KO4004</c> for an empty reference.</exception>
     public static (IReadOnlyList<YamlDocumentInfo> Documents, IReadOnlyList<KoReferenceSite> References) Parse(string source, string text)
     {
-        var documents = new List<YamlDocumentInfo>();
-        var references = new List<KoReferenceSite>();
+        var builder = new TreeBuilder(source, text);
         var parser = new Parser(new StringReader(text));
-        var anchors = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
-        var stack = new Stack<YamlNode>();
-        YamlNode? root = null;
-        var docStart = 0;
-        var explicitStart = false;
         var last = Mark.Empty;
         try
         {
             while (parser.MoveNext())
             {
-                var ev = parser.Current!;
-                last = ev.End;
-                switch (ev)
-                {
-                    case DocumentStart ds:
-                        docStart = (int)ds.Start.Index;
-                        explicitStart = !ds.IsImplicit;
-                        root = null;
-                        anchors.Clear();
-                        break;
-                    case DocumentEnd de:
-                        documents.Add(new YamlDocumentInfo(docStart, (int)de.End.Index, explicitStart, root));
-                        break;
-                    case Scalar s:
-                    {
-                        var node = new YamlNode { Kind = YamlNodeKind.Scalar, Value = s.Value, Style = s.Style, Start = (int)s.Start.Index, End = (int)s.End.Index };
-                        Add(node, s.Anchor);
-                        if (s.Value.StartsWith(Prefix, StringComparison.Ordinal) && s.Style is ScalarStyle.Plain or ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted)
-                        {
-                            var path = s.Value[Prefix.Length..].Trim();
-                            if (path.Length == 0)
-                            {
-                                throw new KoException(KoErrorCodes.InvalidReference, $"{source}:{s.Start.Line}:{s.Start.Column}: '{s.Value}' names no import path: write ko://<import path of a package main>.");
-                            }
-
-                            // The event starts at the node's properties (&anchor, !tag), which stay as written.
-                            var quoted = s.Style != ScalarStyle.Plain;
-                            var start = ContentStart(text, node.Start, node.End);
-                            start = quoted ? text.IndexOf(text[node.End - 1], start, node.End - start) : text.IndexOf(Prefix, start, node.End - start, StringComparison.Ordinal);
-                            references.Add(new KoReferenceSite(path, start + (quoted ? 1 : 0), node.End - (quoted ? 1 : 0), (int)s.Start.Line, (int)s.Start.Column));
-                        }
-
-                        break;
-                    }
-
-                    case AnchorAlias alias:
-                        Add(anchors.TryGetValue(alias.Value.Value, out var target)
-                            ? target
-                            : new YamlNode { Kind = YamlNodeKind.Scalar, Start = (int)alias.Start.Index, End = (int)alias.End.Index }, AnchorName.Empty);
-                        break;
-                    case MappingStart or SequenceStart when stack.Count >= MaxDepth:
-                        throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{ev.Start.Line}:{ev.Start.Column}: the YAML nests deeper than {MaxDepth} levels. Fix the file; no Kubernetes object is that deep.");
-                    case MappingStart ms:
-                    {
-                        var node = new YamlNode { Kind = YamlNodeKind.Mapping, Flow = ms.Style == MappingStyle.Flow, Start = (int)ms.Start.Index };
-                        Add(node, ms.Anchor);
-                        stack.Push(node);
-                        break;
-                    }
-
-                    case SequenceStart ss:
-                    {
-                        var node = new YamlNode { Kind = YamlNodeKind.Sequence, Flow = ss.Style == SequenceStyle.Flow, Start = (int)ss.Start.Index };
-                        Add(node, ss.Anchor);
-                        stack.Push(node);
-                        break;
-                    }
-
-                    case MappingEnd or SequenceEnd:
-                    {
-                        var node = stack.Pop();
-                        node.End = (int)ev.End.Index;
-                        node.Weight = 1 + node.Items.Sum(i => i.Weight);
-                        if (node.Weight > MaxExpandedNodes)
-                        {
-                            throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{ev.End.Line}:{ev.End.Column}: this collection expands to more than {MaxExpandedNodes:N0} nodes through its aliases (*name). Fix the file; write the objects out or use fewer aliases.");
-                        }
-
-                        break;
-                    }
-                }
+                last = parser.Current!.End;
+                builder.On(parser.Current);
             }
         }
         catch (YamlException ex)
@@ -185,11 +110,116 @@ internal static class YamlTree
             throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{last.Line}:{last.Column}: invalid YAML after this point (an unclosed flow collection or quote?). Fix the file; resolve reads YAML and JSON documents.", ex);
         }
 
-        return (documents, references);
+        return (builder.Documents, builder.References);
+    }
+
+    /// <summary>Builds the node tree of each document from the parser's events, one event at a time.</summary>
+    private sealed class TreeBuilder(string source, string text)
+    {
+        private readonly Dictionary<string, YamlNode> _anchors = new(StringComparer.Ordinal);
+        private readonly Stack<YamlNode> _stack = new();
+        private YamlNode? _root;
+        private int _docStart;
+        private bool _explicitStart;
+
+        public List<YamlDocumentInfo> Documents { get; } = [];
+
+        public List<KoReferenceSite> References { get; } = [];
+
+        public void On(ParsingEvent ev)
+        {
+            switch (ev)
+            {
+                case DocumentStart ds:
+                    _docStart = (int)ds.Start.Index;
+                    _explicitStart = !ds.IsImplicit;
+                    _root = null;
+                    _anchors.Clear();
+                    break;
+                case DocumentEnd de:
+                    Documents.Add(new YamlDocumentInfo(_docStart, (int)de.End.Index, _explicitStart, _root));
+                    break;
+                case Scalar s:
+                    OnScalar(s);
+                    break;
+                case AnchorAlias alias:
+                    Add(_anchors.TryGetValue(alias.Value.Value, out var target)
+                        ? target
+                        : new YamlNode { Kind = YamlNodeKind.Scalar, Start = (int)alias.Start.Index, End = (int)alias.End.Index }, AnchorName.Empty);
+                    break;
+                case MappingStart or SequenceStart when _stack.Count >= MaxDepth:
+                    throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{ev.Start.Line}:{ev.Start.Column}: the YAML nests deeper than {MaxDepth} levels. Fix the file; no Kubernetes object is that deep.");
+                case MappingStart ms:
+                    Open(new YamlNode { Kind = YamlNodeKind.Mapping, Flow = ms.Style == MappingStyle.Flow, Start = (int)ms.Start.Index }, ms.Anchor);
+                    break;
+                case SequenceStart ss:
+                    Open(new YamlNode { Kind = YamlNodeKind.Sequence, Flow = ss.Style == SequenceStyle.Flow, Start = (int)ss.Start.Index }, ss.Anchor);
+                    break;
+                case MappingEnd or SequenceEnd:
+                    Close(ev);
+                    break;
+            }
+        }
+
+        private void OnScalar(Scalar s)
+        {
+            var node = new YamlNode { Kind = YamlNodeKind.Scalar, Value = s.Value, Style = s.Style, Start = (int)s.Start.Index, End = (int)s.End.Index };
+            Add(node, s.Anchor);
+            if (!s.Value.StartsWith(Prefix, StringComparison.Ordinal) || s.Style is not (ScalarStyle.Plain or ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted))
+            {
+                return;
+            }
+
+            var path = s.Value[Prefix.Length..].Trim();
+            if (path.Length == 0)
+            {
+                throw new KoException(KoErrorCodes.InvalidReference, $"{source}:{s.Start.Line}:{s.Start.Column}: '{s.Value}' names no import path: write ko://<import path of a package main>.");
+            }
+
+            // The event starts at the node's properties (&anchor, !tag), which stay as written.
+            var quoted = s.Style != ScalarStyle.Plain;
+            var start = ContentStart(text, node.Start, node.End);
+            start = quoted ? text.IndexOf(text[node.End - 1], start, node.End - start) : text.IndexOf(Prefix, start, node.End - start, StringComparison.Ordinal);
+            References.Add(new KoReferenceSite(path, start + (quoted ? 1 : 0), node.End - (quoted ? 1 : 0), (int)s.Start.Line, (int)s.Start.Column));
+        }
+
+        private void Open(YamlNode node, AnchorName anchor)
+        {
+            Add(node, anchor);
+            _stack.Push(node);
+        }
+
+        private void Close(ParsingEvent ev)
+        {
+            var node = _stack.Pop();
+            node.End = (int)ev.End.Index;
+            node.Weight = 1 + node.Items.Sum(i => i.Weight);
+            if (node.Weight > MaxExpandedNodes)
+            {
+                throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{ev.End.Line}:{ev.End.Column}: this collection expands to more than {MaxExpandedNodes:N0} nodes through its aliases (*name). Fix the file; write the objects out or use fewer aliases.");
+            }
+        }
+
+        private void Add(YamlNode node, AnchorName anchor)
+        {
+            if (!anchor.IsEmpty)
+            {
+                _anchors[anchor.Value] = node;
+            }
+
+            if (_stack.Count == 0)
+            {
+                _root = node;
+            }
+            else
+            {
+                _stack.Peek().Items.Add(node);
+            }
+        }
 
         // Skips a node's properties (an anchor "&a" and a tag "!t", in either order), the white space and comments
         // after them, to where the scalar's text begins.
-        static int ContentStart(string text, int start, int end)
+        private static int ContentStart(string text, int start, int end)
         {
             var i = start;
             while (i < end && text[i] is '&' or '!')
@@ -201,41 +231,24 @@ internal static class YamlTree
 
                 while (i < end && (IsYamlSpace(text[i]) || text[i] == '#'))
                 {
-                    if (text[i] == '#')
-                    {
-                        while (i < end && text[i] != '\n')
-                        {
-                            i++;
-                        }
-                    }
-                    else
-                    {
-                        i++;
-                    }
+                    i = text[i] == '#' ? LineEnd(text, i, end) : i + 1;
                 }
             }
 
             return i;
         }
 
-        // YAML's white space and line breaks; other Unicode spaces belong to anchors, tags and text.
-        static bool IsYamlSpace(char c) => c is ' ' or '\t' or '\r' or '\n';
-
-        void Add(YamlNode node, AnchorName anchor)
+        private static int LineEnd(string text, int i, int end)
         {
-            if (!anchor.IsEmpty)
+            while (i < end && text[i] != '\n')
             {
-                anchors[anchor.Value] = node;
+                i++;
             }
 
-            if (stack.Count == 0)
-            {
-                root = node;
-            }
-            else
-            {
-                stack.Peek().Items.Add(node);
-            }
+            return i;
         }
+
+        // YAML's white space and line breaks; other Unicode spaces belong to anchors, tags and text.
+        private static bool IsYamlSpace(char c) => c is ' ' or '\t' or '\r' or '\n';
     }
 }
