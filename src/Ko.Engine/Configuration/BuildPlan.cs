@@ -39,6 +39,12 @@ internal sealed record BuildPlan
 
     public string? OciLayoutPath { get; init; }
 
+    /// <summary><c>--oci-layout-path</c> as the caller wrote it (ko prints <c>&lt;path&gt;@sha256:…</c> with it when nothing is pushed).</summary>
+    public string? OciLayoutPathAsGiven { get; init; }
+
+    /// <summary>True when the repository came from the caller or <c>KO_DOCKER_REPO</c>, false when <c>ko.local</c> stands in for none.</summary>
+    public bool RepositoryGiven { get; init; } = true;
+
     public string? OciArchivePath { get; init; }
 
     public string? TarballPath { get; init; }
@@ -173,12 +179,14 @@ internal sealed record BuildPlan
         var push = options.Push;
         var repository = options.Repository ?? Env("KO_DOCKER_REPO");
 
-        // As ko: --local names images under ko.local (whatever KO_DOCKER_REPO says) and loads instead of pushing;
+        // As ko (pkg/commands/resolver.go makePublisher): --local loads instead of pushing and names images under
+        // KO_DOCKER_REPO when it is set (the daemon's "local domain" is then that repository), else under ko.local;
         // a ko.local repository means --local when pushing.
+        var repositoryGiven = repository is not null;
         var local = options.Local || (push && repository is not null && IsLocalRepository(repository));
         if (local)
         {
-            repository = repository is not null && IsLocalRepository(repository) ? repository : LocalRepository;
+            repository ??= LocalRepository;
             push = false;
         }
 
@@ -273,9 +281,11 @@ internal sealed record BuildPlan
             TagOnly = options.TagOnly,
             Push = push,
             Local = local,
+            RepositoryGiven = repositoryGiven,
             InsecureRegistry = options.InsecureRegistry,
             Naming = options.Naming,
             OciLayoutPath = Resolve(options.OciLayoutPath, workingDirectory),
+            OciLayoutPathAsGiven = string.IsNullOrWhiteSpace(options.OciLayoutPath) ? null : options.OciLayoutPath,
             OciArchivePath = Resolve(options.OciArchivePath, workingDirectory),
             TarballPath = Resolve(options.TarballPath, workingDirectory),
             ImageRefsPath = Resolve(options.ImageRefsPath, workingDirectory),
