@@ -91,11 +91,26 @@ internal static class PackageStage
             else
             {
                 var b = await task.ConfigureAwait(false);
+                RefuseEntriesWithoutPlatform(plan, b);
                 byBase[name] = PlatformSelector.Choose(plan.Platforms, plan.AllPlatforms, b.Platforms, b.IsMultiPlatform, b.Name);
             }
         }
 
         return settings.Select(s => byBase[s.BaseImage]).ToArray();
+    }
+
+    /// <summary>
+    /// ko's platformMatcher (pkg/build/gobuild.go) matches a base index entry without a platform only for <c>all</c>,
+    /// then builds it for its config's OS and architecture and lists the result without a platform, which no runtime
+    /// can select. We refuse that case instead (a deliberate difference, in the README); for explicit platforms such
+    /// entries are skipped, as in ko.
+    /// </summary>
+    private static void RefuseEntriesWithoutPlatform(BuildPlan plan, BaseImage b)
+    {
+        if (plan.AllPlatforms && b.EntriesWithoutPlatform is { Count: > 0 } bare)
+        {
+            throw new KoException(KoErrorCodes.InvalidPlatform, $"--platform all: the base image {b.Name} lists {bare.Count} image(s) without a platform ({bare[0]}{(bare.Count > 1 ? ", …" : string.Empty)}), which an index built on it could not name either. Name the platforms to build with --platform (entries without a platform are then skipped, as in ko), or fix the base's index.");
+        }
     }
 
     /// <summary>Import path → <c>builds[]</c> entry, resolving each entry's <c>dir</c> + <c>main</c> (a package directory or a .go file) with go list.</summary>
