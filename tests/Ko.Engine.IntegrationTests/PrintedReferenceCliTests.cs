@@ -36,3 +36,23 @@ public sealed class PrintedReferenceCliTests : IDisposable
         Assert.True(File.Exists(Path.Combine(src, "out", "layout", "blobs", "sha256", reference[(reference.IndexOf(':') + 1)..])));
     }
 }
+
+/// <summary>The CLI's -v names the source of embedded:static's time zones; without -v it stays quiet.</summary>
+public sealed class ZoneInfoVerboseTests
+{
+    [Fact]
+    public async Task Verbose_build_logs_where_the_time_zones_came_from()
+    {
+        using var dir = new TempDir("ko-tz-verbose");
+        var src = Repo.CopyHello(dir.Combine("hello"));
+        var env = Repo.Environment(dir.Combine("cache"));
+
+        var verbose = await Repo.KoAsync(env, "build", "-v", "--push=false", "--platform", "linux/amd64", "-C", src, ".");
+        var quiet = await Repo.KoAsync(env, "build", "--push=false", "--platform", "linux/amd64", "-C", src, ".");
+
+        Assert.True(verbose.ExitCode == 0, verbose.ToString());
+        var expected = File.Exists("/usr/share/zoneinfo/UTC") ? "come from the build machine's tzdata: /usr/share/zoneinfo" : "come from Go's zoneinfo.zip: ";
+        Assert.Contains("embedded:static time zones at /usr/share/zoneinfo " + expected, verbose.Stderr);
+        Assert.DoesNotContain("time zones at", quiet.Stderr);
+    }
+}

@@ -47,7 +47,7 @@ internal static class PackageStage
                 var baseName = settings[i].BaseImage;
                 if (!bases.ContainsKey(baseName))
                 {
-                    bases[baseName] = BaseImageResolver.ResolveAsync(baseName, plan.WorkingDirectory, run.Store, run.Cache, () => run.Registry, cancellationToken);
+                    bases[baseName] = BaseImageResolver.ResolveAsync(baseName, plan.WorkingDirectory, run.Store, run.Cache, () => run.Registry, cancellationToken, run.Logger);
                 }
             }
 
