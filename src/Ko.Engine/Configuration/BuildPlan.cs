@@ -121,113 +121,15 @@ internal sealed record BuildPlan
         var env = options.Environment ?? ProcessEnvironment();
         string? Env(string name) => env.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
 
-        var importPaths = options.ImportPaths.Where(p => !string.IsNullOrWhiteSpace(p)).Select(NormalizeImportPath).Distinct(StringComparer.Ordinal).ToList();
-        if (importPaths.Count == 0)
-        {
-            throw new KoException(KoErrorCodes.InvalidOption, "no import path was given: name at least one, for example ./cmd/app or ko://example.com/app/cmd/app.");
-        }
-
-        var workingDirectory = Path.GetFullPath(options.WorkingDirectory ?? Directory.GetCurrentDirectory());
-        if (!Directory.Exists(workingDirectory))
-        {
-            throw new KoException(KoErrorCodes.InvalidOption, $"the working directory {workingDirectory} does not exist.");
-        }
-
+        var (importPaths, workingDirectory) = ReadPaths(options);
         var configPath = KoConfigFile.Locate(workingDirectory, Env("KO_CONFIG_PATH"));
         var config = configPath is null ? KoConfigFile.Empty : KoConfigFile.Load(configPath);
 
-        // Platforms: --platform > KO_DEFAULTPLATFORMS > defaultPlatforms > GOOS/GOARCH/GOARM > the default.
-        var platformTexts = SplitList(options.Platforms);
-        var platformSource = "--platform";
-        if (platformTexts.Count == 0 && Env("KO_DEFAULTPLATFORMS") is { } envPlatforms)
-        {
-            platformTexts = SplitList([envPlatforms]);
-            platformSource = "KO_DEFAULTPLATFORMS";
-        }
+        var (platforms, all) = ReadPlatforms(options, config, Env);
 
-        if (platformTexts.Count == 0 && config.DefaultPlatforms.Count > 0)
-        {
-            platformTexts = SplitList(config.DefaultPlatforms);
-            platformSource = $"defaultPlatforms in {config.Path}";
-        }
+        var (repository, repositoryGiven, push, local) = ReadRepository(options, Env);
 
-        var goPlatformVariables = new[] { "GOOS", "GOARCH", "GOARM" }.Where(n => Env(n) is not null).ToList();
-        if (goPlatformVariables.Count > 0)
-        {
-            if (platformTexts.Count > 0)
-            {
-                throw new KoException(KoErrorCodes.PlatformConflict, $"{string.Join("/", goPlatformVariables)} and {platformSource} were both set: choose the platforms with one of them, and unset {string.Join(" and ", goPlatformVariables)} (or drop {platformSource}).");
-            }
-
-            var arch = Env("GOARCH") ?? Platform.Host().Architecture;
-            var variant = arch == "arm" && Env("GOARM") is { } goarm ? "/v" + goarm : string.Empty;
-            platformTexts = [$"{Env("GOOS") ?? "linux"}/{arch}{variant}"];
-        }
-
-        var all = platformTexts.Any(p => p == "all");
-        if (all && platformTexts.Count > 1)
-        {
-            throw new KoException(KoErrorCodes.InvalidPlatform, "'all' cannot be combined with other platforms.");
-        }
-
-        var platforms = all ? [] : platformTexts.Select(Platform.Parse).Distinct().ToList();
-        foreach (var p in platforms.Where(p => p.Os != "linux"))
-        {
-            throw new KoException(KoErrorCodes.InvalidPlatform, $"platform {p}: only linux images are supported so far.");
-        }
-
-        var push = options.Push;
-        var repository = options.Repository ?? Env("KO_DOCKER_REPO");
-
-        // As ko (pkg/commands/resolver.go makePublisher): --local loads instead of pushing and names images under
-        // KO_DOCKER_REPO when it is set (the daemon's "local domain" is then that repository), else under ko.local;
-        // a ko.local repository means --local when pushing.
-        var repositoryGiven = repository is not null;
-        var local = options.Local || (push && repository is not null && IsLocalRepository(repository));
-        if (local)
-        {
-            repository ??= LocalRepository;
-            push = false;
-        }
-
-        if (repository is null)
-        {
-            if (push)
-            {
-                throw new KoException(KoErrorCodes.MissingRepository, "KO_DOCKER_REPO is not set: set it (or the repository option) to the registry repository to push to, or pass --push=false to build without pushing.");
-            }
-
-            repository = LocalRepository;
-        }
-
-        repository = repository.TrimEnd('/');
-        if (repository.Length == 0 || repository.Any(char.IsWhiteSpace))
-        {
-            throw new KoException(KoErrorCodes.InvalidOption, $"repository '{References.ImageReference.Redact(repository)}' is not a valid image repository.");
-        }
-
-        // Checked whether or not this run pushes: the name ends up in image names, layouts and logs.
-        if (References.ImageReference.Redact(repository) != repository)
-        {
-            throw new KoException(KoErrorCodes.InvalidOption, $"KO_DOCKER_REPO '{References.ImageReference.Redact(repository)}' holds a user name or password; credentials never belong in a repository name. Store them with `dotnet ko login REGISTRY --username USER --password-stdin` (or docker login) and set KO_DOCKER_REPO to REGISTRY/REPOSITORY.");
-        }
-
-        // As ko (pkg/commands/resolver.go: po.Tags = unique(po.Tags)): "-t a,a" tags once.
-        var tags = SplitList(options.Tags).Distinct(StringComparer.Ordinal).ToList();
-        if (tags.Count == 0)
-        {
-            tags = ["latest"];
-        }
-
-        foreach (var tag in tags.Where(t => !IsValidTag(t)))
-        {
-            throw new KoException(KoErrorCodes.InvalidOption, $"tag '{tag}' is not valid: a tag is up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'.");
-        }
-
-        if (options.TagOnly && tags.Count != 1)
-        {
-            throw new KoException(KoErrorCodes.InvalidOption, "--tag-only needs exactly one tag.");
-        }
+        var tags = ReadTags(options);
 
         var jobs = options.Jobs > 0 ? options.Jobs : System.Environment.ProcessorCount;
         var cache = options.CacheDirectory ?? Layers.ContentStore.DefaultRoot(env);
@@ -236,33 +138,9 @@ internal sealed record BuildPlan
         // ko (pkg/commands/resolver.go) dates kodata by KO_DATA_DATE_EPOCH alone; SOURCE_DATE_EPOCH does not reach it.
         var kodataCreation = ParseEpoch(Env("KO_DATA_DATE_EPOCH"), "KO_DATA_DATE_EPOCH");
 
-        var flags = options.BuildFlags.ToList();
-        RefuseToolexec(flags, "the build flags");
-        if (options.Ldflags.Count > 0)
-        {
-            flags.Add("-ldflags=" + string.Join(' ', options.Ldflags));
-        }
+        var flags = ReadFlags(options, config, Env("GOFLAGS"));
 
-        RefuseToolexec(config.DefaultFlags ?? [], $"defaultFlags in {config.Path}");
-        // An entry's own -toolexec is refused when that entry is built (SettingsAsync), as ko refuses it in its build
-        // step (pkg/build/gobuild.go): an entry nobody builds does not make the whole .ko.yaml unusable.
-        foreach (var b in config.Builds)
-        {
-            Layers.FileCapabilities.Parse(b.LinuxCapabilities, $"{b.Describe()}.linux_capabilities in {config.Path}");
-        }
-
-        if (Env("GOFLAGS") is { } goflags)
-        {
-            RefuseToolexec(goflags.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), "GOFLAGS");
-        }
-
-        var signKey = Resolve(options.SignKey ?? Env("KO_SIGN_KEY"), workingDirectory);
-        if (options.AttestSbom && (signKey is null || options.Sbom == Ko.Engine.Sbom.SbomFormat.None))
-        {
-            throw new KoException(KoErrorCodes.InvalidOption, signKey is null
-                ? "--attest-sbom signs the SBOM as an attestation and needs a signing key: pass --sign-key FILE or set KO_SIGN_KEY."
-                : "--attest-sbom attests the SBOM, but --sbom none makes none: choose spdx or cyclonedx, or drop --attest-sbom.");
-        }
+        var signKey = ReadSignKey(options, Env("KO_SIGN_KEY"), workingDirectory);
 
         return new BuildPlan
         {
@@ -308,6 +186,170 @@ internal sealed record BuildPlan
             CreationTime = creation,
             KodataCreationTime = kodataCreation,
         };
+    }
+
+    private static (List<string> ImportPaths, string WorkingDirectory) ReadPaths(KoBuildOptions options)
+    {
+        var importPaths = options.ImportPaths.Where(p => !string.IsNullOrWhiteSpace(p)).Select(NormalizeImportPath).Distinct(StringComparer.Ordinal).ToList();
+        if (importPaths.Count == 0)
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, "no import path was given: name at least one, for example ./cmd/app or ko://example.com/app/cmd/app.");
+        }
+
+        var workingDirectory = Path.GetFullPath(options.WorkingDirectory ?? Directory.GetCurrentDirectory());
+        if (!Directory.Exists(workingDirectory))
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, $"the working directory {workingDirectory} does not exist.");
+        }
+
+        return (importPaths, workingDirectory);
+    }
+
+    private static string? ReadSignKey(KoBuildOptions options, string? koSignKey, string workingDirectory)
+    {
+        var signKey = Resolve(options.SignKey ?? koSignKey, workingDirectory);
+        if (options.AttestSbom && (signKey is null || options.Sbom == Ko.Engine.Sbom.SbomFormat.None))
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, signKey is null
+                ? "--attest-sbom signs the SBOM as an attestation and needs a signing key: pass --sign-key FILE or set KO_SIGN_KEY."
+                : "--attest-sbom attests the SBOM, but --sbom none makes none: choose spdx or cyclonedx, or drop --attest-sbom.");
+        }
+
+        return signKey;
+    }
+
+    // Platforms: --platform > KO_DEFAULTPLATFORMS > defaultPlatforms > GOOS/GOARCH/GOARM > the default.
+    private static (List<Platform> Platforms, bool All) ReadPlatforms(KoBuildOptions options, KoConfigFile config, Func<string, string?> Env)
+    {
+        var platformTexts = SplitList(options.Platforms);
+        var platformSource = "--platform";
+        if (platformTexts.Count == 0 && Env("KO_DEFAULTPLATFORMS") is { } envPlatforms)
+        {
+            platformTexts = SplitList([envPlatforms]);
+            platformSource = "KO_DEFAULTPLATFORMS";
+        }
+
+        if (platformTexts.Count == 0 && config.DefaultPlatforms.Count > 0)
+        {
+            platformTexts = SplitList(config.DefaultPlatforms);
+            platformSource = $"defaultPlatforms in {config.Path}";
+        }
+
+        var goPlatformVariables = new[] { "GOOS", "GOARCH", "GOARM" }.Where(n => Env(n) is not null).ToList();
+        if (goPlatformVariables.Count > 0)
+        {
+            if (platformTexts.Count > 0)
+            {
+                throw new KoException(KoErrorCodes.PlatformConflict, $"{string.Join("/", goPlatformVariables)} and {platformSource} were both set: choose the platforms with one of them, and unset {string.Join(" and ", goPlatformVariables)} (or drop {platformSource}).");
+            }
+
+            var arch = Env("GOARCH") ?? Platform.Host().Architecture;
+            var variant = arch == "arm" && Env("GOARM") is { } goarm ? "/v" + goarm : string.Empty;
+            platformTexts = [$"{Env("GOOS") ?? "linux"}/{arch}{variant}"];
+        }
+
+        var all = platformTexts.Any(p => p == "all");
+        if (all && platformTexts.Count > 1)
+        {
+            throw new KoException(KoErrorCodes.InvalidPlatform, "'all' cannot be combined with other platforms.");
+        }
+
+        var platforms = all ? [] : platformTexts.Select(Platform.Parse).Distinct().ToList();
+        foreach (var p in platforms.Where(p => p.Os != "linux"))
+        {
+            throw new KoException(KoErrorCodes.InvalidPlatform, $"platform {p}: only linux images are supported so far.");
+        }
+
+        return (platforms, all);
+    }
+
+    private static (string Repository, bool Given, bool Push, bool Local) ReadRepository(KoBuildOptions options, Func<string, string?> Env)
+    {
+        var push = options.Push;
+        var repository = options.Repository ?? Env("KO_DOCKER_REPO");
+
+        // As ko (pkg/commands/resolver.go makePublisher): --local loads instead of pushing and names images under
+        // KO_DOCKER_REPO when it is set (the daemon's "local domain" is then that repository), else under ko.local;
+        // a ko.local repository means --local when pushing.
+        var repositoryGiven = repository is not null;
+        var local = options.Local || (push && repository is not null && IsLocalRepository(repository));
+        if (local)
+        {
+            repository ??= LocalRepository;
+            push = false;
+        }
+
+        if (repository is null)
+        {
+            if (push)
+            {
+                throw new KoException(KoErrorCodes.MissingRepository, "KO_DOCKER_REPO is not set: set it (or the repository option) to the registry repository to push to, or pass --push=false to build without pushing.");
+            }
+
+            repository = LocalRepository;
+        }
+
+        repository = repository.TrimEnd('/');
+        if (repository.Length == 0 || repository.Any(char.IsWhiteSpace))
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, $"repository '{References.ImageReference.Redact(repository)}' is not a valid image repository.");
+        }
+
+        // Checked whether or not this run pushes: the name ends up in image names, layouts and logs.
+        if (References.ImageReference.Redact(repository) != repository)
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, $"KO_DOCKER_REPO '{References.ImageReference.Redact(repository)}' holds a user name or password; credentials never belong in a repository name. Store them with `dotnet ko login REGISTRY --username USER --password-stdin` (or docker login) and set KO_DOCKER_REPO to REGISTRY/REPOSITORY.");
+        }
+
+        return (repository, repositoryGiven, push, local);
+    }
+
+    private static List<string> ReadTags(KoBuildOptions options)
+    {
+        // As ko (pkg/commands/resolver.go: po.Tags = unique(po.Tags)): "-t a,a" tags once.
+        var tags = SplitList(options.Tags).Distinct(StringComparer.Ordinal).ToList();
+        if (tags.Count == 0)
+        {
+            tags = ["latest"];
+        }
+
+        foreach (var tag in tags.Where(t => !IsValidTag(t)))
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, $"tag '{tag}' is not valid: a tag is up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'.");
+        }
+
+        if (options.TagOnly && tags.Count != 1)
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, "--tag-only needs exactly one tag.");
+        }
+
+        return tags;
+    }
+
+    // The caller's flags and the config's defaults; -toolexec is refused wherever it is written.
+    private static List<string> ReadFlags(KoBuildOptions options, KoConfigFile config, string? goflags)
+    {
+        var flags = options.BuildFlags.ToList();
+        RefuseToolexec(flags, "the build flags");
+        if (options.Ldflags.Count > 0)
+        {
+            flags.Add("-ldflags=" + string.Join(' ', options.Ldflags));
+        }
+
+        RefuseToolexec(config.DefaultFlags ?? [], $"defaultFlags in {config.Path}");
+        // An entry's own -toolexec is refused when that entry is built (SettingsAsync), as ko refuses it in its build
+        // step (pkg/build/gobuild.go): an entry nobody builds does not make the whole .ko.yaml unusable.
+        foreach (var b in config.Builds)
+        {
+            Layers.FileCapabilities.Parse(b.LinuxCapabilities, $"{b.Describe()}.linux_capabilities in {config.Path}");
+        }
+
+        if (goflags is not null)
+        {
+            RefuseToolexec(goflags.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), "GOFLAGS");
+        }
+
+        return flags;
     }
 
     /// <summary>Whether a build's settings depend on its import path (a <c>builds</c> entry or a base override may match).</summary>
