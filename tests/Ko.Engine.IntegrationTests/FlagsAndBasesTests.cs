@@ -8,6 +8,9 @@ public sealed class FlagsAndBasesTests : IDisposable
     private readonly string _src;
     private readonly Dictionary<string, string?> _env;
 
+    // The name a layout entry of examples/hello has (index.json names entries name:tag).
+    private static readonly string HelloName = $"ko.local/hello-{Ko.Engine.Publishing.Naming.Md5Hex("example.com/hello")}";
+
     public FlagsAndBasesTests()
     {
         _src = Repo.CopyHello(_dir.Combine("hello"));
@@ -22,7 +25,8 @@ public sealed class FlagsAndBasesTests : IDisposable
         var layout = _dir.Combine("tags");
         var run = await Repo.KoAsync(_env, "build", "ko://example.com/hello", "-C", _src, "--push", "false", "--platform=linux/amd64", "-t", "a,b", "-t", "c", "--oci-layout-path=" + layout, "--bare");
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Matches(@"^ko\.local@sha256:[0-9a-f]{64}$", run.References.Single());
+        // ko (pkg/publish/layout.go): a layout without a push prints <layout path as given>@digest.
+        Assert.Matches($"^{System.Text.RegularExpressions.Regex.Escape(layout)}@sha256:[0-9a-f]{{64}}$", run.References.Single());
         using var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "index.json")));
         var names = index.RootElement.GetProperty("manifests").EnumerateArray().Select(m => m.GetProperty("annotations").GetProperty("org.opencontainers.image.ref.name").GetString()).ToList();
         Assert.Equal(["ko.local:a", "ko.local:b", "ko.local:c"], names);
@@ -33,9 +37,11 @@ public sealed class FlagsAndBasesTests : IDisposable
     {
         var one = await Repo.KoAsync(_env, "build", ".", "-C", _src, "--push=false", "--platform", "linux/amd64", "-t", "v1", "-B");
         Assert.True(one.ExitCode == 0, one.ToString());
-        Assert.Matches(@"^ko\.local/hello:v1@sha256:[0-9a-f]{64}$", one.References.Single());
+        // Nothing written and no KO_DOCKER_REPO: ko's nopPublisher (pkg/commands/resolver.go) prints name:tag@digest
+        // with the name alone (no repository).
+        Assert.Matches(@"^hello:v1@sha256:[0-9a-f]{64}$", one.References.Single());
         var tagOnly = await Repo.KoAsync(_env, "build", ".", "-C", _src, "--push=false", "--platform", "linux/amd64", "-t", "v1", "-P", "--tag-only");
-        Assert.Equal("ko.local/example.com/hello:v1", tagOnly.References.Single());
+        Assert.Equal("example.com/hello:v1", tagOnly.References.Single());
     }
 
     [Fact]
@@ -45,13 +51,13 @@ public sealed class FlagsAndBasesTests : IDisposable
         var run = await Repo.KoAsync(_env, "build", ".", "-C", _src, "--push=false", "--platform", "linux/amd64", "--oci-layout-path", layout,
             "--image-label", "team=platform,tier=web", "--image-annotation", "org.opencontainers.image.source=https://example.com/hello", "--image-user", "1234:1234");
         Assert.True(run.ExitCode == 0, run.ToString());
-        var config = await Tools.RunAsync("skopeo", ["inspect", "--config", $"oci:{layout}:{run.References[0].Split('@')[0]}:latest"]);
+        var config = await Tools.RunAsync("skopeo", ["inspect", "--config", $"oci:{layout}:{HelloName}:latest"]);
         using var doc = JsonDocument.Parse(config.StandardOutput);
         var c = doc.RootElement.GetProperty("config");
         Assert.Equal("platform", c.GetProperty("Labels").GetProperty("team").GetString());
         Assert.Equal("web", c.GetProperty("Labels").GetProperty("tier").GetString());
         Assert.Equal("1234:1234", c.GetProperty("User").GetString());
-        var raw = await Tools.RunAsync("skopeo", ["inspect", "--raw", $"oci:{layout}:{run.References[0].Split('@')[0]}:latest"]);
+        var raw = await Tools.RunAsync("skopeo", ["inspect", "--raw", $"oci:{layout}:{HelloName}:latest"]);
         Assert.Contains("\"org.opencontainers.image.source\":\"https://example.com/hello\"", raw.StandardOutput);
     }
 
@@ -66,14 +72,14 @@ public sealed class FlagsAndBasesTests : IDisposable
         var layout = _dir.Combine("on-base");
         var run = await Repo.KoAsync(_env, "build", ".", "-C", _src, "--push=false", "--platform", "all", "--base-image", $"oci:{baseLayout}:ko.local:base", "--oci-layout-path", layout);
         Assert.True(run.ExitCode == 0, run.ToString());
-        var raw = await Tools.RunAsync("skopeo", ["inspect", "--raw", $"oci:{layout}:{run.References[0].Split('@')[0]}:latest"]);
+        var raw = await Tools.RunAsync("skopeo", ["inspect", "--raw", $"oci:{layout}:{HelloName}:latest"]);
         using var index = JsonDocument.Parse(raw.StandardOutput);
         var manifests = index.RootElement.GetProperty("manifests").EnumerateArray().ToList();
         Assert.Equal(["amd64", "arm"], manifests.Select(m => m.GetProperty("platform").GetProperty("architecture").GetString()));
         Assert.Equal("v7", manifests[1].GetProperty("platform").GetProperty("variant").GetString());
         Assert.Equal($"oci:{baseLayout}:ko.local:base", index.RootElement.GetProperty("annotations").GetProperty("org.opencontainers.image.base.name").GetString());
 
-        var arm = await Tools.RunAsync("skopeo", ["inspect", "--override-arch", "arm", "--override-variant", "v7", $"oci:{layout}:{run.References[0].Split('@')[0]}:latest"]);
+        var arm = await Tools.RunAsync("skopeo", ["inspect", "--override-arch", "arm", "--override-variant", "v7", $"oci:{layout}:{HelloName}:latest"]);
         using var armDoc = JsonDocument.Parse(arm.StandardOutput);
         Assert.Equal(4, armDoc.RootElement.GetProperty("Layers").GetArrayLength()); // base kodata + base binary + kodata + binary
     }
@@ -87,8 +93,7 @@ public sealed class FlagsAndBasesTests : IDisposable
         var run = await Repo.KoAsync(_env, "build", ".", "./cmd/second", "-C", _src, "--push=false", "--platform", "linux/amd64", "--oci-layout-path", layout, "-B", "-j", "2");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(2, run.References.Count);
-        Assert.StartsWith("ko.local/hello@", run.References[0]);
-        Assert.StartsWith("ko.local/second@", run.References[1]);
+        Assert.All(run.References, r => Assert.StartsWith(layout + "@sha256:", r));
         foreach (var name in new[] { "ko.local/hello", "ko.local/second" })
         {
             await Tools.RunAsync("skopeo", ["inspect", $"oci:{layout}:{name}:latest"]);
@@ -104,7 +109,7 @@ public sealed class FlagsAndBasesTests : IDisposable
         File.WriteAllText(Path.Combine(_src, "lib", "lib.go"), "package lib\n\nfunc Answer() int { return 42 }\n");
         var run = await Repo.KoAsync(_env, "build", "./...", "-C", _src, "--push=false", "--platform", "linux/amd64", "-B");
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(["ko.local/hello", "ko.local/second"], run.References.Select(r => r.Split('@')[0]).Order(StringComparer.Ordinal));
+        Assert.Equal(["hello:latest", "second:latest"], run.References.Select(r => r.Split('@')[0]).Order(StringComparer.Ordinal));
 
         var none = await Repo.KoAsync(_env, "build", "./lib/...", "-C", _src, "--push=false", "--platform", "linux/amd64");
         Assert.Equal(1, none.ExitCode);

@@ -123,6 +123,19 @@ public sealed class LocalAndProgressTests : IClassFixture<RegistryFixture>, IDis
     }
 
     [Fact]
+    public async Task Local_bare_with_KO_DOCKER_REPO_loads_the_repository_name_as_ko_does()
+    {
+        // ko pkg/commands/resolver.go: with --local the daemon's local domain is KO_DOCKER_REPO when set, and
+        // pkg/publish/daemon.go tags namer(domain, path):<hex>; --bare's namer is the domain itself.
+        var run = await Repo.KoAsync(LocalEnv(new Dictionary<string, string?> { ["KO_DOCKER_REPO"] = "registry.test/team" }), "build", "-C", _src, "--local", "--bare", "--platform", "linux/amd64", ".");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var reference = Assert.Single(run.References);
+        Assert.Matches("^registry\\.test/team:[0-9a-f]{64}$", reference);
+        var byTag = await Tools.PodmanRunAsync(_dir.Combine("podman"), "registry.test/team:latest");
+        Assert.Contains(Greeting, byTag.StandardOutput);
+    }
+
+    [Fact]
     public async Task A_failing_podman_load_is_KO3005_with_podmans_error()
     {
         var env = LocalEnv(new Dictionary<string, string?> { [DaemonPublisher.PodmanArgsVariable] = "--no-such-podman-flag" });

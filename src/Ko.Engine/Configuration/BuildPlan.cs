@@ -39,6 +39,12 @@ internal sealed record BuildPlan
 
     public string? OciLayoutPath { get; init; }
 
+    /// <summary><c>--oci-layout-path</c> as the caller wrote it (ko prints <c>&lt;path&gt;@sha256:…</c> with it when nothing is pushed).</summary>
+    public string? OciLayoutPathAsGiven { get; init; }
+
+    /// <summary>True when the repository came from the caller or <c>KO_DOCKER_REPO</c>, false when <c>ko.local</c> stands in for none.</summary>
+    public bool RepositoryGiven { get; init; } = true;
+
     public string? OciArchivePath { get; init; }
 
     public string? TarballPath { get; init; }
@@ -115,6 +121,75 @@ internal sealed record BuildPlan
         var env = options.Environment ?? ProcessEnvironment();
         string? Env(string name) => env.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
 
+        var (importPaths, workingDirectory) = ReadPaths(options);
+        var configPath = KoConfigFile.Locate(workingDirectory, Env("KO_CONFIG_PATH"));
+        var config = configPath is null ? KoConfigFile.Empty : KoConfigFile.Load(configPath);
+
+        var (platforms, all) = ReadPlatforms(options, config, Env);
+
+        var (repository, repositoryGiven, push, local) = ReadRepository(options, Env);
+
+        var tags = ReadTags(options);
+
+        var jobs = options.Jobs > 0 ? options.Jobs : System.Environment.ProcessorCount;
+        var cache = options.CacheDirectory ?? Layers.ContentStore.DefaultRoot(env);
+
+        var creation = ParseEpoch(Env("SOURCE_DATE_EPOCH"), "SOURCE_DATE_EPOCH");
+        // ko (pkg/commands/resolver.go) dates kodata by KO_DATA_DATE_EPOCH alone; SOURCE_DATE_EPOCH does not reach it.
+        var kodataCreation = ParseEpoch(Env("KO_DATA_DATE_EPOCH"), "KO_DATA_DATE_EPOCH");
+
+        var flags = ReadFlags(options, config, Env("GOFLAGS"));
+
+        var signKey = ReadSignKey(options, Env("KO_SIGN_KEY"), workingDirectory);
+
+        return new BuildPlan
+        {
+            ImportPaths = importPaths,
+            WorkingDirectory = workingDirectory,
+            Platforms = platforms,
+            AllPlatforms = all,
+            BaseImage = options.BaseImage ?? Env("KO_DEFAULTBASEIMAGE") ?? config.DefaultBaseImage ?? DefaultBaseImage,
+            CliBaseImage = options.BaseImage,
+            Config = config,
+            Warnings = config.Warnings,
+            CliLdflags = options.Ldflags,
+            TemplateTime = creation ?? DateTimeOffset.UtcNow,
+            Repository = repository,
+            Tags = tags,
+            TagOnly = options.TagOnly,
+            Push = push,
+            Local = local,
+            RepositoryGiven = repositoryGiven,
+            InsecureRegistry = options.InsecureRegistry,
+            Naming = options.Naming,
+            OciLayoutPath = Resolve(options.OciLayoutPath, workingDirectory),
+            OciLayoutPathAsGiven = string.IsNullOrWhiteSpace(options.OciLayoutPath) ? null : options.OciLayoutPath,
+            OciArchivePath = Resolve(options.OciArchivePath, workingDirectory),
+            TarballPath = Resolve(options.TarballPath, workingDirectory),
+            ImageRefsPath = Resolve(options.ImageRefsPath, workingDirectory),
+            Sbom = options.Sbom ?? Ko.Engine.Sbom.SbomFormat.Spdx,
+            SbomExplicit = options.Sbom is not null,
+            SbomDirectory = Resolve(options.SbomDirectory, workingDirectory),
+            SbomAttach = options.SbomAttach,
+            SignKey = signKey,
+            SignAnnotations = options.SignAnnotations,
+            AttestSbom = options.AttestSbom,
+            Compression = options.Compression,
+            BuildRecordPath = options.BuildRecordPath,
+            Labels = options.Labels,
+            Annotations = options.Annotations,
+            User = options.User,
+            BuildFlags = flags,
+            Jobs = jobs,
+            CacheDirectory = Path.GetFullPath(cache, workingDirectory),
+            Environment = env,
+            CreationTime = creation,
+            KodataCreationTime = kodataCreation,
+        };
+    }
+
+    private static (List<string> ImportPaths, string WorkingDirectory) ReadPaths(KoBuildOptions options)
+    {
         var importPaths = options.ImportPaths.Where(p => !string.IsNullOrWhiteSpace(p)).Select(NormalizeImportPath).Distinct(StringComparer.Ordinal).ToList();
         if (importPaths.Count == 0)
         {
@@ -127,10 +202,25 @@ internal sealed record BuildPlan
             throw new KoException(KoErrorCodes.InvalidOption, $"the working directory {workingDirectory} does not exist.");
         }
 
-        var configPath = KoConfigFile.Locate(workingDirectory, Env("KO_CONFIG_PATH"));
-        var config = configPath is null ? KoConfigFile.Empty : KoConfigFile.Load(configPath);
+        return (importPaths, workingDirectory);
+    }
 
-        // Platforms: --platform > KO_DEFAULTPLATFORMS > defaultPlatforms > GOOS/GOARCH/GOARM > the default.
+    private static string? ReadSignKey(KoBuildOptions options, string? koSignKey, string workingDirectory)
+    {
+        var signKey = Resolve(options.SignKey ?? koSignKey, workingDirectory);
+        if (options.AttestSbom && (signKey is null || options.Sbom == Ko.Engine.Sbom.SbomFormat.None))
+        {
+            throw new KoException(KoErrorCodes.InvalidOption, signKey is null
+                ? "--attest-sbom signs the SBOM as an attestation and needs a signing key: pass --sign-key FILE or set KO_SIGN_KEY."
+                : "--attest-sbom attests the SBOM, but --sbom none makes none: choose spdx or cyclonedx, or drop --attest-sbom.");
+        }
+
+        return signKey;
+    }
+
+    // Platforms: --platform > KO_DEFAULTPLATFORMS > defaultPlatforms > GOOS/GOARCH/GOARM > the default.
+    private static (List<Platform> Platforms, bool All) ReadPlatforms(KoBuildOptions options, KoConfigFile config, Func<string, string?> Env)
+    {
         var platformTexts = SplitList(options.Platforms);
         var platformSource = "--platform";
         if (platformTexts.Count == 0 && Env("KO_DEFAULTPLATFORMS") is { } envPlatforms)
@@ -170,15 +260,22 @@ internal sealed record BuildPlan
             throw new KoException(KoErrorCodes.InvalidPlatform, $"platform {p}: only linux images are supported so far.");
         }
 
+        return (platforms, all);
+    }
+
+    private static (string Repository, bool Given, bool Push, bool Local) ReadRepository(KoBuildOptions options, Func<string, string?> Env)
+    {
         var push = options.Push;
         var repository = options.Repository ?? Env("KO_DOCKER_REPO");
 
-        // As ko: --local names images under ko.local (whatever KO_DOCKER_REPO says) and loads instead of pushing;
+        // As ko (pkg/commands/resolver.go makePublisher): --local loads instead of pushing and names images under
+        // KO_DOCKER_REPO when it is set (the daemon's "local domain" is then that repository), else under ko.local;
         // a ko.local repository means --local when pushing.
+        var repositoryGiven = repository is not null;
         var local = options.Local || (push && repository is not null && IsLocalRepository(repository));
         if (local)
         {
-            repository = repository is not null && IsLocalRepository(repository) ? repository : LocalRepository;
+            repository ??= LocalRepository;
             push = false;
         }
 
@@ -204,6 +301,11 @@ internal sealed record BuildPlan
             throw new KoException(KoErrorCodes.InvalidOption, $"KO_DOCKER_REPO '{References.ImageReference.Redact(repository)}' holds a user name or password; credentials never belong in a repository name. Store them with `dotnet ko login REGISTRY --username USER --password-stdin` (or docker login) and set KO_DOCKER_REPO to REGISTRY/REPOSITORY.");
         }
 
+        return (repository, repositoryGiven, push, local);
+    }
+
+    private static List<string> ReadTags(KoBuildOptions options)
+    {
         // As ko (pkg/commands/resolver.go: po.Tags = unique(po.Tags)): "-t a,a" tags once.
         var tags = SplitList(options.Tags).Distinct(StringComparer.Ordinal).ToList();
         if (tags.Count == 0)
@@ -221,13 +323,12 @@ internal sealed record BuildPlan
             throw new KoException(KoErrorCodes.InvalidOption, "--tag-only needs exactly one tag.");
         }
 
-        var jobs = options.Jobs > 0 ? options.Jobs : System.Environment.ProcessorCount;
-        var cache = options.CacheDirectory ?? Layers.ContentStore.DefaultRoot(env);
+        return tags;
+    }
 
-        var creation = ParseEpoch(Env("SOURCE_DATE_EPOCH"), "SOURCE_DATE_EPOCH");
-        // ko (pkg/commands/resolver.go) dates kodata by KO_DATA_DATE_EPOCH alone; SOURCE_DATE_EPOCH does not reach it.
-        var kodataCreation = ParseEpoch(Env("KO_DATA_DATE_EPOCH"), "KO_DATA_DATE_EPOCH");
-
+    // The caller's flags and the config's defaults; -toolexec is refused wherever it is written.
+    private static List<string> ReadFlags(KoBuildOptions options, KoConfigFile config, string? goflags)
+    {
         var flags = options.BuildFlags.ToList();
         RefuseToolexec(flags, "the build flags");
         if (options.Ldflags.Count > 0)
@@ -243,61 +344,12 @@ internal sealed record BuildPlan
             Layers.FileCapabilities.Parse(b.LinuxCapabilities, $"{b.Describe()}.linux_capabilities in {config.Path}");
         }
 
-        if (Env("GOFLAGS") is { } goflags)
+        if (goflags is not null)
         {
             RefuseToolexec(goflags.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), "GOFLAGS");
         }
 
-        var signKey = Resolve(options.SignKey ?? Env("KO_SIGN_KEY"), workingDirectory);
-        if (options.AttestSbom && (signKey is null || options.Sbom == Ko.Engine.Sbom.SbomFormat.None))
-        {
-            throw new KoException(KoErrorCodes.InvalidOption, signKey is null
-                ? "--attest-sbom signs the SBOM as an attestation and needs a signing key: pass --sign-key FILE or set KO_SIGN_KEY."
-                : "--attest-sbom attests the SBOM, but --sbom none makes none: choose spdx or cyclonedx, or drop --attest-sbom.");
-        }
-
-        return new BuildPlan
-        {
-            ImportPaths = importPaths,
-            WorkingDirectory = workingDirectory,
-            Platforms = platforms,
-            AllPlatforms = all,
-            BaseImage = options.BaseImage ?? Env("KO_DEFAULTBASEIMAGE") ?? config.DefaultBaseImage ?? DefaultBaseImage,
-            CliBaseImage = options.BaseImage,
-            Config = config,
-            Warnings = config.Warnings,
-            CliLdflags = options.Ldflags,
-            TemplateTime = creation ?? DateTimeOffset.UtcNow,
-            Repository = repository,
-            Tags = tags,
-            TagOnly = options.TagOnly,
-            Push = push,
-            Local = local,
-            InsecureRegistry = options.InsecureRegistry,
-            Naming = options.Naming,
-            OciLayoutPath = Resolve(options.OciLayoutPath, workingDirectory),
-            OciArchivePath = Resolve(options.OciArchivePath, workingDirectory),
-            TarballPath = Resolve(options.TarballPath, workingDirectory),
-            ImageRefsPath = Resolve(options.ImageRefsPath, workingDirectory),
-            Sbom = options.Sbom ?? Ko.Engine.Sbom.SbomFormat.Spdx,
-            SbomExplicit = options.Sbom is not null,
-            SbomDirectory = Resolve(options.SbomDirectory, workingDirectory),
-            SbomAttach = options.SbomAttach,
-            SignKey = signKey,
-            SignAnnotations = options.SignAnnotations,
-            AttestSbom = options.AttestSbom,
-            Compression = options.Compression,
-            BuildRecordPath = options.BuildRecordPath,
-            Labels = options.Labels,
-            Annotations = options.Annotations,
-            User = options.User,
-            BuildFlags = flags,
-            Jobs = jobs,
-            CacheDirectory = Path.GetFullPath(cache, workingDirectory),
-            Environment = env,
-            CreationTime = creation,
-            KodataCreationTime = kodataCreation,
-        };
+        return flags;
     }
 
     /// <summary>Whether a build's settings depend on its import path (a <c>builds</c> entry or a base override may match).</summary>

@@ -28,6 +28,9 @@ internal abstract class BaseImage : IDisposable
     /// <summary>The digest of the base's index, when it is an index.</summary>
     public virtual Digest? IndexDigest => null;
 
+    /// <summary>Image entries of the base index that carry no platform (ko's platformMatcher builds them only for <c>all</c>).</summary>
+    public virtual IReadOnlyList<Digest> EntriesWithoutPlatform => [];
+
     /// <summary>The annotations of the base index's entry for a platform (null for a single image or none there).</summary>
     public virtual IReadOnlyDictionary<string, string>? IndexEntryAnnotations(Platform platform) => null;
 

@@ -99,7 +99,8 @@ internal static class ImageAssembler
         history.Add(HistoryEntry(spec.KodataCreated, spec.ImportPath, "kodata contents, at $KO_DATA_PATH"));
         history.Add(HistoryEntry(spec.Created, spec.ImportPath, "go build output, at " + spec.AppPath));
 
-        var configBytes = OciJson.Serialize(config);
+        // As ko: the config round-trips through go-containerregistry's v1.ConfigFile and Go's encoding/json.
+        var configBytes = GoConfigJson.Serialize(config);
         var layers = baseImage.Layers.Concat([kodata, binary]).ToList();
         var descriptors = baseImage.Manifest.Layers
             .Concat([kodata.Descriptor with { MediaType = layerMediaType }, binary.Descriptor with { MediaType = layerMediaType }])

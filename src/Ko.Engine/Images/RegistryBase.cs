@@ -50,6 +50,9 @@ internal sealed class RegistryBase : BaseImage
 
     public override bool IsMultiPlatform => _index is not null;
 
+    public override IReadOnlyList<Digest> EntriesWithoutPlatform =>
+        _index?.Manifests.Where(m => m.Platform is null && MediaTypes.IsManifest(m.MediaType)).Select(m => m.Digest).ToList() ?? [];
+
     public override string IndexMediaType => _index?.MediaType ?? MediaTypes.OciIndex;
 
     public override Digest? IndexDigest => _index is not null ? _rootDigest : null;

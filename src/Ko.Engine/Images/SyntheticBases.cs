@@ -54,12 +54,13 @@ internal sealed class SyntheticBase : BaseImage
     /// <summary>True for the base names this class generates.</summary>
     public static bool IsSynthetic(string spec) => spec.Trim() is EmbeddedStaticName or ScratchName;
 
-    public static async Task<SyntheticBase> EmbeddedStaticAsync(ContentStore store, LayerCache cache, CancellationToken cancellationToken)
+    public static async Task<SyntheticBase> EmbeddedStaticAsync(ContentStore store, LayerCache cache, CancellationToken cancellationToken, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         var caPath = CaBundleCandidates.FirstOrDefault(File.Exists);
         var ca = caPath is null ? null : await File.ReadAllBytesAsync(caPath, cancellationToken).ConfigureAwait(false);
         // ko's default base carries tzdata; without it time.LoadLocation fails in the image.
         var zones = ZoneInfo.Find(goroot: System.Environment.GetEnvironmentVariable("GOROOT"));
+        ZoneInfo.LogSource(zones, logger);
         var key = CacheKey.Of("embedded-static-v2", ca is null ? "no-ca" : Digest.Sha256(ca).ToString(), zones?.Fingerprint() ?? "no-tzdata");
         var layer = await cache.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
         if (layer is null)

@@ -45,6 +45,24 @@ internal sealed class ZoneInfo
         return zip is null ? null : FromZip(zip);
     }
 
+    /// <summary>Says at debug level (<c>-v</c>) where embedded:static's time zones come from; a warning when there are none.</summary>
+    public static void LogSource(ZoneInfo? zones, Microsoft.Extensions.Logging.ILogger? logger)
+    {
+        if (logger is null)
+        {
+            return;
+        }
+
+        if (zones is null)
+        {
+            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "embedded:static has no time-zone data: the build machine has no /usr/share/zoneinfo and no Go lib/time/zoneinfo.zip was found, so time.LoadLocation fails in the image. Install tzdata (apt-get install tzdata).");
+            return;
+        }
+
+        var origin = zones.Source.EndsWith(".zip", StringComparison.Ordinal) ? "Go's zoneinfo.zip" : "the build machine's tzdata";
+        Microsoft.Extensions.Logging.LoggerExtensions.LogDebug(logger, "embedded:static time zones at /usr/share/zoneinfo come from {Origin}: {Source}", origin, zones.Source);
+    }
+
     /// <summary>A digest of everything, for the layer cache key.</summary>
     public string Fingerprint()
     {

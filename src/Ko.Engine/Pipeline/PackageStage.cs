@@ -47,7 +47,7 @@ internal static class PackageStage
                 var baseName = settings[i].BaseImage;
                 if (!bases.ContainsKey(baseName))
                 {
-                    bases[baseName] = BaseImageResolver.ResolveAsync(baseName, plan.WorkingDirectory, run.Store, run.Cache, () => run.Registry, cancellationToken);
+                    bases[baseName] = BaseImageResolver.ResolveAsync(baseName, plan.WorkingDirectory, run.Store, run.Cache, () => run.Registry, cancellationToken, run.Logger);
                 }
             }
 
@@ -91,11 +91,26 @@ internal static class PackageStage
             else
             {
                 var b = await task.ConfigureAwait(false);
+                RefuseEntriesWithoutPlatform(plan, b);
                 byBase[name] = PlatformSelector.Choose(plan.Platforms, plan.AllPlatforms, b.Platforms, b.IsMultiPlatform, b.Name);
             }
         }
 
         return settings.Select(s => byBase[s.BaseImage]).ToArray();
+    }
+
+    /// <summary>
+    /// ko's platformMatcher (pkg/build/gobuild.go) matches a base index entry without a platform only for <c>all</c>,
+    /// then builds it for its config's OS and architecture and lists the result without a platform, which no runtime
+    /// can select. We refuse that case instead (a deliberate difference, in the README); for explicit platforms such
+    /// entries are skipped, as in ko.
+    /// </summary>
+    private static void RefuseEntriesWithoutPlatform(BuildPlan plan, BaseImage b)
+    {
+        if (plan.AllPlatforms && b.EntriesWithoutPlatform is { Count: > 0 } bare)
+        {
+            throw new KoException(KoErrorCodes.InvalidPlatform, $"--platform all: the base image {b.Name} lists {bare.Count} image(s) without a platform ({bare[0]}{(bare.Count > 1 ? ", …" : string.Empty)}), which an index built on it could not name either. Name the platforms to build with --platform (entries without a platform are then skipped, as in ko), or fix the base's index.");
+        }
     }
 
     /// <summary>Import path → <c>builds[]</c> entry, resolving each entry's <c>dir</c> + <c>main</c> (a package directory or a .go file) with go list.</summary>
@@ -137,22 +152,29 @@ internal static class PackageStage
         return m == "." || m.StartsWith("./", StringComparison.Ordinal) || m.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(m) ? m : "./" + m;
     }
 
-    /// <summary>go list for the patterns, one call per directory (a pattern naming a build entry's import path runs in its dir), in order.</summary>
+    /// <summary>
+    /// go list for the patterns, one call per directory, in order: a pattern naming a build entry's import path runs in
+    /// the entry's dir; so does a local path naming an entry's dir + main (<c>./app/cmd/foo</c> for <c>dir: ./app</c>,
+    /// <c>main: ./cmd/foo</c>), as ko's pkg/build/gobuilds.go matches a local path to the builder whose dir holds it,
+    /// even when that dir is another module. Each package keeps the pattern as the caller gave it.
+    /// </summary>
     private static async Task<IReadOnlyList<GoPackage>> ListPatternsAsync(GoTool go, BuildPlan plan, IReadOnlyList<string> patterns, IReadOnlyDictionary<string, KoBuildConfig> entries, CancellationToken cancellationToken)
     {
-        var dirs = patterns.Select(p => plan.DirectoryOf(entries.GetValueOrDefault(p))).ToList();
-        if (dirs.All(d => d == plan.WorkingDirectory))
+        var where = patterns.Select(p => entries.TryGetValue(p, out var entry)
+            ? (Dir: plan.DirectoryOf(entry), Pattern: p)
+            : plan.LocalPathEntry(p) is { } local ? (Dir: local.Directory, Pattern: local.Pattern) : (Dir: plan.WorkingDirectory, Pattern: p)).ToList();
+        if (Enumerable.Range(0, patterns.Count).All(i => where[i].Dir == plan.WorkingDirectory && where[i].Pattern == patterns[i]))
         {
             return await go.ListAsync(plan.WorkingDirectory, patterns, cancellationToken).ConfigureAwait(false);
         }
 
         var result = new GoPackage[patterns.Count];
-        foreach (var group in Enumerable.Range(0, patterns.Count).GroupBy(i => dirs[i]))
+        foreach (var group in Enumerable.Range(0, patterns.Count).GroupBy(i => where[i].Dir))
         {
-            var listed = await go.ListAsync(group.Key, group.Select(i => patterns[i]).ToList(), cancellationToken).ConfigureAwait(false);
+            var listed = await go.ListAsync(group.Key, group.Select(i => where[i].Pattern).ToList(), cancellationToken).ConfigureAwait(false);
             foreach (var (i, package) in group.Zip(listed))
             {
-                result[i] = package;
+                result[i] = package with { Pattern = patterns[i] };
             }
         }
 

@@ -12,12 +12,12 @@ using Ko.Engine.Images;
 /// </summary>
 internal static class BaseImageResolver
 {
-    public static async Task<BaseImage> ResolveAsync(string spec, string workingDirectory, ContentStore store, LayerCache cache, Func<RegistryOptions> registry, CancellationToken cancellationToken)
+    public static async Task<BaseImage> ResolveAsync(string spec, string workingDirectory, ContentStore store, LayerCache cache, Func<RegistryOptions> registry, CancellationToken cancellationToken, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         var s = spec.Trim();
         if (s == SyntheticBase.EmbeddedStaticName)
         {
-            return await SyntheticBase.EmbeddedStaticAsync(store, cache, cancellationToken).ConfigureAwait(false);
+            return await SyntheticBase.EmbeddedStaticAsync(store, cache, cancellationToken, logger).ConfigureAwait(false);
         }
 
         if (s == SyntheticBase.ScratchName)
