@@ -168,7 +168,8 @@ public static partial class KoAliases
         }
         catch (KoException e)
         {
-            throw new CakeException($"{e.Code}: {e.Message}", e);
+            // The hint in Cake's terms (Push = false, KoLogin(...)), not the command line's flags.
+            throw new CakeException($"{e.Code}: {CakeHints.Instance.Rewrite(e.Message)}", e);
         }
     }
 }

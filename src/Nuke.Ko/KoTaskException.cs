@@ -8,10 +8,10 @@ namespace Nuke.Ko;
 /// </summary>
 public sealed class KoTaskException : Exception
 {
-    /// <summary>Creates the error from the engine's.</summary>
+    /// <summary>Creates the error from the engine's, its hints in NUKE's terms (<c>SetPush(false)</c>, not <c>--push=false</c>).</summary>
     /// <param name="inner">The engine's error.</param>
     public KoTaskException(KoException inner)
-        : base($"{inner?.Code}: {inner?.Message}", inner)
+        : base($"{inner?.Code}: {(inner is null ? null : NukeHints.Instance.Rewrite(inner.Message))}", inner)
     {
         ArgumentNullException.ThrowIfNull(inner);
         Code = inner.Code;
