@@ -146,14 +146,19 @@ internal abstract partial class HostHints
 
     private string RewriteFlags(string text) => FlagMention().Replace(text, m =>
     {
-        var setting = Setting(m.Groups["flag"].Value, Value(m));
+        // A lower-case word after a flag is its value only when it names a member of the property's enum (--sbom none).
+        var word = m.Groups["word"];
+        var property = word.Success ? PropertyOf(m.Groups["flag"].Value) : null;
+        var wordIsValue = property is not null && (Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType).IsEnum && Literal(property, word.Value) is not null;
+        var setting = Setting(m.Groups["flag"].Value, wordIsValue ? word.Value : Value(m));
         if (setting is null)
         {
             return m.Value;
         }
 
         var verb = m.Groups["verb"].Success ? CaseOf(m.Groups["verb"].Value, Verb) + " " : string.Empty;
-        return $"{verb}`{setting}`";
+        var rest = word.Success && !wordIsValue ? " " + word.Value : string.Empty;
+        return $"{verb}`{setting}`{rest}";
     });
 
     private static string? Value(Match m) =>
@@ -222,7 +227,7 @@ internal abstract partial class HostHints
     }
 
     // A flag: --name, --name=value, or --name PLACEHOLDER / --name enumvalue (the value is checked against the property).
-    [GeneratedRegex(@"(?:(?<verb>\b(?:[Pp]ass|[Uu]se)) )?(?<![\w-])--(?<flag>[a-z][a-z0-9-]*[a-z0-9])(?:=(?<eq>[A-Za-z0-9_./:-]*[A-Za-z0-9_])| (?<arg>[A-Z][A-Z_/]+(?![a-z])))?")]
+    [GeneratedRegex(@"(?:(?<verb>\b(?:[Pp]ass|[Uu]se)) )?(?<![\w-])--(?<flag>[a-z][a-z0-9-]*[a-z0-9])(?:=(?<eq>[A-Za-z0-9_./:-]*[A-Za-z0-9_])| (?<arg>[A-Z][A-Z_/]+(?![a-z]))| (?<word>[a-z][a-z0-9]*)\b)?")]
     private static partial Regex FlagMention();
 
     // dotnet ko VERB [flags...], optionally in backticks or single quotes (then up to the closing quote).

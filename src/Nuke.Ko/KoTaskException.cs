@@ -26,6 +26,16 @@ public sealed class KoTaskException : Exception
         Code = code;
     }
 
+    /// <summary>Creates an error for a task the face itself stopped (a timeout), keeping what caused it.</summary>
+    /// <param name="code">The stable code, e.g. <c>KO4022</c>.</param>
+    /// <param name="message">What happened and what to do.</param>
+    /// <param name="inner">The cause.</param>
+    public KoTaskException(string code, string message, Exception inner)
+        : base($"{code}: {message}", inner)
+    {
+        Code = code;
+    }
+
     /// <summary>The stable error code, e.g. <c>KO2003</c>.</summary>
     public string Code { get; }
 }

@@ -33,7 +33,7 @@ public static partial class KoTasks
     public static Task<KoResolveResult> KoResolveAsync(KoResolveSettings? toolSettings = null, CancellationToken cancellationToken = default)
     {
         toolSettings ??= new KoResolveSettings();
-        return RunAsync(nameof(KoResolve), toolSettings, (engine, ct) => engine.ResolveAsync(toolSettings.ToOptions(), ct), cancellationToken);
+        return RunAsync(nameof(KoResolve), toolSettings, async (engine, ct) => (await engine.ResolveAsync(toolSettings.ToOptions(), ct).ConfigureAwait(false)).ToFace(), cancellationToken);
     }
 
     /// <summary>Async twin of <see cref="KoResolve(Func{KoResolveSettings, KoResolveSettings})"/>.</summary>
@@ -87,7 +87,7 @@ public static partial class KoTasks
     public static Task<KoApplyResult> KoApplyAsync(KoApplySettings? toolSettings = null, CancellationToken cancellationToken = default)
     {
         toolSettings ??= new KoApplySettings();
-        return RunAsync(nameof(KoApply), toolSettings, (engine, ct) => engine.ApplyAsync(toolSettings.ToApplyOptions(), ct), cancellationToken);
+        return RunAsync(nameof(KoApply), toolSettings, async (engine, ct) => (await engine.ApplyAsync(toolSettings.ToApplyOptions(), ct).ConfigureAwait(false)).ToFace(), cancellationToken);
     }
 
     /// <summary>Async twin of <see cref="KoApply(Func{KoApplySettings, KoApplySettings})"/>.</summary>
@@ -141,7 +141,7 @@ public static partial class KoTasks
     public static Task<KoApplyResult> KoCreateAsync(KoCreateSettings? toolSettings = null, CancellationToken cancellationToken = default)
     {
         toolSettings ??= new KoCreateSettings();
-        return RunAsync(nameof(KoCreate), toolSettings, (engine, ct) => engine.CreateAsync(toolSettings.ToApplyOptions(), ct), cancellationToken);
+        return RunAsync(nameof(KoCreate), toolSettings, async (engine, ct) => (await engine.CreateAsync(toolSettings.ToApplyOptions(), ct).ConfigureAwait(false)).ToFace(), cancellationToken);
     }
 
     /// <summary>Async twin of <see cref="KoCreate(Func{KoCreateSettings, KoCreateSettings})"/>.</summary>
@@ -195,7 +195,7 @@ public static partial class KoTasks
     public static Task<KoApplyResult> KoDeleteAsync(KoDeleteSettings? toolSettings = null, CancellationToken cancellationToken = default)
     {
         toolSettings ??= new KoDeleteSettings();
-        return RunAsync(nameof(KoDelete), toolSettings, (engine, ct) => engine.DeleteAsync(toolSettings.ToOptions(), ct), cancellationToken);
+        return RunAsync(nameof(KoDelete), toolSettings, async (engine, ct) => (await engine.DeleteAsync(toolSettings.ToOptions(), ct).ConfigureAwait(false)).ToFace(), cancellationToken);
     }
 
     /// <summary>Async twin of <see cref="KoDelete(Func{KoDeleteSettings, KoDeleteSettings})"/>.</summary>

@@ -28,7 +28,7 @@ public static partial class KoTasks
     public static Task<KoPushResult> KoPushAsync(KoPushSettings toolSettings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(toolSettings);
-        return RunAsync(nameof(KoPush), toolSettings, (engine, ct) => engine.PushAsync(toolSettings.ToOptions(), ct), cancellationToken);
+        return RunAsync(nameof(KoPush), toolSettings, async (engine, ct) => (await engine.PushAsync(toolSettings.ToOptions(), ct).ConfigureAwait(false)).ToFace(), cancellationToken);
     }
 
     /// <summary>Async twin of <see cref="KoPush(Func{KoPushSettings, KoPushSettings})"/>.</summary>

@@ -42,7 +42,7 @@ public static partial class KoTasks
     public static Task<KoBuildResult> KoBuildAsync(KoBuildSettings? toolSettings = null, CancellationToken cancellationToken = default)
     {
         toolSettings ??= new KoBuildSettings();
-        return RunAsync(nameof(KoBuild), toolSettings, (engine, ct) => engine.BuildAsync(toolSettings.ToOptions(), ct), cancellationToken);
+        return RunAsync(nameof(KoBuild), toolSettings, async (engine, ct) => (await engine.BuildAsync(toolSettings.ToOptions(), ct).ConfigureAwait(false)).ToFace(), cancellationToken);
     }
 
     /// <summary>Async twin of <see cref="KoBuild(Func{KoBuildSettings, KoBuildSettings})"/>.</summary>
@@ -127,13 +127,29 @@ public static partial class KoTasks
     {
         // With Nuke.Ko's SourceContext, as every line the engine logs.
         Log.ForContext(Serilog.Core.Constants.SourceContextPropertyName, SerilogLoggerAdapter.SourceContext).Debug("{Task} with {Settings}", task, settings.ToString());
+        // NUKE's ProcessExecutionTimeout: the task is cancelled after it, and fails with KO4022 (not a bare cancellation).
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (settings.ProcessExecutionTimeout is { } milliseconds)
+        {
+            if (milliseconds <= 0)
+            {
+                throw new KoTaskException(KoErrorCodes.InvalidOption, $"{task}: ProcessExecutionTimeout is {milliseconds} ms; give a positive number of milliseconds, or ResetProcessExecutionTimeout() for no limit.");
+            }
+
+            timeout.CancelAfter(milliseconds);
+        }
+
         try
         {
-            return await run(new KoEngine(new SerilogLoggerAdapter()), cancellationToken).ConfigureAwait(false);
+            return await run(new KoEngine(new SerilogLoggerAdapter()), timeout.Token).ConfigureAwait(false);
         }
         catch (KoException e)
         {
             throw new KoTaskException(e);
+        }
+        catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new KoTaskException(KoErrorCodes.TaskTimedOut, $"{task} did not finish within its ProcessExecutionTimeout of {settings.ProcessExecutionTimeout} ms and was cancelled; raise it with SetProcessExecutionTimeout(...), or find what is slow (go build, the registry) in the log above.", e);
         }
     }
 

@@ -55,6 +55,8 @@ public sealed class CakeHintsTests : IDisposable
     [InlineData("Sign it with 'dotnet ko sign --key KEY r@sha256:1'.", "Sign it with 'dotnet ko sign --key KEY r@sha256:1'.")]
     [InlineData("set it to $(git log -1 --format=%ct).", "set it to $(git log -1 --format=%ct).")]
     [InlineData("--sbom 'x' is not known", "`Sbom` 'x' is not known")]
+    [InlineData("but --sbom none makes none", "but `Sbom = KoSbomFormat.None` makes none")]
+    [InlineData("so --selector cannot be matched", "so `Selector` cannot be matched")]
     public void Hints_read_as_cake_settings(string engine, string cake) => Assert.Equal(cake, CakeHints.Instance.Rewrite(engine));
 
     [Fact]

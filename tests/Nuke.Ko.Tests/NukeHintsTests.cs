@@ -19,6 +19,7 @@ public sealed class NukeHintsTests : IDisposable
         Tools.Require("go");
 
         var e = Assert.Throws<KoTaskException>(() => KoBuild(_ => _
+            .SetImportPath(".")
             .SetWorkingDirectory(hello)
             .SetCacheDirectory(_dir.Combine("cache"))
             .SetPlatforms("linux/amd64")
