@@ -14,4 +14,8 @@ public sealed record KoBuildResult(IReadOnlyList<KoImage> Images, KoBuildStatist
 
     /// <summary>The digest of the only image.</summary>
     public string Digest => Image.Digest;
+
+    /// <summary>The images' references (a record's generated text would read <see cref="Image"/>, which throws for several images).</summary>
+    /// <returns>E.g. <c>KoBuildResult [reg/app@sha256:…]</c>.</returns>
+    public override string ToString() => $"KoBuildResult [{string.Join(", ", Images.Select(i => i.Reference))}]";
 }
