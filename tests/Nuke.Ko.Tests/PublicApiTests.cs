@@ -29,7 +29,9 @@ public sealed class PublicApiTests
             leaks.AddRange(shown.Where(s => Mentions(s.Type, engine)).Select(s => $"{s.Where}: {s.Type}"));
         }
 
-        Assert.Empty(leaks.Where(l => !l.StartsWith("KoTaskException..ctor(inner)", StringComparison.Ordinal)));
+        // The one engine type left is the exception's constructor from the engine's error, which scripts never call.
+        var unexpected = leaks.Where(l => !l.StartsWith("KoTaskException..ctor(inner)", StringComparison.Ordinal)).ToList();
+        Assert.Empty(unexpected);
     }
 
     private static bool Mentions(Type type, Assembly engine) =>
