@@ -29,6 +29,12 @@ public static partial class KoAliases
     /// <param name="settings">Build settings, selector, and <see cref="KoResolveSettings.OutputPath"/> to also write a file.</param>
     /// <returns>The resolved YAML (comments, quoting and indentation kept).</returns>
     /// <exception cref="CakeException">The message starts with the ko code.</exception>
+    /// <example>
+    /// <code>
+    /// var build = KoBuild("./cmd/server", new KoBuildSettings { Repository = "registry.example/team" });
+    /// var yaml = KoResolve(File("./k8s/deployment.yaml"), new KoResolveSettings { Images = build });
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static string KoResolve(this ICakeContext context, FilePath path, KoResolveSettings? settings)
@@ -43,6 +49,12 @@ public static partial class KoAliases
     /// <param name="settings">Build settings, selector, output file.</param>
     /// <returns>The resolved YAML, documents in input order.</returns>
     /// <exception cref="CakeException">The message starts with the ko code.</exception>
+    /// <example>
+    /// <code>
+    /// var build = KoBuild("./cmd/server", new KoBuildSettings { Repository = "registry.example/team" });
+    /// var yaml = KoResolve(GetFiles("./k8s/**/*.yaml"), new KoResolveSettings { Images = build });
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static string KoResolve(this ICakeContext context, IEnumerable<FilePath> paths, KoResolveSettings? settings)
@@ -59,6 +71,11 @@ public static partial class KoAliases
     /// <param name="context">The Cake context.</param>
     /// <param name="path">A YAML file or a directory of them.</param>
     /// <returns>What each object became.</returns>
+    /// <example>
+    /// <code>
+    /// var deployed = KoApply(File("./k8s/deployment.yaml"));
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static KoDeployResult KoApply(this ICakeContext context, FilePath path) => context.KoApply([path], null);
@@ -68,6 +85,12 @@ public static partial class KoAliases
     /// <param name="path">A YAML file or a directory of them.</param>
     /// <param name="settings">Build settings and the cluster to talk to.</param>
     /// <returns>What each object became.</returns>
+    /// <example>
+    /// <code>
+    /// var build = KoBuild("./cmd/server", new KoBuildSettings { Repository = "registry.example/team" });
+    /// var deployed = KoApply(File("./k8s/deployment.yaml"), new KoApplySettings { Images = build });
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static KoDeployResult KoApply(this ICakeContext context, FilePath path, KoApplySettings? settings) => context.KoApply([path], settings);
@@ -78,6 +101,12 @@ public static partial class KoAliases
     /// <param name="settings">Build settings and the cluster to talk to.</param>
     /// <returns>What each object became.</returns>
     /// <exception cref="CakeException">The message starts with the ko code.</exception>
+    /// <example>
+    /// <code>
+    /// var build = KoBuild("./cmd/server", new KoBuildSettings { Repository = "registry.example/team" });
+    /// var deployed = KoApply(GetFiles("./k8s/**/*.yaml"), new KoApplySettings { Images = build });
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static KoDeployResult KoApply(this ICakeContext context, IEnumerable<FilePath> paths, KoApplySettings? settings) =>
@@ -87,6 +116,11 @@ public static partial class KoAliases
     /// <param name="context">The Cake context.</param>
     /// <param name="path">A YAML file or a directory of them.</param>
     /// <returns>What each object became.</returns>
+    /// <example>
+    /// <code>
+    /// var deployed = KoCreate(File("./k8s/deployment.yaml"));
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static KoDeployResult KoCreate(this ICakeContext context, FilePath path) => context.KoCreate([path], null);
@@ -96,6 +130,12 @@ public static partial class KoAliases
     /// <param name="path">A YAML file or a directory of them.</param>
     /// <param name="settings">Build settings and the cluster to talk to.</param>
     /// <returns>What each object became.</returns>
+    /// <example>
+    /// <code>
+    /// var build = KoBuild("./cmd/server", new KoBuildSettings { Repository = "registry.example/team" });
+    /// var deployed = KoCreate(File("./k8s/deployment.yaml"), new KoApplySettings { Images = build });
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static KoDeployResult KoCreate(this ICakeContext context, FilePath path, KoApplySettings? settings) => context.KoCreate([path], settings);
@@ -106,6 +146,12 @@ public static partial class KoAliases
     /// <param name="settings">Build settings and the cluster to talk to.</param>
     /// <returns>What each object became.</returns>
     /// <exception cref="CakeException">The message starts with the ko code.</exception>
+    /// <example>
+    /// <code>
+    /// var build = KoBuild("./cmd/server", new KoBuildSettings { Repository = "registry.example/team" });
+    /// var deployed = KoCreate(GetFiles("./k8s/**/*.yaml"), new KoApplySettings { Images = build });
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static KoDeployResult KoCreate(this ICakeContext context, IEnumerable<FilePath> paths, KoApplySettings? settings) =>
@@ -115,6 +161,11 @@ public static partial class KoAliases
     /// <param name="context">The Cake context.</param>
     /// <param name="path">A YAML file or a directory of them.</param>
     /// <returns>What each object became.</returns>
+    /// <example>
+    /// <code>
+    /// var deployed = KoDelete(File("./k8s/deployment.yaml"));
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static KoDeployResult KoDelete(this ICakeContext context, FilePath path) => context.KoDelete([path], null);
@@ -124,6 +175,11 @@ public static partial class KoAliases
     /// <param name="path">A YAML file or a directory of them.</param>
     /// <param name="settings">The cluster to talk to, selector, not-found handling.</param>
     /// <returns>What each object became.</returns>
+    /// <example>
+    /// <code>
+    /// var deployed = KoDelete(File("./k8s/deployment.yaml"), new KoDeleteSettings { Namespace = "web" });
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static KoDeployResult KoDelete(this ICakeContext context, FilePath path, KoDeleteSettings? settings) => context.KoDelete([path], settings);
@@ -134,6 +190,11 @@ public static partial class KoAliases
     /// <param name="settings">The cluster to talk to, selector, not-found handling.</param>
     /// <returns>What each object became.</returns>
     /// <exception cref="CakeException">The message starts with the ko code.</exception>
+    /// <example>
+    /// <code>
+    /// var deployed = KoDelete(GetFiles("./k8s/**/*.yaml"), new KoDeleteSettings { Namespace = "web" });
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Kubernetes")]
     public static KoDeployResult KoDelete(this ICakeContext context, IEnumerable<FilePath> paths, KoDeleteSettings? settings)

@@ -17,6 +17,8 @@ namespace Cake.Ko;
 /// </code>
 /// </example>
 [CakeAliasCategory("Ko")]
+// The settings, results and their enums all live in Cake.Ko, so this one import is every namespace a script needs;
+// Cake.Core.IO (FilePath, DirectoryPath, GlobPattern) is imported by Cake itself.
 [CakeNamespaceImport("Cake.Ko")]
 public static partial class KoAliases
 {
@@ -92,6 +94,11 @@ public static partial class KoAliases
     /// <param name="username">The user name.</param>
     /// <param name="password">The password or token; never logged.</param>
     /// <returns>Where the credentials were stored (a config.json path or a credential helper).</returns>
+    /// <example>
+    /// <code>
+    /// KoLogin("registry.example", "ci", EnvironmentVariable("REGISTRY_PASSWORD"));
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Registry")]
     public static string KoLogin(this ICakeContext context, string registry, string username, string password) =>
@@ -103,6 +110,11 @@ public static partial class KoAliases
     /// <param name="settings">The user, password and transport.</param>
     /// <returns>Where the credentials were stored (a config.json path or a credential helper).</returns>
     /// <exception cref="CakeException"><c>KO3004</c> when the registry refuses the credentials.</exception>
+    /// <example>
+    /// <code>
+    /// KoLogin("registry.example", new KoLoginSettings { Username = "ci", Password = EnvironmentVariable("REGISTRY_PASSWORD") });
+    /// </code>
+    /// </example>
     [CakeMethodAlias]
     [CakeAliasCategory("Registry")]
     public static string KoLogin(this ICakeContext context, string registry, KoLoginSettings settings)
@@ -168,7 +180,8 @@ public static partial class KoAliases
         }
         catch (KoException e)
         {
-            throw new CakeException($"{e.Code}: {e.Message}", e);
+            // The hint in Cake's terms (Push = false, KoLogin(...)), not the command line's flags.
+            throw new CakeException($"{e.Code}: {CakeHints.Instance.Rewrite(e.Message)}", e);
         }
     }
 }

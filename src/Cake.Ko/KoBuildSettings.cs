@@ -109,7 +109,7 @@ public class KoBuildSettings
     /// <summary>Also attach each SBOM as a signed in-toto attestation (<c>--attest-sbom</c>); needs a sign key.</summary>
     public bool AttestSbom { get; set; }
     /// <summary>How the kodata and binary layers are compressed (<c>--compression</c>): gzip (the default, as ko) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).</summary>
-    public global::Ko.Engine.Layers.LayerCompression Compression { get; set; }
+    public KoLayerCompression Compression { get; set; }
     // ---- build record (issue 15) ----
 
     /// <summary>

@@ -31,6 +31,10 @@ public sealed record KoBuildResult(IReadOnlyList<KoImage> Images)
     /// <summary>The digest of the only image.</summary>
     public string Digest => Image.Digest;
 
+    /// <summary>The images' references (a record's generated text would read <see cref="Image"/>, which throws for several images).</summary>
+    /// <returns>E.g. <c>KoBuildResult [reg/app@sha256:…]</c>.</returns>
+    public override string ToString() => $"KoBuildResult [{string.Join(", ", Images.Select(i => i.Reference))}]";
+
     /// <summary>The platforms of the only image.</summary>
     public IReadOnlyList<string> Platforms => Image.Platforms;
 }

@@ -45,7 +45,7 @@ internal static class KoSettingsMapper
             SignKey = Absolute(settings.SignKey, environment),
             SignAnnotations = new Dictionary<string, string>(settings.SignAnnotations, StringComparer.Ordinal),
             AttestSbom = settings.AttestSbom,
-            Compression = settings.Compression,
+            Compression = settings.Compression == KoLayerCompression.Zstd ? global::Ko.Engine.Layers.LayerCompression.Zstd : global::Ko.Engine.Layers.LayerCompression.Gzip,
             BuildRecordPath = Absolute(settings.BuildRecordPath, environment), // build record
         };
     }

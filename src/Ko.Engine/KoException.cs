@@ -155,4 +155,6 @@ public static class KoErrorCodes
     public const string BuildRecordMissingImage = "KO4020";
     /// <summary>A build record file cannot be read, is too large, or is not a build record (the message names the field).</summary>
     public const string BuildRecordInvalid = "KO4021";
+    /// <summary>A NUKE task did not finish within its <c>ProcessExecutionTimeout</c> and was cancelled.</summary>
+    public const string TaskTimedOut = "KO4022";
 }

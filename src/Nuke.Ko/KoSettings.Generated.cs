@@ -12,6 +12,12 @@ public abstract partial record KoSettings
     /// <summary>Environment variables set on top of the process's (a null value removes one): Go's variables, <c>KO_*</c>, <c>DOCKER_CONFIG</c>. Values never appear in <c>ToString()</c>.</summary>
     [KoSecret]
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = KoCollections.EmptyMap<string?>();
+
+    /// <summary>The <c>go</c> binary (NUKE's tool path). Unset means <c>KO_GO_PATH</c>, else NUKE's <c>GO_EXE</c>, else <c>go</c> on the <c>PATH</c>.</summary>
+    public string? ProcessToolPath { get; init; }
+
+    /// <summary>Cancel the task after this many milliseconds (NUKE's execution timeout); it then fails with KO4022. Unset means no limit.</summary>
+    public int? ProcessExecutionTimeout { get; init; }
 }
 
 /// <summary>How images are built, named and written: shared by <see cref="KoBuildSettings"/> and <see cref="KoResolveSettings"/>.</summary>
@@ -66,13 +72,13 @@ public abstract partial record KoImageSettings : KoSettings
     public string? ImageRefsPath { get; init; }
 
     /// <summary>The SBOM made for every image (ko's <c>--sbom</c>): SPDX 2.3 JSON (unset, the default), CycloneDX 1.6 JSON, or none. Pushed images get it attached (see <see cref="SbomAttach"/>); OCI layouts and archives carry its blobs.</summary>
-    public global::Ko.Engine.Sbom.SbomFormat? Sbom { get; init; }
+    public KoSbomFormat? Sbom { get; init; }
 
     /// <summary>Also write the SBOMs into this directory (ko's <c>--sbom-dir</c>): <c>APP-OS-ARCH[-VARIANT].FORMAT.json</c> and <c>APP-index.FORMAT.json</c>.</summary>
     public string? SbomDirectory { get; init; }
 
     /// <summary>How pushed SBOMs are attached (ko's <c>--sbom-attach</c>): an OCI 1.1 referrer (unset, the default) or ko's <c>sha256-&lt;hex&gt;.sbom</c> tag.</summary>
-    public global::Ko.Engine.Sbom.SbomAttachment? SbomAttach { get; init; }
+    public KoSbomAttachment? SbomAttach { get; init; }
 
     /// <summary>Labels added to the image config.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = KoCollections.EmptyMap<string>();
@@ -105,7 +111,7 @@ public abstract partial record KoImageSettings : KoSettings
     public bool? AttestSbom { get; init; }
 
     /// <summary>How the kodata and binary layers are compressed (<c>--compression</c>): gzip (unset, the default) or zstd (OCI <c>tar+zstd</c>; needs an OCI base image).</summary>
-    public global::Ko.Engine.Layers.LayerCompression? Compression { get; init; }
+    public KoLayerCompression? Compression { get; init; }
 
     /// <summary><c>KoBuild</c>: write a JSON build record of the images to this file (<c>--build-record</c>). <c>KoResolve</c>/<c>KoApply</c>/<c>KoCreate</c>: take the images from this record and build nothing.</summary>
     public string? BuildRecord { get; init; }
@@ -134,7 +140,7 @@ public partial record KoResolveSettings : KoImageSettings
     public string? OutputPath { get; init; }
 
     /// <summary>Replace <c>ko://</c> references with these images (what an earlier <c>KoBuild</c> returned) and build nothing; an import path not among them fails with KO4020 naming the file and line. Wins over <see cref="KoImageSettings.BuildRecord"/>.</summary>
-    public global::Ko.Engine.KoBuildResult? Images { get; init; }
+    public KoBuildResult? Images { get; init; }
 }
 
 /// <summary>What <see cref="KoApplySettings"/> and <see cref="KoCreateSettings"/> share: the cluster they talk to.</summary>
@@ -235,7 +241,7 @@ public partial record KoPushSettings : KoSettings
     public bool? InsecureRegistry { get; init; }
 
     /// <summary>How the SBOMs stored beside the image are attached: referrers (unset, the default) or ko's <c>.sbom</c> tag.</summary>
-    public global::Ko.Engine.Sbom.SbomAttachment? SbomAttach { get; init; }
+    public KoSbomAttachment? SbomAttach { get; init; }
 
     /// <summary>Where relative source paths start; unset means the current directory.</summary>
     public string? WorkingDirectory { get; init; }
@@ -271,6 +277,51 @@ public static class KoSettingsExtensions
     [Pure]
     public static T ClearEnvironment<T>(this T toolSettings) where T : KoSettings
         => (T)(((KoSettings)toolSettings) with { Environment = KoCollections.EmptyMap<string?>() });
+
+    /// <summary>Sets <see cref="KoSettings.Environment"/> (NUKE's <c>ProcessEnvironmentVariables</c> name for it) to a copy of these entries.</summary>
+    [Pure]
+    public static T SetProcessEnvironmentVariables<T>(this T toolSettings, IReadOnlyDictionary<string, string?> processEnvironmentVariables) where T : KoSettings
+        => (T)(((KoSettings)toolSettings) with { Environment = KoCollections.Map(processEnvironmentVariables) });
+
+    /// <summary>Sets one entry of <see cref="KoSettings.Environment"/> (NUKE's <c>ProcessEnvironmentVariables</c> name for it), replacing any value it had.</summary>
+    [Pure]
+    public static T SetProcessEnvironmentVariable<T>(this T toolSettings, string processEnvironmentVariableKey, string? processEnvironmentVariableValue) where T : KoSettings
+        => (T)(((KoSettings)toolSettings) with { Environment = KoCollections.With(((KoSettings)toolSettings).Environment, processEnvironmentVariableKey, processEnvironmentVariableValue, replace: true) });
+
+    /// <summary>Adds one entry to <see cref="KoSettings.Environment"/> (NUKE's <c>ProcessEnvironmentVariables</c> name for it); the key must not be there yet (as NUKE's Add).</summary>
+    [Pure]
+    public static T AddProcessEnvironmentVariable<T>(this T toolSettings, string processEnvironmentVariableKey, string? processEnvironmentVariableValue) where T : KoSettings
+        => (T)(((KoSettings)toolSettings) with { Environment = KoCollections.With(((KoSettings)toolSettings).Environment, processEnvironmentVariableKey, processEnvironmentVariableValue, replace: false) });
+
+    /// <summary>Removes one entry from <see cref="KoSettings.Environment"/> (NUKE's <c>ProcessEnvironmentVariables</c> name for it).</summary>
+    [Pure]
+    public static T RemoveProcessEnvironmentVariable<T>(this T toolSettings, string processEnvironmentVariableKey) where T : KoSettings
+        => (T)(((KoSettings)toolSettings) with { Environment = KoCollections.Without(((KoSettings)toolSettings).Environment, processEnvironmentVariableKey) });
+
+    /// <summary>Clears <see cref="KoSettings.Environment"/> (NUKE's <c>ProcessEnvironmentVariables</c> name for it).</summary>
+    [Pure]
+    public static T ClearProcessEnvironmentVariables<T>(this T toolSettings) where T : KoSettings
+        => (T)(((KoSettings)toolSettings) with { Environment = KoCollections.EmptyMap<string?>() });
+
+    /// <summary>Sets <see cref="KoSettings.ProcessToolPath"/>.</summary>
+    [Pure]
+    public static T SetProcessToolPath<T>(this T toolSettings, string? processToolPath) where T : KoSettings
+        => (T)(((KoSettings)toolSettings) with { ProcessToolPath = processToolPath });
+
+    /// <summary>Resets <see cref="KoSettings.ProcessToolPath"/> to unset.</summary>
+    [Pure]
+    public static T ResetProcessToolPath<T>(this T toolSettings) where T : KoSettings
+        => (T)(((KoSettings)toolSettings) with { ProcessToolPath = null });
+
+    /// <summary>Sets <see cref="KoSettings.ProcessExecutionTimeout"/>.</summary>
+    [Pure]
+    public static T SetProcessExecutionTimeout<T>(this T toolSettings, int? processExecutionTimeout) where T : KoSettings
+        => (T)(((KoSettings)toolSettings) with { ProcessExecutionTimeout = processExecutionTimeout });
+
+    /// <summary>Resets <see cref="KoSettings.ProcessExecutionTimeout"/> to unset.</summary>
+    [Pure]
+    public static T ResetProcessExecutionTimeout<T>(this T toolSettings) where T : KoSettings
+        => (T)(((KoSettings)toolSettings) with { ProcessExecutionTimeout = null });
 }
 
 /// <summary>NUKE-style fluent extensions for <see cref="KoImageSettings"/>; each returns a changed copy.</summary>
@@ -284,6 +335,16 @@ public static class KoImageSettingsExtensions
     /// <summary>Resets <see cref="KoImageSettings.WorkingDirectory"/> to unset.</summary>
     [Pure]
     public static T ResetWorkingDirectory<T>(this T toolSettings) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { WorkingDirectory = null });
+
+    /// <summary>Sets <see cref="KoImageSettings.WorkingDirectory"/> (NUKE's <c>ProcessWorkingDirectory</c> name for it).</summary>
+    [Pure]
+    public static T SetProcessWorkingDirectory<T>(this T toolSettings, string? processWorkingDirectory) where T : KoImageSettings
+        => (T)(((KoImageSettings)toolSettings) with { WorkingDirectory = processWorkingDirectory });
+
+    /// <summary>Resets <see cref="KoImageSettings.WorkingDirectory"/> (NUKE's <c>ProcessWorkingDirectory</c> name for it) to unset.</summary>
+    [Pure]
+    public static T ResetProcessWorkingDirectory<T>(this T toolSettings) where T : KoImageSettings
         => (T)(((KoImageSettings)toolSettings) with { WorkingDirectory = null });
 
     /// <summary>Sets <see cref="KoImageSettings.Platforms"/> to this one value.</summary>
@@ -603,7 +664,7 @@ public static class KoImageSettingsExtensions
 
     /// <summary>Sets <see cref="KoImageSettings.Sbom"/>.</summary>
     [Pure]
-    public static T SetSbom<T>(this T toolSettings, global::Ko.Engine.Sbom.SbomFormat? sbom) where T : KoImageSettings
+    public static T SetSbom<T>(this T toolSettings, KoSbomFormat? sbom) where T : KoImageSettings
         => (T)(((KoImageSettings)toolSettings) with { Sbom = sbom });
 
     /// <summary>Resets <see cref="KoImageSettings.Sbom"/> to unset.</summary>
@@ -623,7 +684,7 @@ public static class KoImageSettingsExtensions
 
     /// <summary>Sets <see cref="KoImageSettings.SbomAttach"/>.</summary>
     [Pure]
-    public static T SetSbomAttach<T>(this T toolSettings, global::Ko.Engine.Sbom.SbomAttachment? sbomAttach) where T : KoImageSettings
+    public static T SetSbomAttach<T>(this T toolSettings, KoSbomAttachment? sbomAttach) where T : KoImageSettings
         => (T)(((KoImageSettings)toolSettings) with { SbomAttach = sbomAttach });
 
     /// <summary>Resets <see cref="KoImageSettings.SbomAttach"/> to unset.</summary>
@@ -853,7 +914,7 @@ public static class KoImageSettingsExtensions
 
     /// <summary>Sets <see cref="KoImageSettings.Compression"/>.</summary>
     [Pure]
-    public static T SetCompression<T>(this T toolSettings, global::Ko.Engine.Layers.LayerCompression? compression) where T : KoImageSettings
+    public static T SetCompression<T>(this T toolSettings, KoLayerCompression? compression) where T : KoImageSettings
         => (T)(((KoImageSettings)toolSettings) with { Compression = compression });
 
     /// <summary>Resets <see cref="KoImageSettings.Compression"/> to unset.</summary>
@@ -1006,7 +1067,7 @@ public static class KoResolveSettingsExtensions
 
     /// <summary>Sets <see cref="KoResolveSettings.Images"/>.</summary>
     [Pure]
-    public static T SetImages<T>(this T toolSettings, global::Ko.Engine.KoBuildResult? images) where T : KoResolveSettings
+    public static T SetImages<T>(this T toolSettings, KoBuildResult? images) where T : KoResolveSettings
         => (T)(((KoResolveSettings)toolSettings) with { Images = images });
 
     /// <summary>Resets <see cref="KoResolveSettings.Images"/> to unset.</summary>
@@ -1486,7 +1547,7 @@ public static class KoPushSettingsExtensions
 
     /// <summary>Sets <see cref="KoPushSettings.SbomAttach"/>.</summary>
     [Pure]
-    public static T SetSbomAttach<T>(this T toolSettings, global::Ko.Engine.Sbom.SbomAttachment? sbomAttach) where T : KoPushSettings
+    public static T SetSbomAttach<T>(this T toolSettings, KoSbomAttachment? sbomAttach) where T : KoPushSettings
         => (T)(((KoPushSettings)toolSettings) with { SbomAttach = sbomAttach });
 
     /// <summary>Resets <see cref="KoPushSettings.SbomAttach"/> to unset.</summary>
@@ -1502,6 +1563,16 @@ public static class KoPushSettingsExtensions
     /// <summary>Resets <see cref="KoPushSettings.WorkingDirectory"/> to unset.</summary>
     [Pure]
     public static T ResetWorkingDirectory<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { WorkingDirectory = null });
+
+    /// <summary>Sets <see cref="KoPushSettings.WorkingDirectory"/> (NUKE's <c>ProcessWorkingDirectory</c> name for it).</summary>
+    [Pure]
+    public static T SetProcessWorkingDirectory<T>(this T toolSettings, string? processWorkingDirectory) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { WorkingDirectory = processWorkingDirectory });
+
+    /// <summary>Resets <see cref="KoPushSettings.WorkingDirectory"/> (NUKE's <c>ProcessWorkingDirectory</c> name for it) to unset.</summary>
+    [Pure]
+    public static T ResetProcessWorkingDirectory<T>(this T toolSettings) where T : KoPushSettings
         => (T)(((KoPushSettings)toolSettings) with { WorkingDirectory = null });
 
     /// <summary>Sets <see cref="KoPushSettings.ImageRefs"/>.</summary>

@@ -25,9 +25,9 @@ internal static class KoSettingsConversion
         OciArchivePath = settings.OciArchivePath,
         TarballPath = settings.TarballPath,
         ImageRefsPath = settings.ImageRefsPath,
-        Sbom = settings.Sbom,
+        Sbom = settings.Sbom.ToEngine(),
         SbomDirectory = settings.SbomDirectory,
-        SbomAttach = settings.SbomAttach ?? SbomAttachment.Referrers,
+        SbomAttach = settings.SbomAttach.ToEngine(),
         Labels = settings.Labels,
         Annotations = settings.Annotations,
         User = settings.User,
@@ -39,7 +39,7 @@ internal static class KoSettingsConversion
         SignKey = settings.SignKey,
         SignAnnotations = settings.SignAnnotations,
         AttestSbom = settings.AttestSbom ?? false,
-        Compression = settings.Compression ?? global::Ko.Engine.Layers.LayerCompression.Gzip,
+        Compression = settings.Compression.ToEngine(),
         BuildRecordPath = settings.BuildRecord, // build record
     };
 
@@ -54,7 +54,7 @@ internal static class KoSettingsConversion
         // build record: resolve reads the record (or the images given) instead of writing one.
         Build = settings.ToBuildOptions([]) with { BuildRecordPath = null },
         BuildRecordPath = settings.BuildRecord,
-        Images = settings.Images is null ? null : new global::Ko.Engine.Records.BuildRecord(settings.Images.Images, "the images given to SetImages"),
+        Images = settings.Images?.ToRecord(),
     };
 
     public static KoApplyOptions ToApplyOptions(this KoClusterSettings settings) => new()
@@ -100,7 +100,7 @@ internal static class KoSettingsConversion
         Bare = settings.Bare ?? false,
         Tags = settings.Tags,
         InsecureRegistry = settings.InsecureRegistry ?? false,
-        SbomAttach = settings.SbomAttach ?? SbomAttachment.Referrers,
+        SbomAttach = settings.SbomAttach.ToEngine(),
         WorkingDirectory = settings.WorkingDirectory,
         ImageRefsPath = settings.ImageRefs,
         Environment = EnvironmentOf(settings),
@@ -109,7 +109,8 @@ internal static class KoSettingsConversion
     /// <summary>The process's environment with the settings' variables on top (null values remove); null when none are set.</summary>
     public static IReadOnlyDictionary<string, string?>? EnvironmentOf(KoSettings settings)
     {
-        if (settings.Environment.Count == 0)
+        var goPath = GoPathOf(settings);
+        if (settings.Environment.Count == 0 && goPath is null)
         {
             return null;
         }
@@ -132,7 +133,27 @@ internal static class KoSettingsConversion
             }
         }
 
+        if (goPath is not null)
+        {
+            merged["KO_GO_PATH"] = goPath;
+        }
+
         return merged;
+    }
+
+    /// <summary>
+    /// The go binary as NUKE finds a tool: <see cref="KoSettings.ProcessToolPath"/>, else (when <c>KO_GO_PATH</c>, ko's own
+    /// override, is unset) NUKE's <c>GO_EXE</c>; null leaves the engine's search (<c>KO_GO_PATH</c>, else the PATH).
+    /// </summary>
+    public static string? GoPathOf(KoSettings settings)
+    {
+        if (settings.ProcessToolPath is { Length: > 0 } tool)
+        {
+            return tool;
+        }
+
+        string? Variable(string name) => settings.Environment.TryGetValue(name, out var v) ? v : System.Environment.GetEnvironmentVariable(name);
+        return string.IsNullOrWhiteSpace(Variable("KO_GO_PATH")) && Variable("GO_EXE") is { Length: > 0 } exe ? exe : null;
     }
 
     // The engine's one rule (as ko: PreserveImportPaths, then BaseImportPaths, then Bare), with a warning when several are set.

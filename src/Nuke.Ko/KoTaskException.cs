@@ -8,10 +8,10 @@ namespace Nuke.Ko;
 /// </summary>
 public sealed class KoTaskException : Exception
 {
-    /// <summary>Creates the error from the engine's.</summary>
+    /// <summary>Creates the error from the engine's, its hints in NUKE's terms (<c>SetPush(false)</c>, not <c>--push=false</c>).</summary>
     /// <param name="inner">The engine's error.</param>
     public KoTaskException(KoException inner)
-        : base($"{inner?.Code}: {inner?.Message}", inner)
+        : base($"{inner?.Code}: {(inner is null ? null : NukeHints.Instance.Rewrite(inner.Message))}", inner)
     {
         ArgumentNullException.ThrowIfNull(inner);
         Code = inner.Code;
@@ -22,6 +22,16 @@ public sealed class KoTaskException : Exception
     /// <param name="message">What happened and what to do.</param>
     public KoTaskException(string code, string message)
         : base($"{code}: {message}")
+    {
+        Code = code;
+    }
+
+    /// <summary>Creates an error for a task the face itself stopped (a timeout), keeping what caused it.</summary>
+    /// <param name="code">The stable code, e.g. <c>KO4022</c>.</param>
+    /// <param name="message">What happened and what to do.</param>
+    /// <param name="inner">The cause.</param>
+    public KoTaskException(string code, string message, Exception inner)
+        : base($"{code}: {message}", inner)
     {
         Code = code;
     }

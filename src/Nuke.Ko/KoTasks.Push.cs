@@ -12,12 +12,14 @@ public static partial class KoTasks
     /// <param name="toolSettings">The source and where to push it.</param>
     /// <returns>The reference pushed, its digest and what was uploaded.</returns>
     /// <exception cref="KoTaskException">A missing or malformed source (KO3014–KO3017), no repository (KO1003), or a registry failure.</exception>
+    /// <example><code>Target Push =&gt; _ =&gt; _.Executes(() =&gt; { var result = KoPush(new KoPushSettings().SetSource("oci:artifacts/layout").SetRepository("registry.example/team")); });</code></example>
     public static KoPushResult KoPush(KoPushSettings toolSettings) => Sync(() => KoPushAsync(toolSettings));
 
     /// <summary>Publishes an image or index built earlier, configured fluently: <c>KoPush(_ => _.SetSource("oci:out/layout"))</c>.</summary>
     /// <param name="configurator">Sets the source and the target.</param>
     /// <returns>The reference pushed, its digest and what was uploaded.</returns>
     /// <exception cref="KoTaskException">A missing or malformed source, no repository, or a registry failure.</exception>
+    /// <example><code>Target Push =&gt; _ =&gt; _.Executes(() =&gt; { var result = KoPush(_ =&gt; _.SetSource("oci:artifacts/layout").SetRepository("registry.example/team")); });</code></example>
     public static KoPushResult KoPush(Func<KoPushSettings, KoPushSettings> configurator) => Sync(() => KoPushAsync(configurator));
 
     /// <summary>Async twin of <see cref="KoPush(KoPushSettings)"/>.</summary>
@@ -25,10 +27,11 @@ public static partial class KoTasks
     /// <param name="cancellationToken">Cancels the push.</param>
     /// <returns>The reference pushed, its digest and what was uploaded.</returns>
     /// <exception cref="KoTaskException">A missing or malformed source, no repository, or a registry failure.</exception>
+    /// <example><code>Target Push =&gt; _ =&gt; _.Executes(async () =&gt; { var result = await KoPushAsync(new KoPushSettings().SetSource("oci:artifacts/layout").SetRepository("registry.example/team")); });</code></example>
     public static Task<KoPushResult> KoPushAsync(KoPushSettings toolSettings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(toolSettings);
-        return RunAsync(nameof(KoPush), toolSettings, (engine, ct) => engine.PushAsync(toolSettings.ToOptions(), ct), cancellationToken);
+        return RunAsync(nameof(KoPush), toolSettings, async (engine, ct) => (await engine.PushAsync(toolSettings.ToOptions(), ct).ConfigureAwait(false)).ToFace(), cancellationToken);
     }
 
     /// <summary>Async twin of <see cref="KoPush(Func{KoPushSettings, KoPushSettings})"/>.</summary>
@@ -36,6 +39,7 @@ public static partial class KoTasks
     /// <param name="cancellationToken">Cancels the push.</param>
     /// <returns>The reference pushed, its digest and what was uploaded.</returns>
     /// <exception cref="KoTaskException">A missing or malformed source, no repository, or a registry failure.</exception>
+    /// <example><code>Target Push =&gt; _ =&gt; _.Executes(async () =&gt; { var result = await KoPushAsync(_ =&gt; _.SetSource("oci:artifacts/layout").SetRepository("registry.example/team")); });</code></example>
     public static Task<KoPushResult> KoPushAsync(Func<KoPushSettings, KoPushSettings> configurator, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configurator);

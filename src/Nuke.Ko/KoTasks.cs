@@ -17,12 +17,14 @@ public static partial class KoTasks
     /// <param name="toolSettings">What to build; null means the defaults (the current directory's package).</param>
     /// <returns>The images: references, digests, platforms, tags.</returns>
     /// <exception cref="KoTaskException">The build failed; the message carries the KO code.</exception>
+    /// <example><code>Target Build =&gt; _ =&gt; _.Executes(() =&gt; { var result = KoBuild(new KoBuildSettings().SetImportPath("./cmd/server").SetRepository("registry.example/team")); });</code></example>
     public static KoBuildResult KoBuild(KoBuildSettings? toolSettings = null) => Sync(() => KoBuildAsync(toolSettings));
 
     /// <summary>Builds import paths into images (<c>ko build</c>), configured fluently: <c>KoBuild(_ =&gt; _.SetImportPath("./cmd/app"))</c>.</summary>
     /// <param name="configurator">Changes the default settings.</param>
     /// <returns>The images: references, digests, platforms, tags.</returns>
     /// <exception cref="KoTaskException">The build failed; the message carries the KO code.</exception>
+    /// <example><code>Target Build =&gt; _ =&gt; _.Executes(() =&gt; { var result = KoBuild(_ =&gt; _.SetImportPath("./cmd/server").SetRepository("registry.example/team")); });</code></example>
     public static KoBuildResult KoBuild(Func<KoBuildSettings, KoBuildSettings> configurator) => Sync(() => KoBuildAsync(configurator));
 
     /// <summary>Runs one build per variant, <paramref name="degreeOfParallelism"/> at a time.</summary>
@@ -31,6 +33,7 @@ public static partial class KoTasks
     /// <param name="completeOnFailure">Let the other variants finish when one fails (else they are cancelled).</param>
     /// <returns>Each variant's settings and result, in the variants' order.</returns>
     /// <exception cref="KoTaskException">A variant failed (<see cref="AggregateException"/> when several did).</exception>
+    /// <example><code>Target Build =&gt; _ =&gt; _.Executes(() =&gt; { var result = KoBuild(_ =&gt; _.SetRepository("registry.example/team").CombineWith(new[] { "./cmd/api", "./cmd/worker" }, (_, path) =&gt; _.SetImportPath(path)), degreeOfParallelism: 2); });</code></example>
     public static IReadOnlyList<(KoBuildSettings Settings, KoBuildResult Result)> KoBuild(KoCombinatorial<KoBuildSettings> configurator, int degreeOfParallelism = 1, bool completeOnFailure = false) =>
         Sync(() => KoBuildAsync(configurator, degreeOfParallelism, completeOnFailure));
 
@@ -39,10 +42,11 @@ public static partial class KoTasks
     /// <param name="cancellationToken">Cancels the build.</param>
     /// <returns>The images.</returns>
     /// <exception cref="KoTaskException">The build failed; the message carries the KO code.</exception>
+    /// <example><code>Target Build =&gt; _ =&gt; _.Executes(async () =&gt; { var result = await KoBuildAsync(new KoBuildSettings().SetImportPath("./cmd/server").SetRepository("registry.example/team")); });</code></example>
     public static Task<KoBuildResult> KoBuildAsync(KoBuildSettings? toolSettings = null, CancellationToken cancellationToken = default)
     {
         toolSettings ??= new KoBuildSettings();
-        return RunAsync(nameof(KoBuild), toolSettings, (engine, ct) => engine.BuildAsync(toolSettings.ToOptions(), ct), cancellationToken);
+        return RunAsync(nameof(KoBuild), toolSettings, async (engine, ct) => (await engine.BuildAsync(toolSettings.ToOptions(), ct).ConfigureAwait(false)).ToFace(), cancellationToken);
     }
 
     /// <summary>Async twin of <see cref="KoBuild(Func{KoBuildSettings, KoBuildSettings})"/>.</summary>
@@ -50,6 +54,7 @@ public static partial class KoTasks
     /// <param name="cancellationToken">Cancels the build.</param>
     /// <returns>The images.</returns>
     /// <exception cref="KoTaskException">The build failed; the message carries the KO code.</exception>
+    /// <example><code>Target Build =&gt; _ =&gt; _.Executes(async () =&gt; { var result = await KoBuildAsync(_ =&gt; _.SetImportPath("./cmd/server").SetRepository("registry.example/team")); });</code></example>
     public static Task<KoBuildResult> KoBuildAsync(Func<KoBuildSettings, KoBuildSettings> configurator, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configurator);
@@ -63,6 +68,7 @@ public static partial class KoTasks
     /// <param name="cancellationToken">Cancels every variant.</param>
     /// <returns>Each variant's settings and result, in the variants' order.</returns>
     /// <exception cref="KoTaskException">A variant failed (<see cref="AggregateException"/> when several did).</exception>
+    /// <example><code>Target Build =&gt; _ =&gt; _.Executes(async () =&gt; { var result = await KoBuildAsync(_ =&gt; _.SetRepository("registry.example/team").CombineWith(new[] { "./cmd/api", "./cmd/worker" }, (_, path) =&gt; _.SetImportPath(path)), degreeOfParallelism: 2); });</code></example>
     public static Task<IReadOnlyList<(KoBuildSettings Settings, KoBuildResult Result)>> KoBuildAsync(KoCombinatorial<KoBuildSettings> configurator, int degreeOfParallelism = 1, bool completeOnFailure = false, CancellationToken cancellationToken = default) =>
         CombineAsync(configurator, new KoBuildSettings(), KoBuildAsync, degreeOfParallelism, completeOnFailure, cancellationToken);
 
@@ -70,12 +76,14 @@ public static partial class KoTasks
     /// <param name="toolSettings">The registry, user and password.</param>
     /// <returns>Where the credentials were stored (a config.json path or a credential helper).</returns>
     /// <exception cref="KoTaskException"><c>KO3004</c> when the registry refuses them; never with the password.</exception>
+    /// <example><code>Target Login =&gt; _ =&gt; _.Executes(() =&gt; { var result = KoLogin(new KoLoginSettings().SetRegistry("registry.example").SetUsername("ci").SetPassword(RegistryPassword)); });</code></example>
     public static string KoLogin(KoLoginSettings toolSettings) => Sync(() => KoLoginAsync(toolSettings));
 
     /// <summary>Stores registry credentials (<c>ko login</c>), configured fluently.</summary>
     /// <param name="configurator">Sets registry, user and password.</param>
     /// <returns>Where the credentials were stored.</returns>
     /// <exception cref="KoTaskException"><c>KO3004</c> when the registry refuses them; never with the password.</exception>
+    /// <example><code>Target Login =&gt; _ =&gt; _.Executes(() =&gt; { var result = KoLogin(_ =&gt; _.SetRegistry("registry.example").SetUsername("ci").SetPassword(RegistryPassword)); });</code></example>
     public static string KoLogin(Func<KoLoginSettings, KoLoginSettings> configurator) => Sync(() => KoLoginAsync(configurator));
 
     /// <summary>Logs in to several registries, <paramref name="degreeOfParallelism"/> at a time.</summary>
@@ -84,6 +92,7 @@ public static partial class KoTasks
     /// <param name="completeOnFailure">Let the others finish when one fails.</param>
     /// <returns>Each variant's settings and where its credentials went.</returns>
     /// <exception cref="KoTaskException">A login failed.</exception>
+    /// <example><code>Target Login =&gt; _ =&gt; _.Executes(() =&gt; { var result = KoLogin(_ =&gt; _.SetUsername("ci").SetPassword(RegistryPassword).CombineWith(new[] { "a.example", "b.example" }, (_, r) =&gt; _.SetRegistry(r)), degreeOfParallelism: 2); });</code></example>
     public static IReadOnlyList<(KoLoginSettings Settings, string Result)> KoLogin(KoCombinatorial<KoLoginSettings> configurator, int degreeOfParallelism = 1, bool completeOnFailure = false) =>
         Sync(() => KoLoginAsync(configurator, degreeOfParallelism, completeOnFailure));
 
@@ -92,6 +101,7 @@ public static partial class KoTasks
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>Where the credentials were stored.</returns>
     /// <exception cref="KoTaskException"><c>KO3004</c> when the registry refuses them.</exception>
+    /// <example><code>Target Login =&gt; _ =&gt; _.Executes(async () =&gt; { var result = await KoLoginAsync(new KoLoginSettings().SetRegistry("registry.example").SetUsername("ci").SetPassword(RegistryPassword)); });</code></example>
     public static Task<string> KoLoginAsync(KoLoginSettings toolSettings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(toolSettings);
@@ -103,6 +113,7 @@ public static partial class KoTasks
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>Where the credentials were stored.</returns>
     /// <exception cref="KoTaskException"><c>KO3004</c> when the registry refuses them.</exception>
+    /// <example><code>Target Login =&gt; _ =&gt; _.Executes(async () =&gt; { var result = await KoLoginAsync(_ =&gt; _.SetRegistry("registry.example").SetUsername("ci").SetPassword(RegistryPassword)); });</code></example>
     public static Task<string> KoLoginAsync(Func<KoLoginSettings, KoLoginSettings> configurator, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configurator);
@@ -116,6 +127,7 @@ public static partial class KoTasks
     /// <param name="cancellationToken">Cancels every variant.</param>
     /// <returns>Each variant's settings and where its credentials went.</returns>
     /// <exception cref="KoTaskException">A login failed.</exception>
+    /// <example><code>Target Login =&gt; _ =&gt; _.Executes(async () =&gt; { var result = await KoLoginAsync(_ =&gt; _.SetUsername("ci").SetPassword(RegistryPassword).CombineWith(new[] { "a.example", "b.example" }, (_, r) =&gt; _.SetRegistry(r)), degreeOfParallelism: 2); });</code></example>
     public static Task<IReadOnlyList<(KoLoginSettings Settings, string Result)>> KoLoginAsync(KoCombinatorial<KoLoginSettings> configurator, int degreeOfParallelism = 1, bool completeOnFailure = false, CancellationToken cancellationToken = default) =>
         CombineAsync(configurator, new KoLoginSettings(), KoLoginAsync, degreeOfParallelism, completeOnFailure, cancellationToken);
 
@@ -127,13 +139,29 @@ public static partial class KoTasks
     {
         // With Nuke.Ko's SourceContext, as every line the engine logs.
         Log.ForContext(Serilog.Core.Constants.SourceContextPropertyName, SerilogLoggerAdapter.SourceContext).Debug("{Task} with {Settings}", task, settings.ToString());
+        // NUKE's ProcessExecutionTimeout: the task is cancelled after it, and fails with KO4022 (not a bare cancellation).
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (settings.ProcessExecutionTimeout is { } milliseconds)
+        {
+            if (milliseconds <= 0)
+            {
+                throw new KoTaskException(KoErrorCodes.InvalidOption, $"{task}: ProcessExecutionTimeout is {milliseconds} ms; give a positive number of milliseconds, or ResetProcessExecutionTimeout() for no limit.");
+            }
+
+            timeout.CancelAfter(milliseconds);
+        }
+
         try
         {
-            return await run(new KoEngine(new SerilogLoggerAdapter()), cancellationToken).ConfigureAwait(false);
+            return await run(new KoEngine(new SerilogLoggerAdapter()), timeout.Token).ConfigureAwait(false);
         }
         catch (KoException e)
         {
             throw new KoTaskException(e);
+        }
+        catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new KoTaskException(KoErrorCodes.TaskTimedOut, $"{task} did not finish within its ProcessExecutionTimeout of {settings.ProcessExecutionTimeout} ms and was cancelled; raise it with SetProcessExecutionTimeout(...), or find what is slow (go build, the registry) in the log above.", e);
         }
     }
 

@@ -37,16 +37,17 @@ internal sealed class FakeCakeLog(Verbosity verbosity) : ICakeLog
         Lines.Add((verbosity, level, string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args)));
 }
 
-/// <summary>A Cake context with an environment and a log; the aliases use nothing else.</summary>
+/// <summary>A Cake context with an environment, a log and Cake's real file system and globber; the aliases use nothing else.</summary>
 internal sealed class FakeCakeContext(ICakeEnvironment environment, ICakeLog log) : ICakeContext
 {
     public ICakeEnvironment Environment => environment;
 
     public ICakeLog Log => log;
 
-    public IFileSystem FileSystem => throw new NotSupportedException();
+    public IFileSystem FileSystem { get; } = new FileSystem();
 
-    public IGlobber Globber => throw new NotSupportedException();
+    // Cake's own globber on the real file system, as a script has it.
+    public IGlobber Globber => new Globber(FileSystem, environment);
 
     public ICakeArguments Arguments => throw new NotSupportedException();
 

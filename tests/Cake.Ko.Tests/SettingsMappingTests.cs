@@ -50,7 +50,7 @@ public sealed class SettingsMappingTests
         ("SignKey", s => s.SignKey = "keys/cosign.key", o => Assert.Equal($"{Work}/keys/cosign.key", o.SignKey)),
         ("SignAnnotations", s => s.SignAnnotations["team"] = "core", o => Assert.Equal("core", o.SignAnnotations["team"])),
         ("AttestSbom", s => s.AttestSbom = true, o => Assert.True(o.AttestSbom)),
-        ("Compression", s => s.Compression = global::Ko.Engine.Layers.LayerCompression.Zstd, o => Assert.Equal(global::Ko.Engine.Layers.LayerCompression.Zstd, o.Compression)),
+        ("Compression", s => s.Compression = KoLayerCompression.Zstd, o => Assert.Equal(global::Ko.Engine.Layers.LayerCompression.Zstd, o.Compression)),
         ("BuildRecordPath", s => s.BuildRecordPath = "out/record.json", o => Assert.Equal($"{Work}/out/record.json", o.BuildRecordPath)),
     ];
 

@@ -119,7 +119,7 @@ public sealed class KoTasksEndToEndTests : IClassFixture<RegistryFixture>, IDisp
         var imageTags = json.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!).Where(t => !t.StartsWith("sha256-", StringComparison.Ordinal));
         Assert.Equal(["1.2.3"], imageTags); // a rebuild would have pushed latest
 
-        var missing = Assert.Throws<KoTaskException>(() => KoResolve(_ => Deploy(_).SetImages(new global::Ko.Engine.KoBuildResult([], built.Statistics))));
+        var missing = Assert.Throws<KoTaskException>(() => KoResolve(_ => Deploy(_).SetImages(new KoBuildResult([], built.Statistics))));
         Assert.Equal("KO4020", missing.Code);
         Assert.Contains("deployment.yaml:", missing.Message);
     }

@@ -63,14 +63,24 @@ public sealed class Net8ConsumerTests : IDisposable
             using static Nuke.Ko.KoTasks;
             using Nuke.Ko;
 
-            var settings = new KoBuildSettings().SetImportPath("./cmd/app").SetPlatforms("linux/amd64").DisablePush();
-            Func<Task> build = () => KoBuildAsync(settings);
-            Console.WriteLine(settings);
+            // Only Nuke.Ko namespaces: results, SBOM and compression settings are Nuke.Ko's own types.
+            var settings = new KoBuildSettings().SetImportPath("./cmd/app").SetPlatforms("linux/amd64").DisablePush()
+                .SetSbom(KoSbomFormat.CycloneDx).SetSbomAttach(KoSbomAttachment.Tag).SetCompression(KoLayerCompression.Gzip);
+            Func<Task<KoBuildResult>> build = () => KoBuildAsync(settings);
+            KoBuildResult built = new([new KoImage("example.com/app", "reg/app", "reg/app@sha256:0", "sha256:0", "application/vnd.oci.image.index.v1+json", ["linux/amd64"], ["latest"])], new KoBuildStatistics(1, 2, 0, 0, 0, 0));
+            var deploy = new KoResolveSettings().SetImages(built).SetFile("deploy.yaml");
+            Func<KoResolveResult> resolve = () => KoResolve(deploy);
+            Func<KoApplyResult> apply = () => KoApply(_ => _.SetImages(built).SetFile("deploy.yaml"));
+            Func<KoPushResult> push = () => KoPush(_ => _.SetSource("oci:layout").SetSbomAttach(KoSbomAttachment.Referrers));
+            IReadOnlyList<KoObjectResult> objects = [];
+            IReadOnlyList<KoPlatformImage> platforms = built.Image.PlatformImages;
+            Console.WriteLine($"{settings} {deploy} {build} {resolve} {apply} {push} {objects.Count} {platforms.Count}");
             """);
         _dir.WriteFile("app/global.json", """{ "sdk": { "version": "10.0.100", "rollForward": "latestFeature" } }""");
 
         await RunAsync(["build", "-c", "Release", "--nologo"], _dir.Combine("app"), env);
 
+        Assert.DoesNotContain("Ko.Engine", await File.ReadAllTextAsync(_dir.Combine("app", "Program.cs")), StringComparison.Ordinal);
         Assert.True(File.Exists(_dir.Combine("app", "bin", "Release", "net8.0", "App.dll")));
         Assert.True(File.Exists(_dir.Combine("packages", "ko.engine", "0.1.0", "lib", "net8.0", "Ko.Engine.dll")));
     }

@@ -8,7 +8,7 @@ public sealed class PushSettingsTests
     public void Fluent_push_settings_reach_the_engine()
     {
         var options = new KoPushSettings().SetSource("oci:out/layout").SetTo("registry.example/app").SetRepository("registry.example/team").EnableBare()
-            .AddTags("v1", "latest").EnableInsecureRegistry().SetSbomAttach(SbomAttachment.Tag).SetWorkingDirectory("/w").SetImageRefs("/w/refs").ToOptions();
+            .AddTags("v1", "latest").EnableInsecureRegistry().SetSbomAttach(KoSbomAttachment.Tag).SetWorkingDirectory("/w").SetImageRefs("/w/refs").ToOptions();
         Assert.Equal("oci:out/layout", options.Source);
         Assert.Equal("registry.example/app", options.To);
         Assert.Equal("registry.example/team", options.Repository);

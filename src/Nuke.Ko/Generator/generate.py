@@ -66,6 +66,8 @@ CLUSTER = [
 CLASSES = [
     ("KoSettings", None, True, "What every Ko task shares: the environment it runs in. Immutable; change it with the fluent extensions, which return copies.", [
         ("Environment", "env", "Environment variables set on top of the process's (a null value removes one): Go's variables, <c>KO_*</c>, <c>DOCKER_CONFIG</c>. Values never appear in <c>ToString()</c>.", "EnvironmentVariable"),
+        ("ProcessToolPath", "str", "The <c>go</c> binary (NUKE's tool path). Unset means <c>KO_GO_PATH</c>, else NUKE's <c>GO_EXE</c>, else <c>go</c> on the <c>PATH</c>.", None),
+        ("ProcessExecutionTimeout", "int", "Cancel the task after this many milliseconds (NUKE's execution timeout); it then fails with KO4022. Unset means no limit.", None),
     ]),
     ("KoImageSettings", "KoSettings", True, "How images are built, named and written: shared by <see cref=\"KoBuildSettings\"/> and <see cref=\"KoResolveSettings\"/>.", IMAGE),
     ("KoBuildSettings", "KoImageSettings", False, "Settings of <see cref=\"KoTasks.KoBuild(KoBuildSettings)\"/>: builds import paths into images (<c>ko build</c>).", [
@@ -107,11 +109,19 @@ CLASSES = [
     ]),
 ]
 
-# Enum kinds: the engine's own (public) enums, nullable so unset means the engine's default.
-ENUMS = {"sbom": "global::Ko.Engine.Sbom.SbomFormat?", "sbomattach": "global::Ko.Engine.Sbom.SbomAttachment?",
-         "compression": "global::Ko.Engine.Layers.LayerCompression?",
+# NUKE's names for properties that exist under ko's name: property -> (alias, alias singular). Both sets of
+# extensions write the same property, so NUKE users find SetProcessWorkingDirectory and ko users SetWorkingDirectory.
+ALIASES = {
+    "WorkingDirectory": ("ProcessWorkingDirectory", None),
+    "Environment": ("ProcessEnvironmentVariables", "ProcessEnvironmentVariable"),
+}
+
+# Enum kinds, nullable so unset means the engine's default.
+# Nuke.Ko's own types (converted to the engine's in KoResultConversion), so a build script needs no using Ko.Engine.*.
+ENUMS = {"sbom": "KoSbomFormat?", "sbomattach": "KoSbomAttachment?",
+         "compression": "KoLayerCompression?",
          # Not an enum, but set and reset as one: a build's result (issue 15's build record).
-         "images": "global::Ko.Engine.KoBuildResult?"}
+         "images": "KoBuildResult?"}
 
 TYPES = {
     "str": "string?", "secret": "string?", "int": "int?", "bool": "bool?", **ENUMS,
@@ -166,38 +176,49 @@ def extensions(out):
                 out.append(f"    public static T {sig} where T : {name}")
                 out.append(f"        => (T)({cast} with {{ {p} = {body} }});")
                 out.append("")
-            if kind in ("str", "secret", "int") or kind in ENUMS:
-                t = TYPES[kind]
-                m(f"Sets {ref}.", f"Set{p}<T>({ts}, {t} {camel(p)})", camel(p))
-                m(f"Resets {ref} to unset.", f"Reset{p}<T>({ts})", "null")
-            elif kind == "bool":
-                m(f"Sets {ref}.", f"Set{p}<T>({ts}, bool? {camel(p)})", camel(p))
-                m(f"Resets {ref} to unset.", f"Reset{p}<T>({ts})", "null")
-                m(f"Enables {ref}.", f"Enable{p}<T>({ts})", "true")
-                m(f"Disables {ref}.", f"Disable{p}<T>({ts})", "false")
-                m(f"Toggles {ref} (unset becomes enabled).", f"Toggle{p}<T>({ts})", f"!({cast}.{p} ?? false)")
-            elif kind == "list":
-                v = camel(p)
-                if singular:
-                    m(f"Sets {ref} to this one value.", f"Set{singular}<T>({ts}, string {camel(singular)})", f"KoCollections.List([{camel(singular)}])")
-                m(f"Sets {ref} to these values.", f"Set{p}<T>({ts}, params string[] {v})", f"KoCollections.List({v})")
-                m(f"Sets {ref} to these values.", f"Set{p}<T>({ts}, IEnumerable<string> {v})", f"KoCollections.List({v})")
-                m(f"Adds values to {ref}.", f"Add{p}<T>({ts}, params string[] {v})", f"KoCollections.Add({cast}.{p}, {v})")
-                m(f"Adds values to {ref}.", f"Add{p}<T>({ts}, IEnumerable<string> {v})", f"KoCollections.Add({cast}.{p}, {v})")
-                m(f"Removes every occurrence of these values from {ref}.", f"Remove{p}<T>({ts}, params string[] {v})", f"KoCollections.Remove({cast}.{p}, {v})")
-                m(f"Removes every occurrence of these values from {ref}.", f"Remove{p}<T>({ts}, IEnumerable<string> {v})", f"KoCollections.Remove({cast}.{p}, {v})")
-                m(f"Clears {ref}.", f"Clear{p}<T>({ts})", "[]")
-            elif kind in ("dict", "env"):
-                vt = "string" if kind == "dict" else "string?"
-                s = singular
-                m(f"Sets {ref} to a copy of these entries.", f"Set{p}<T>({ts}, IReadOnlyDictionary<string, {vt}> {camel(p)})", f"KoCollections.Map({camel(p)})")
-                m(f"Sets one entry of {ref}, replacing any value it had.", f"Set{s}<T>({ts}, string {s[0].lower()}{s[1:]}Key, {vt} {s[0].lower()}{s[1:]}Value)", f"KoCollections.With({cast}.{p}, {s[0].lower()}{s[1:]}Key, {s[0].lower()}{s[1:]}Value, replace: true)")
-                m(f"Adds one entry to {ref}; the key must not be there yet (as NUKE's Add).", f"Add{s}<T>({ts}, string {s[0].lower()}{s[1:]}Key, {vt} {s[0].lower()}{s[1:]}Value)", f"KoCollections.With({cast}.{p}, {s[0].lower()}{s[1:]}Key, {s[0].lower()}{s[1:]}Value, replace: false)")
-                m(f"Removes one entry from {ref}.", f"Remove{s}<T>({ts}, string {s[0].lower()}{s[1:]}Key)", f"KoCollections.Without({cast}.{p}, {s[0].lower()}{s[1:]}Key)")
-                m(f"Clears {ref}.", f"Clear{p}<T>({ts})", f"KoCollections.EmptyMap<{vt}>()")
+            names = [(p, singular, "")]
+            if p in ALIASES:
+                alias, alias_singular = ALIASES[p]
+                names.append((alias, alias_singular, f" (NUKE's <c>{alias}</c> name for it)"))
+            for n, sg, note in names:
+                generate_property(m, ref + note, ts, cast, p, n, kind, sg)
         out.pop()
         out.append("}")
         out.append("")
+
+
+def generate_property(m, ref, ts, cast, p, n, kind, singular):
+    """The extensions of one property p, named after n (the property's own name or NUKE's alias for it)."""
+    if kind in ("str", "secret", "int") or kind in ENUMS:
+        t = TYPES[kind]
+        m(f"Sets {ref}.", f"Set{n}<T>({ts}, {t} {camel(n)})", camel(n))
+        m(f"Resets {ref} to unset.", f"Reset{n}<T>({ts})", "null")
+    elif kind == "bool":
+        m(f"Sets {ref}.", f"Set{n}<T>({ts}, bool? {camel(n)})", camel(n))
+        m(f"Resets {ref} to unset.", f"Reset{n}<T>({ts})", "null")
+        m(f"Enables {ref}.", f"Enable{n}<T>({ts})", "true")
+        m(f"Disables {ref}.", f"Disable{n}<T>({ts})", "false")
+        m(f"Toggles {ref} (unset becomes enabled).", f"Toggle{n}<T>({ts})", f"!({cast}.{p} ?? false)")
+    elif kind == "list":
+        v = camel(n)
+        if singular:
+            m(f"Sets {ref} to this one value.", f"Set{singular}<T>({ts}, string {camel(singular)})", f"KoCollections.List([{camel(singular)}])")
+        m(f"Sets {ref} to these values.", f"Set{n}<T>({ts}, params string[] {v})", f"KoCollections.List({v})")
+        m(f"Sets {ref} to these values.", f"Set{n}<T>({ts}, IEnumerable<string> {v})", f"KoCollections.List({v})")
+        m(f"Adds values to {ref}.", f"Add{n}<T>({ts}, params string[] {v})", f"KoCollections.Add({cast}.{p}, {v})")
+        m(f"Adds values to {ref}.", f"Add{n}<T>({ts}, IEnumerable<string> {v})", f"KoCollections.Add({cast}.{p}, {v})")
+        m(f"Removes every occurrence of these values from {ref}.", f"Remove{n}<T>({ts}, params string[] {v})", f"KoCollections.Remove({cast}.{p}, {v})")
+        m(f"Removes every occurrence of these values from {ref}.", f"Remove{n}<T>({ts}, IEnumerable<string> {v})", f"KoCollections.Remove({cast}.{p}, {v})")
+        m(f"Clears {ref}.", f"Clear{n}<T>({ts})", "[]")
+    elif kind in ("dict", "env"):
+        vt = "string" if kind == "dict" else "string?"
+        s = singular
+        k = s[0].lower() + s[1:]
+        m(f"Sets {ref} to a copy of these entries.", f"Set{n}<T>({ts}, IReadOnlyDictionary<string, {vt}> {camel(n)})", f"KoCollections.Map({camel(n)})")
+        m(f"Sets one entry of {ref}, replacing any value it had.", f"Set{s}<T>({ts}, string {k}Key, {vt} {k}Value)", f"KoCollections.With({cast}.{p}, {k}Key, {k}Value, replace: true)")
+        m(f"Adds one entry to {ref}; the key must not be there yet (as NUKE's Add).", f"Add{s}<T>({ts}, string {k}Key, {vt} {k}Value)", f"KoCollections.With({cast}.{p}, {k}Key, {k}Value, replace: false)")
+        m(f"Removes one entry from {ref}.", f"Remove{s}<T>({ts}, string {k}Key)", f"KoCollections.Without({cast}.{p}, {k}Key)")
+        m(f"Clears {ref}.", f"Clear{n}<T>({ts})", f"KoCollections.EmptyMap<{vt}>()")
 
 
 def camel(s):
