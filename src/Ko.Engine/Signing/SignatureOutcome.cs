@@ -12,4 +12,7 @@ internal sealed record SignatureOutcome(string Name, Digest Subject, string Tag,
 {
     /// <summary>The reference of the signature manifest, <c>name:tag</c>.</summary>
     public string Reference => $"{Name}:{Tag}";
+
+    /// <summary>As the public API reports it.</summary>
+    public KoSignature ToPublic() => new(Name, Subject, Reference, Tag.EndsWith(".att", StringComparison.Ordinal), AlreadyPresent);
 }
