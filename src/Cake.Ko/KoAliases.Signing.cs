@@ -1,6 +1,7 @@
 using Cake.Core;
 using Cake.Core.Annotations;
 using Cake.Core.Diagnostics;
+using Ko.Engine;
 using Ko.Engine.Signing;
 
 namespace Cake.Ko;
@@ -61,7 +62,7 @@ public static partial class KoAliases
         {
             References = references.ToList(),
             Key = settings.Key?.MakeAbsolute(context.Environment).FullPath
-                ?? throw new CakeException("KO1004: KoVerifySettings.Key is not set: name the public key file (e.g. cosign.pub)."),
+                ?? throw new CakeException($"{KoErrorCodes.InvalidOption}: KoVerifySettings.Key is not set: name the public key file (e.g. cosign.pub)."),
             Attestations = settings.Attestations,
             InsecureRegistry = settings.InsecureRegistry,
             WorkingDirectory = context.Environment.WorkingDirectory.FullPath,
