@@ -30,7 +30,7 @@ public static class KoCli
         root.Subcommands.Add(auth);
         foreach (var c in ResolveCommands.Create(verbose, output, error, environment, args)) { root.Subcommands.Add(c); }
         root.Subcommands.Add(RunCommand.Create(verbose, output, error, environment, args));
-        root.Subcommands.Add(GenerateKeyCommand.Create(error, environment));
+        root.Subcommands.Add(GenerateKeyCommand.Create(verbose, error, environment));
         root.Subcommands.Add(SignCommand.Create(verbose, output, error, environment));
         root.Subcommands.Add(VerifyCommand.Create(verbose, output, error, environment));
         var version = new Command("version", "Print the version of dotnet ko.");

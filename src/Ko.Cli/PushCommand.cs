@@ -21,10 +21,13 @@ internal static class PushCommand
         var sbomAttach = new Option<string?>("--sbom-attach") { Description = "How the source's SBOMs are attached: referrers (default) or tag (ko's sha256-<hex>.sbom)." };
         var workingDir = new Option<string?>("--working-dir", "-C") { Description = "Where relative source paths start." };
         var imageRefs = new Option<string?>("--image-refs") { Description = "Also write the printed reference (and the SBOMs' references) to this file." };
+        var signKey = new Option<string?>("--sign-key") { Description = "Sign the pushed index and each image in cosign's format with this private key (password from KO_SIGN_PASSWORD). Default: KO_SIGN_KEY." };
+        var signAnnotations = new Option<string[]>("--sign-annotation") { Description = "key=value written into each signature's optional section, repeatable." };
+        var attestSbom = new Option<bool>("--attest-sbom") { Description = "Also attest each SBOM stored beside the image as a signed in-toto statement (.att)." };
 
         var cmd = new Command("push", "Publish an image or index built earlier (an OCI layout or archive, a docker archive) to a registry, keeping its digest.");
         cmd.Arguments.Add(source);
-        foreach (var o in new Option[] { to, tags, bare, insecure, sbomAttach, workingDir, imageRefs })
+        foreach (var o in new Option[] { to, tags, bare, insecure, sbomAttach, workingDir, imageRefs, signKey, signAnnotations, attestSbom })
         {
             cmd.Options.Add(o);
         }
@@ -43,6 +46,9 @@ internal static class PushCommand
                 WorkingDirectory = r.GetValue(workingDir),
                 ImageRefsPath = r.GetValue(imageRefs),
                 Environment = environment,
+                SignKey = r.GetValue(signKey),
+                SignAnnotations = SigningInput.KeyValues(r.GetValue(signAnnotations)),
+                AttestSbom = r.GetValue(attestSbom),
             };
             var engine = new KoEngine(display.Logger, display);
             var result = await display.RunAsync(() => engine.PushAsync(options, ct)).ConfigureAwait(false);

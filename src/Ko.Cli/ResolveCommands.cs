@@ -24,17 +24,7 @@ internal static class ResolveCommands
     /// </summary>
     private static async Task<int> KubectlDeleteAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?>? environment, CancellationToken ct)
     {
-        var env = environment ?? BuildPlan.ProcessEnvironment();
-        var kubectl = env.TryGetValue("PATH", out var path) && path is not null
-            ? path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists)
-            : null;
-        if (kubectl is null)
-        {
-            throw new KoException(KoErrorCodes.KubectlFailed, "kubectl is not on PATH: delete with these arguments is kubectl's (as in ko); install kubectl, or name the objects with -f FILE for the built-in delete.");
-        }
-
-        var start = new Ko.Engine.Util.ProgramStart("kubectl", kubectl, ["delete", .. args], Ko.Engine.Util.ChildProcesses.ExactEnvironment(env), KoErrorCodes.KubectlFailed, "Check that kubectl is installed and executable.");
-        var run = await Ko.Engine.Util.ExternalProgram.RunAsync(start, ct).ConfigureAwait(false);
+        var run = await new KoEngine().KubectlDeleteAsync(args, environment, ct).ConfigureAwait(false);
         await KoCli.WriteResultAsync(output, run.StandardOutput).ConfigureAwait(false);
         if (run.ExitCode != 0)
         {

@@ -1,8 +1,5 @@
 using System.CommandLine;
 using Ko.Engine;
-using Ko.Engine.Oci;
-using Ko.Engine.References;
-using Ko.Engine.Registry;
 using Ko.Engine.Signing;
 using Microsoft.Extensions.Logging;
 
@@ -10,8 +7,9 @@ namespace Ko.Cli;
 
 /// <summary>
 /// <c>dotnet ko sign --key FILE [--sign-annotation k=v]… [--recursive] [--attest-sbom] REF…</c>: signs images already in
-/// a registry as cosign's <c>sign --key</c> (and <c>attest --type spdxjson|cyclonedx</c> for the SBOMs ko attached).
-/// Standard output lists each signature or attestation manifest written, <c>name:sha256-HEX.sig</c>.
+/// a registry as cosign's <c>sign --key</c> (and <c>attest --type spdxjson|cyclonedx</c> for the SBOMs ko attached),
+/// through <see cref="KoEngine.SignAsync"/>. Standard output lists each signature or attestation manifest,
+/// <c>name:sha256-HEX.sig</c>.
 /// </summary>
 internal static class SignCommand
 {
@@ -33,80 +31,25 @@ internal static class SignCommand
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var logger = new StderrLogger(error, r.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
-            var env = SigningInput.Environment(environment);
-            var keyPath = r.GetValue(key) ?? (env.GetValueOrDefault(SigningInput.KeyVariable) is { Length: > 0 } k ? k : null)
-                ?? throw new KoException(KoErrorCodes.InvalidOption, $"no signing key: pass --key FILE or set {SigningInput.KeyVariable}.");
-            var extra = SigningInput.KeyValues(r.GetValue(annotations));
-            ImageSigner.CheckAnnotations(extra);
-            var options = SigningInput.Registry(env, r.GetValue(insecure), logger);
-            using var signingKey = await SigningKey.LoadAsync(Path.GetFullPath(keyPath), SigningInput.Password(env, error, confirm: false), ct).ConfigureAwait(false);
-            foreach (var text in r.GetValue(references) ?? [])
+            var options = new KoSignOptions
             {
-                foreach (var line in await SignOneAsync(options, text, signingKey, extra, r.GetValue(recursive), r.GetValue(attest), ct).ConfigureAwait(false))
-                {
-                    await KoCli.WriteResultAsync(output, line + output.NewLine).ConfigureAwait(false);
-                }
+                References = r.GetValue(references) ?? [],
+                Key = r.GetValue(key),
+                Password = SigningInput.Prompted(error, confirm: false),
+                Annotations = SigningInput.KeyValues(r.GetValue(annotations)),
+                Recursive = r.GetValue(recursive),
+                AttestSbom = r.GetValue(attest),
+                InsecureRegistry = r.GetValue(insecure),
+                Environment = environment,
+            };
+            var result = await new KoEngine(logger).SignAsync(options, ct).ConfigureAwait(false);
+            foreach (var signature in result.Signatures)
+            {
+                await KoCli.WriteResultAsync(output, signature.Reference + output.NewLine).ConfigureAwait(false);
             }
 
             return 0;
         });
         return cmd;
-    }
-
-    private static async Task<List<string>> SignOneAsync(RegistryOptions options, string text, SigningKey key, IReadOnlyDictionary<string, string> annotations, bool recursive, bool attest, CancellationToken ct)
-    {
-        var image = ImageReference.Parse(text, KoErrorCodes.InvalidOption);
-        var subjects = new List<Descriptor>();
-        using (var client = new RegistryClient(image.ApiHost, options))
-        {
-            var (mediaType, bytes, digest) = await client.GetManifestAsync(image.Repository, image.ManifestReference, ct).ConfigureAwait(false);
-            subjects.Add(new Descriptor(mediaType, digest, bytes.Length));
-            if (recursive && MediaTypes.IsIndex(mediaType))
-            {
-                subjects.AddRange(Ko.Engine.Oci.Index.Parse(bytes, $"{image.Name}@{digest}").Manifests.Where(m => MediaTypes.IsManifest(m.MediaType)));
-            }
-        }
-
-        var written = new List<string>();
-        foreach (var subject in subjects)
-        {
-            var outcome = await ImageSigner.SignAsync(options, image.Name, subject, key, annotations, ct).ConfigureAwait(false);
-            written.Add(outcome.Reference);
-            if (attest)
-            {
-                written.AddRange(await AttestAsync(options, image, subject, key, ct).ConfigureAwait(false));
-            }
-        }
-
-        return written;
-    }
-
-    private static async Task<List<string>> AttestAsync(RegistryOptions options, ImageReference image, Descriptor subject, SigningKey key, CancellationToken ct)
-    {
-        IReadOnlyList<(string PredicateType, byte[] Document)> sboms;
-        using (var client = new RegistryClient(image.ApiHost, options))
-        {
-            sboms = await RegistrySboms.FindAsync(client, image.Repository, subject.Digest, ct).ConfigureAwait(false);
-        }
-
-        if (sboms.Count == 0)
-        {
-            throw new KoException(KoErrorCodes.NoSbomToAttest, $"{image.Name}@{subject.Digest} has no SBOM attached (no SPDX or CycloneDX artifact in its referrers tag {subject.Digest.Algorithm}-{subject.Digest.Hex} or .sbom tag); build it with --sbom spdx or cyclonedx, or drop --attest-sbom.");
-        }
-
-        var written = new List<string>();
-        foreach (var (predicateType, document) in sboms)
-        {
-            try
-            {
-                written.Add((await ImageSigner.AttestAsync(options, image.Name, subject, key, predicateType, document, ct).ConfigureAwait(false)).Reference);
-            }
-            catch (System.Text.Json.JsonException ex)
-            {
-                throw new KoException(KoErrorCodes.SignatureManifestInvalid, $"{image.Name}@{subject.Digest}: the attached SBOM is not a JSON document, so it cannot be attested.", ex);
-            }
-        }
-
-        return written;
     }
 }

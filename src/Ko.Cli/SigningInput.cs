@@ -1,16 +1,11 @@
 using System.Text;
-using Ko.Engine.Configuration;
-using Ko.Engine.Registry;
-using Ko.Engine.Registry.Credentials;
-using Microsoft.Extensions.Logging;
+using Ko.Engine;
 
 namespace Ko.Cli;
 
-/// <summary>What the signing commands share: the key password (<c>KO_SIGN_PASSWORD</c>, else a prompt on a terminal) and the registry options.</summary>
+/// <summary>What the signing commands share: the password prompt on a terminal (the engine reads <c>KO_SIGN_PASSWORD</c> first) and <c>--sign-annotation</c> parsing.</summary>
 internal static class SigningInput
 {
-    public const string PasswordVariable = "KO_SIGN_PASSWORD";
-    public const string KeyVariable = "KO_SIGN_KEY";
     private const int MaxPasswordChars = 4096;
 
     private static readonly AsyncLocal<Func<string, string?>?> PromptOverride = new();
@@ -23,16 +18,11 @@ internal static class SigningInput
     }
 
     /// <summary>
-    /// The password source: <c>KO_SIGN_PASSWORD</c> when set (an empty value is an empty password), else a prompt on the
-    /// terminal (asked twice when <paramref name="confirm"/>), else null (no password can be had).
+    /// The CLI's password source when <c>KO_SIGN_PASSWORD</c> is not set (the engine reads that first): a prompt on
+    /// the terminal (asked twice when <paramref name="confirm"/>), else null (no password can be had).
     /// </summary>
-    public static Func<CancellationToken, ValueTask<string?>> Password(IReadOnlyDictionary<string, string?> environment, TextWriter error, bool confirm) => _ =>
+    public static Func<CancellationToken, ValueTask<string?>> Prompted(TextWriter error, bool confirm) => _ =>
     {
-        if (environment.TryGetValue(PasswordVariable, out var fromEnv) && fromEnv is not null)
-        {
-            return ValueTask.FromResult<string?>(fromEnv);
-        }
-
         var prompt = Prompt ?? (Console.IsInputRedirected ? null : TerminalPrompt(error));
         if (prompt is null)
         {
@@ -42,18 +32,11 @@ internal static class SigningInput
         var first = prompt("Enter password for private key: ");
         if (first is not null && confirm && prompt("Enter password for private key again: ") != first)
         {
-            throw new Ko.Engine.KoException(Ko.Engine.KoErrorCodes.SigningKeyPassword, "the two passwords differ; run again and type the same password twice.");
+            throw new KoException(KoErrorCodes.SigningKeyPassword, "the two passwords differ; run again and type the same password twice.");
         }
 
         return ValueTask.FromResult(first);
     };
-
-    /// <summary>The registry options for the signing commands: docker's credentials, the retry and timeout variables.</summary>
-    public static RegistryOptions Registry(IReadOnlyDictionary<string, string?> environment, bool insecure, ILogger logger) =>
-        Ko.Engine.Pipeline.BuildRun.RegistryOptionsFor(insecure, environment, logger, null);
-
-    public static IReadOnlyDictionary<string, string?> Environment(IReadOnlyDictionary<string, string?>? environment) =>
-        environment ?? BuildPlan.ProcessEnvironment();
 
     /// <summary><c>key=value</c> pairs (repeatable, comma separated); a value that is not one is reported by the caller's validator.</summary>
     public static Dictionary<string, string> KeyValues(string[]? values)
@@ -64,13 +47,20 @@ internal static class SigningInput
             var eq = kv.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
             {
-                throw new Ko.Engine.KoException(Ko.Engine.KoErrorCodes.InvalidSignAnnotation, $"--sign-annotation '{Ko.Engine.Signing.SigningKey.Printable(kv)}' is not key=value.");
+                throw new KoException(KoErrorCodes.InvalidSignAnnotation, $"--sign-annotation '{Printable(kv)}' is not key=value.");
             }
 
             result[kv[..eq]] = kv[(eq + 1)..];
         }
 
         return result;
+    }
+
+    /// <summary>An argument safe to quote in one line: control characters removed, at most 40 characters.</summary>
+    private static string Printable(string text)
+    {
+        var clean = new string(text.Where(c => !char.IsControl(c)).Take(40).ToArray());
+        return text.Length > 40 ? clean + "…" : clean;
     }
 
     /// <summary>Reads a password from the terminal without echo; the typed text is never written anywhere.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Ko.Engine;
 using Ko.Engine.Signing;
 using Microsoft.Extensions.Logging;
 
@@ -6,8 +7,9 @@ namespace Ko.Cli;
 
 /// <summary>
 /// <c>dotnet ko verify --key PUB [--attestations] REF…</c>: checks cosign signatures (and attestations) against a
-/// public key. Standard output lists each verified image as <c>name@sha256:…</c>; the first failure exits 1 with the KO
-/// code that names it (KO5006 no signature, KO5007 wrong key, KO5008 digest, KO5009 identity, KO5011/KO5012 attestations).
+/// public key through <see cref="KoEngine.VerifyAsync"/>. Standard output lists each verified image as
+/// <c>name@sha256:…</c>; the first failure exits 1 with the KO code that names it (KO5006 no signature, KO5007 wrong
+/// key, KO5008 digest, KO5009 identity, KO5011/KO5012 attestations).
 /// </summary>
 internal static class VerifyCommand
 {
@@ -25,19 +27,18 @@ internal static class VerifyCommand
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var logger = new StderrLogger(error, r.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
-            var env = SigningInput.Environment(environment);
-            var options = SigningInput.Registry(env, r.GetValue(insecure), logger);
-            using var publicKey = await VerificationKey.LoadAsync(Path.GetFullPath(r.GetValue(key)!), ct).ConfigureAwait(false);
-            foreach (var text in r.GetValue(references) ?? [])
+            var options = new KoVerifyOptions
             {
-                var result = await ImageVerifier.VerifyAsync(options, text, publicKey, r.GetValue(attestations), ct).ConfigureAwait(false);
-                logger.LogInformation(
-                    "Verified {Name}@{Digest}: {Count} signature(s) with the key{Attestations}",
-                    result.Name,
-                    result.Digest,
-                    result.Signatures.Count,
-                    result.PredicateTypes.Count > 0 ? $", attestations {string.Join(", ", result.PredicateTypes.Distinct())}" : string.Empty);
-                await KoCli.WriteResultAsync(output, $"{result.Name}@{result.Digest}{output.NewLine}").ConfigureAwait(false);
+                References = r.GetValue(references) ?? [],
+                Key = r.GetValue(key)!,
+                Attestations = r.GetValue(attestations),
+                InsecureRegistry = r.GetValue(insecure),
+                Environment = environment,
+            };
+            var result = await new KoEngine(logger).VerifyAsync(options, ct).ConfigureAwait(false);
+            foreach (var image in result.Images)
+            {
+                await KoCli.WriteResultAsync(output, image.Reference + output.NewLine).ConfigureAwait(false);
             }
 
             return 0;

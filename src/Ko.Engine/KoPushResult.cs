@@ -12,4 +12,8 @@ namespace Ko.Engine;
 /// <param name="Tags">The tags set.</param>
 /// <param name="Sboms">References of the SBOM artifacts attached, in order.</param>
 /// <param name="Statistics">Blobs uploaded, already there and mounted (the go and layer counts are 0).</param>
-public sealed record KoPushResult(string Source, string Name, string Reference, Digest Digest, string MediaType, IReadOnlyList<Platform> Platforms, IReadOnlyList<string> Tags, IReadOnlyList<string> Sboms, KoBuildStatistics Statistics);
+public sealed record KoPushResult(string Source, string Name, string Reference, Digest Digest, string MediaType, IReadOnlyList<Platform> Platforms, IReadOnlyList<string> Tags, IReadOnlyList<string> Sboms, KoBuildStatistics Statistics)
+{
+    /// <summary>The signatures and attestations made with <see cref="Configuration.KoPushOptions.SignKey"/> (index first), or found already there; empty without a key.</summary>
+    public IReadOnlyList<Signing.KoSignature> Signatures { get; init; } = [];
+}

@@ -250,6 +250,54 @@ public partial record KoPushSettings : KoSettings
     public string? ImageRefs { get; init; }
 }
 
+/// <summary>Settings of <see cref="KoTasks.KoSign(KoSignSettings)"/>: signs images already in a registry in cosign's format (<c>dotnet ko sign</c>).</summary>
+public partial record KoSignSettings : KoSettings
+{
+    /// <summary>The images to sign, by tag or digest.</summary>
+    public IReadOnlyList<string> References { get; init; } = [];
+
+    /// <summary>The private key: cosign's encrypted format or a PKCS#8 ECDSA P-256 PEM; unset means <c>KO_SIGN_KEY</c>.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>The encrypted key's password when <c>KO_SIGN_PASSWORD</c> is not set (that variable wins); never logged and shown as <c>***</c> by <c>ToString()</c>.</summary>
+    [KoSecret]
+    public string? Password { get; init; }
+
+    /// <summary>Written into each signature's <c>optional</c> section (<c>--sign-annotation</c>).</summary>
+    public IReadOnlyDictionary<string, string> SignAnnotations { get; init; } = KoCollections.EmptyMap<string>();
+
+    /// <summary>For an index, also sign each platform image in it.</summary>
+    public bool? Recursive { get; init; }
+
+    /// <summary>Also attest each attached SBOM as a signed in-toto statement (<c>.att</c>).</summary>
+    public bool? AttestSbom { get; init; }
+
+    /// <summary>Plain HTTP and no TLS verification for the registries.</summary>
+    public bool? InsecureRegistry { get; init; }
+
+    /// <summary>Where a relative key path starts; unset means the current directory.</summary>
+    public string? WorkingDirectory { get; init; }
+}
+
+/// <summary>Settings of <see cref="KoTasks.KoVerify(KoVerifySettings)"/>: verifies cosign signatures with a public key (<c>dotnet ko verify</c>).</summary>
+public partial record KoVerifySettings : KoSettings
+{
+    /// <summary>The images to verify, by tag or digest.</summary>
+    public IReadOnlyList<string> References { get; init; } = [];
+
+    /// <summary>The public key file (PEM <c>PUBLIC KEY</c>, e.g. <c>cosign.pub</c>); required.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>Also require a signed in-toto attestation (<c>.att</c>) about each image.</summary>
+    public bool? Attestations { get; init; }
+
+    /// <summary>Plain HTTP and no TLS verification for the registries.</summary>
+    public bool? InsecureRegistry { get; init; }
+
+    /// <summary>Where a relative key path starts; unset means the current directory.</summary>
+    public string? WorkingDirectory { get; init; }
+}
+
 /// <summary>NUKE-style fluent extensions for <see cref="KoSettings"/>; each returns a changed copy.</summary>
 public static class KoSettingsExtensions
 {
@@ -1584,4 +1632,292 @@ public static class KoPushSettingsExtensions
     [Pure]
     public static T ResetImageRefs<T>(this T toolSettings) where T : KoPushSettings
         => (T)(((KoPushSettings)toolSettings) with { ImageRefs = null });
+}
+
+/// <summary>NUKE-style fluent extensions for <see cref="KoSignSettings"/>; each returns a changed copy.</summary>
+public static class KoSignSettingsExtensions
+{
+    /// <summary>Sets <see cref="KoSignSettings.References"/> to this one value.</summary>
+    [Pure]
+    public static T SetReference<T>(this T toolSettings, string reference) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { References = KoCollections.List([reference]) });
+
+    /// <summary>Sets <see cref="KoSignSettings.References"/> to these values.</summary>
+    [Pure]
+    public static T SetReferences<T>(this T toolSettings, params string[] references) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { References = KoCollections.List(references) });
+
+    /// <summary>Sets <see cref="KoSignSettings.References"/> to these values.</summary>
+    [Pure]
+    public static T SetReferences<T>(this T toolSettings, IEnumerable<string> references) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { References = KoCollections.List(references) });
+
+    /// <summary>Adds values to <see cref="KoSignSettings.References"/>.</summary>
+    [Pure]
+    public static T AddReferences<T>(this T toolSettings, params string[] references) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { References = KoCollections.Add(((KoSignSettings)toolSettings).References, references) });
+
+    /// <summary>Adds values to <see cref="KoSignSettings.References"/>.</summary>
+    [Pure]
+    public static T AddReferences<T>(this T toolSettings, IEnumerable<string> references) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { References = KoCollections.Add(((KoSignSettings)toolSettings).References, references) });
+
+    /// <summary>Removes every occurrence of these values from <see cref="KoSignSettings.References"/>.</summary>
+    [Pure]
+    public static T RemoveReferences<T>(this T toolSettings, params string[] references) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { References = KoCollections.Remove(((KoSignSettings)toolSettings).References, references) });
+
+    /// <summary>Removes every occurrence of these values from <see cref="KoSignSettings.References"/>.</summary>
+    [Pure]
+    public static T RemoveReferences<T>(this T toolSettings, IEnumerable<string> references) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { References = KoCollections.Remove(((KoSignSettings)toolSettings).References, references) });
+
+    /// <summary>Clears <see cref="KoSignSettings.References"/>.</summary>
+    [Pure]
+    public static T ClearReferences<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { References = [] });
+
+    /// <summary>Sets <see cref="KoSignSettings.Key"/>.</summary>
+    [Pure]
+    public static T SetKey<T>(this T toolSettings, string? key) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { Key = key });
+
+    /// <summary>Resets <see cref="KoSignSettings.Key"/> to unset.</summary>
+    [Pure]
+    public static T ResetKey<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { Key = null });
+
+    /// <summary>Sets <see cref="KoSignSettings.Password"/>.</summary>
+    [Pure]
+    public static T SetPassword<T>(this T toolSettings, string? password) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { Password = password });
+
+    /// <summary>Resets <see cref="KoSignSettings.Password"/> to unset.</summary>
+    [Pure]
+    public static T ResetPassword<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { Password = null });
+
+    /// <summary>Sets <see cref="KoSignSettings.SignAnnotations"/> to a copy of these entries.</summary>
+    [Pure]
+    public static T SetSignAnnotations<T>(this T toolSettings, IReadOnlyDictionary<string, string> signAnnotations) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { SignAnnotations = KoCollections.Map(signAnnotations) });
+
+    /// <summary>Sets one entry of <see cref="KoSignSettings.SignAnnotations"/>, replacing any value it had.</summary>
+    [Pure]
+    public static T SetSignAnnotation<T>(this T toolSettings, string signAnnotationKey, string signAnnotationValue) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { SignAnnotations = KoCollections.With(((KoSignSettings)toolSettings).SignAnnotations, signAnnotationKey, signAnnotationValue, replace: true) });
+
+    /// <summary>Adds one entry to <see cref="KoSignSettings.SignAnnotations"/>; the key must not be there yet (as NUKE's Add).</summary>
+    [Pure]
+    public static T AddSignAnnotation<T>(this T toolSettings, string signAnnotationKey, string signAnnotationValue) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { SignAnnotations = KoCollections.With(((KoSignSettings)toolSettings).SignAnnotations, signAnnotationKey, signAnnotationValue, replace: false) });
+
+    /// <summary>Removes one entry from <see cref="KoSignSettings.SignAnnotations"/>.</summary>
+    [Pure]
+    public static T RemoveSignAnnotation<T>(this T toolSettings, string signAnnotationKey) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { SignAnnotations = KoCollections.Without(((KoSignSettings)toolSettings).SignAnnotations, signAnnotationKey) });
+
+    /// <summary>Clears <see cref="KoSignSettings.SignAnnotations"/>.</summary>
+    [Pure]
+    public static T ClearSignAnnotations<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { SignAnnotations = KoCollections.EmptyMap<string>() });
+
+    /// <summary>Sets <see cref="KoSignSettings.Recursive"/>.</summary>
+    [Pure]
+    public static T SetRecursive<T>(this T toolSettings, bool? recursive) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { Recursive = recursive });
+
+    /// <summary>Resets <see cref="KoSignSettings.Recursive"/> to unset.</summary>
+    [Pure]
+    public static T ResetRecursive<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { Recursive = null });
+
+    /// <summary>Enables <see cref="KoSignSettings.Recursive"/>.</summary>
+    [Pure]
+    public static T EnableRecursive<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { Recursive = true });
+
+    /// <summary>Disables <see cref="KoSignSettings.Recursive"/>.</summary>
+    [Pure]
+    public static T DisableRecursive<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { Recursive = false });
+
+    /// <summary>Toggles <see cref="KoSignSettings.Recursive"/> (unset becomes enabled).</summary>
+    [Pure]
+    public static T ToggleRecursive<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { Recursive = !(((KoSignSettings)toolSettings).Recursive ?? false) });
+
+    /// <summary>Sets <see cref="KoSignSettings.AttestSbom"/>.</summary>
+    [Pure]
+    public static T SetAttestSbom<T>(this T toolSettings, bool? attestSbom) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { AttestSbom = attestSbom });
+
+    /// <summary>Resets <see cref="KoSignSettings.AttestSbom"/> to unset.</summary>
+    [Pure]
+    public static T ResetAttestSbom<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { AttestSbom = null });
+
+    /// <summary>Enables <see cref="KoSignSettings.AttestSbom"/>.</summary>
+    [Pure]
+    public static T EnableAttestSbom<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { AttestSbom = true });
+
+    /// <summary>Disables <see cref="KoSignSettings.AttestSbom"/>.</summary>
+    [Pure]
+    public static T DisableAttestSbom<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { AttestSbom = false });
+
+    /// <summary>Toggles <see cref="KoSignSettings.AttestSbom"/> (unset becomes enabled).</summary>
+    [Pure]
+    public static T ToggleAttestSbom<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { AttestSbom = !(((KoSignSettings)toolSettings).AttestSbom ?? false) });
+
+    /// <summary>Sets <see cref="KoSignSettings.InsecureRegistry"/>.</summary>
+    [Pure]
+    public static T SetInsecureRegistry<T>(this T toolSettings, bool? insecureRegistry) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { InsecureRegistry = insecureRegistry });
+
+    /// <summary>Resets <see cref="KoSignSettings.InsecureRegistry"/> to unset.</summary>
+    [Pure]
+    public static T ResetInsecureRegistry<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { InsecureRegistry = null });
+
+    /// <summary>Enables <see cref="KoSignSettings.InsecureRegistry"/>.</summary>
+    [Pure]
+    public static T EnableInsecureRegistry<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { InsecureRegistry = true });
+
+    /// <summary>Disables <see cref="KoSignSettings.InsecureRegistry"/>.</summary>
+    [Pure]
+    public static T DisableInsecureRegistry<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { InsecureRegistry = false });
+
+    /// <summary>Toggles <see cref="KoSignSettings.InsecureRegistry"/> (unset becomes enabled).</summary>
+    [Pure]
+    public static T ToggleInsecureRegistry<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { InsecureRegistry = !(((KoSignSettings)toolSettings).InsecureRegistry ?? false) });
+
+    /// <summary>Sets <see cref="KoSignSettings.WorkingDirectory"/>.</summary>
+    [Pure]
+    public static T SetWorkingDirectory<T>(this T toolSettings, string? workingDirectory) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { WorkingDirectory = workingDirectory });
+
+    /// <summary>Resets <see cref="KoSignSettings.WorkingDirectory"/> to unset.</summary>
+    [Pure]
+    public static T ResetWorkingDirectory<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { WorkingDirectory = null });
+}
+
+/// <summary>NUKE-style fluent extensions for <see cref="KoVerifySettings"/>; each returns a changed copy.</summary>
+public static class KoVerifySettingsExtensions
+{
+    /// <summary>Sets <see cref="KoVerifySettings.References"/> to this one value.</summary>
+    [Pure]
+    public static T SetReference<T>(this T toolSettings, string reference) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { References = KoCollections.List([reference]) });
+
+    /// <summary>Sets <see cref="KoVerifySettings.References"/> to these values.</summary>
+    [Pure]
+    public static T SetReferences<T>(this T toolSettings, params string[] references) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { References = KoCollections.List(references) });
+
+    /// <summary>Sets <see cref="KoVerifySettings.References"/> to these values.</summary>
+    [Pure]
+    public static T SetReferences<T>(this T toolSettings, IEnumerable<string> references) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { References = KoCollections.List(references) });
+
+    /// <summary>Adds values to <see cref="KoVerifySettings.References"/>.</summary>
+    [Pure]
+    public static T AddReferences<T>(this T toolSettings, params string[] references) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { References = KoCollections.Add(((KoVerifySettings)toolSettings).References, references) });
+
+    /// <summary>Adds values to <see cref="KoVerifySettings.References"/>.</summary>
+    [Pure]
+    public static T AddReferences<T>(this T toolSettings, IEnumerable<string> references) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { References = KoCollections.Add(((KoVerifySettings)toolSettings).References, references) });
+
+    /// <summary>Removes every occurrence of these values from <see cref="KoVerifySettings.References"/>.</summary>
+    [Pure]
+    public static T RemoveReferences<T>(this T toolSettings, params string[] references) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { References = KoCollections.Remove(((KoVerifySettings)toolSettings).References, references) });
+
+    /// <summary>Removes every occurrence of these values from <see cref="KoVerifySettings.References"/>.</summary>
+    [Pure]
+    public static T RemoveReferences<T>(this T toolSettings, IEnumerable<string> references) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { References = KoCollections.Remove(((KoVerifySettings)toolSettings).References, references) });
+
+    /// <summary>Clears <see cref="KoVerifySettings.References"/>.</summary>
+    [Pure]
+    public static T ClearReferences<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { References = [] });
+
+    /// <summary>Sets <see cref="KoVerifySettings.Key"/>.</summary>
+    [Pure]
+    public static T SetKey<T>(this T toolSettings, string? key) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { Key = key });
+
+    /// <summary>Resets <see cref="KoVerifySettings.Key"/> to unset.</summary>
+    [Pure]
+    public static T ResetKey<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { Key = null });
+
+    /// <summary>Sets <see cref="KoVerifySettings.Attestations"/>.</summary>
+    [Pure]
+    public static T SetAttestations<T>(this T toolSettings, bool? attestations) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { Attestations = attestations });
+
+    /// <summary>Resets <see cref="KoVerifySettings.Attestations"/> to unset.</summary>
+    [Pure]
+    public static T ResetAttestations<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { Attestations = null });
+
+    /// <summary>Enables <see cref="KoVerifySettings.Attestations"/>.</summary>
+    [Pure]
+    public static T EnableAttestations<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { Attestations = true });
+
+    /// <summary>Disables <see cref="KoVerifySettings.Attestations"/>.</summary>
+    [Pure]
+    public static T DisableAttestations<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { Attestations = false });
+
+    /// <summary>Toggles <see cref="KoVerifySettings.Attestations"/> (unset becomes enabled).</summary>
+    [Pure]
+    public static T ToggleAttestations<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { Attestations = !(((KoVerifySettings)toolSettings).Attestations ?? false) });
+
+    /// <summary>Sets <see cref="KoVerifySettings.InsecureRegistry"/>.</summary>
+    [Pure]
+    public static T SetInsecureRegistry<T>(this T toolSettings, bool? insecureRegistry) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { InsecureRegistry = insecureRegistry });
+
+    /// <summary>Resets <see cref="KoVerifySettings.InsecureRegistry"/> to unset.</summary>
+    [Pure]
+    public static T ResetInsecureRegistry<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { InsecureRegistry = null });
+
+    /// <summary>Enables <see cref="KoVerifySettings.InsecureRegistry"/>.</summary>
+    [Pure]
+    public static T EnableInsecureRegistry<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { InsecureRegistry = true });
+
+    /// <summary>Disables <see cref="KoVerifySettings.InsecureRegistry"/>.</summary>
+    [Pure]
+    public static T DisableInsecureRegistry<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { InsecureRegistry = false });
+
+    /// <summary>Toggles <see cref="KoVerifySettings.InsecureRegistry"/> (unset becomes enabled).</summary>
+    [Pure]
+    public static T ToggleInsecureRegistry<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { InsecureRegistry = !(((KoVerifySettings)toolSettings).InsecureRegistry ?? false) });
+
+    /// <summary>Sets <see cref="KoVerifySettings.WorkingDirectory"/>.</summary>
+    [Pure]
+    public static T SetWorkingDirectory<T>(this T toolSettings, string? workingDirectory) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { WorkingDirectory = workingDirectory });
+
+    /// <summary>Resets <see cref="KoVerifySettings.WorkingDirectory"/> to unset.</summary>
+    [Pure]
+    public static T ResetWorkingDirectory<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { WorkingDirectory = null });
 }

@@ -36,4 +36,16 @@ public sealed record KoPushOptions
 
     /// <summary>The environment (<c>KO_DOCKER_REPO</c>, <c>DOCKER_CONFIG</c>, registry timeouts…); null means the process's.</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+
+    /// <summary>
+    /// Sign the pushed index and every platform image with this private key (as a build's <c>--sign-key</c>; password
+    /// from <c>KO_SIGN_PASSWORD</c>); null means <c>KO_SIGN_KEY</c>, else no signing. Relative to <see cref="WorkingDirectory"/>.
+    /// </summary>
+    public string? SignKey { get; init; }
+
+    /// <summary>Annotations written into each signature's <c>optional</c> section.</summary>
+    public IReadOnlyDictionary<string, string> SignAnnotations { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Also attest each SBOM stored beside the image as a signed in-toto statement (needs a sign key and SBOMs).</summary>
+    public bool AttestSbom { get; init; }
 }

@@ -23,12 +23,19 @@ internal static class PushRun
         var tags = Tags(options.Tags);
         var registry = BuildRun.RegistryOptionsFor(options.InsecureRegistry, environment, logger, progress);
         var workingDirectory = Path.GetFullPath(options.WorkingDirectory ?? Directory.GetCurrentDirectory());
+        using var signKey = await LoadSignKeyAsync(options, environment, workingDirectory, cancellationToken).ConfigureAwait(false); // a bad key fails before anything is read or pushed
         await using var source = await ImageSources.OpenAsync(options.Source, workingDirectory, () => registry, null, null, cancellationToken).ConfigureAwait(false);
         var artifact = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
         var name = TargetName(options, environment, source);
         var sboms = await source.ReadSbomsAsync(artifact, cancellationToken).ConfigureAwait(false);
+        if (options.AttestSbom && sboms.Count == 0)
+        {
+            throw new KoException(KoErrorCodes.NoSbomToAttest, $"{source.Name} stores no SBOM beside the image, so --attest-sbom has nothing to attest; build it with --sbom spdx or cyclonedx (the default), or drop --attest-sbom.");
+        }
+
         logger.LogInformation("Pushing {Source} ({Digest}, {Count} SBOM(s)) to {Name}", source.Name, artifact.Digest, sboms.Count, name);
-        using var sink = new RegistrySink(registry, options.SbomAttach);
+        var signing = signKey is null ? null : new SigningSink(new RegistrySink(registry, options.SbomAttach), registry, signKey, options.SignAnnotations, options.AttestSbom);
+        using var sink = (IImageSink?)signing ?? new RegistrySink(registry, options.SbomAttach);
         var written = await sink.WriteAsync(new NamedArtifact(source.Name, name, artifact, sboms), tags, cancellationToken).ConfigureAwait(false);
         await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
         var reference = Naming.PrintedReference(name, tags, artifact.Digest.ToString(), tagOnly: false);
@@ -40,7 +47,28 @@ internal static class PushRun
 
         logger.LogInformation("Pushed {Source} as {Reference}", source.Name, reference);
         var statistics = new KoBuildStatistics(0, 0, 0, written.Pushed.BlobsUploaded, written.Pushed.BlobsSkipped, written.Pushed.BlobsMounted);
-        return new KoPushResult(options.Source, name, reference, artifact.Digest, artifact.MediaType, artifact.Images.Select(i => i.Platform).ToList(), tags, written.Attachments, statistics);
+        return new KoPushResult(options.Source, name, reference, artifact.Digest, artifact.MediaType, artifact.Images.Select(i => i.Platform).ToList(), tags, written.Attachments, statistics)
+        {
+            Signatures = signing?.Signatures ?? [],
+        };
+    }
+
+    /// <summary>
+    /// The push's signing key (<see cref="KoPushOptions.SignKey"/>, else <c>KO_SIGN_KEY</c>) with its password from
+    /// <c>KO_SIGN_PASSWORD</c>, or null when the push does not sign; the annotations are checked first.
+    /// </summary>
+    private static async Task<Signing.SigningKey?> LoadSignKeyAsync(KoPushOptions options, IReadOnlyDictionary<string, string?> environment, string workingDirectory, CancellationToken cancellationToken)
+    {
+        var path = options.SignKey ?? (environment.GetValueOrDefault(Signing.SigningRun.KeyVariable) is { Length: > 0 } k ? k : null);
+        if (path is null)
+        {
+            return options.AttestSbom || options.SignAnnotations.Count > 0
+                ? throw new KoException(KoErrorCodes.InvalidOption, "--attest-sbom and --sign-annotation need a signing key: pass --sign-key FILE (or set KO_SIGN_KEY).")
+                : null;
+        }
+
+        Signing.ImageSigner.CheckAnnotations(options.SignAnnotations);
+        return await Signing.SigningKey.LoadAsync(Path.GetFullPath(path, workingDirectory), Signing.SigningRun.PasswordSource(environment, null), cancellationToken).ConfigureAwait(false);
     }
 
     private static IReadOnlyList<string> Tags(IReadOnlyList<string> given)

@@ -13,7 +13,7 @@ namespace Ko.Engine.Registry;
 /// (<see cref="KoErrorCodes.BaseImageUnreadable"/> for reads of manifests and blobs) that name the host, the
 /// operation, the status and the registry's error text; never any credentials.
 /// </summary>
-internal sealed class RegistryClient : IDisposable
+internal sealed partial class RegistryClient : IDisposable
 {
     private static readonly string[] ManifestAccept = [MediaTypes.OciManifest, MediaTypes.OciIndex, MediaTypes.DockerManifest, MediaTypes.DockerManifestList];
     private const int MaxUploadSessions = 3;

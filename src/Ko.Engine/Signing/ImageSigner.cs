@@ -9,7 +9,8 @@ namespace Ko.Engine.Signing;
 /// <summary>
 /// Signs pushed images in cosign's registry format with the existing registry client: the simple-signing payload,
 /// its ECDSA P-256/SHA-256 signature in the layer annotation, appended to the <c>sha256-&lt;hex&gt;.sig</c> manifest
-/// (created when missing); and SBOM attestations (in-toto statement in a DSSE envelope) in <c>.att</c>.
+/// (created when missing); and SBOM attestations (in-toto statement in a DSSE envelope) in <c>.att</c> and, where the
+/// registry offers the referrers API, also as an OCI 1.1 referrer (<see cref="ReferrerAttestation"/>).
 /// The same payload already signed by the same key is not signed again, so re-running a signed build writes nothing.
 /// </summary>
 internal static class ImageSigner
@@ -75,10 +76,12 @@ internal static class ImageSigner
             }
         }
 
-        var artifact = Build(subject.Digest, "att", existing, [AttestationLayer(statement, predicateType, key)], name, tag);
+        var layer = AttestationLayer(statement, predicateType, key);
+        var artifact = Build(subject.Digest, "att", existing, [layer], name, tag);
         await PutAsync(client, repository, artifact, cancellationToken).ConfigureAwait(false);
         options.Logger.LogInformation("Attested {Name}@{Digest} ({PredicateType}, {Tag})", name, subject.Digest, predicateType, tag);
-        return new SignatureOutcome(name, subject.Digest, tag, artifact, AlreadyPresent: false);
+        var referrer = await ReferrerAttestation.PutIfOfferedAsync(client, options, name, repository, subject, layer.Item1, cancellationToken).ConfigureAwait(false);
+        return new SignatureOutcome(name, subject.Digest, tag, artifact, AlreadyPresent: false) { Referrer = referrer };
     }
 
     /// <summary>

@@ -12,4 +12,13 @@ internal sealed record SignatureOutcome(string Name, Digest Subject, string Tag,
 {
     /// <summary>The reference of the signature manifest, <c>name:tag</c>.</summary>
     public string Reference => $"{Name}:{Tag}";
+
+    /// <summary>The digest of the OCI 1.1 referrer an attestation was also written as; null when the registry has no referrers API or for a signature.</summary>
+    public Digest? Referrer { get; init; }
+
+    /// <summary>As the public API reports it.</summary>
+    public KoSignature ToPublic() => new(Name, Subject, Reference, Tag.EndsWith(".att", StringComparison.Ordinal), AlreadyPresent)
+    {
+        Referrer = Referrer is { } r ? $"{Name}@{r}" : null,
+    };
 }

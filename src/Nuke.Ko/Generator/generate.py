@@ -107,6 +107,24 @@ CLASSES = [
         ("WorkingDirectory", "str", "Where relative source paths start; unset means the current directory.", None),
         ("ImageRefs", "str", "Also write the printed reference (and the SBOMs' references) to this file.", None),
     ]),
+    # ---- signing (issue 16) ----
+    ("KoSignSettings", "KoSettings", False, "Settings of <see cref=\"KoTasks.KoSign(KoSignSettings)\"/>: signs images already in a registry in cosign's format (<c>dotnet ko sign</c>).", [
+        ("References", "list", "The images to sign, by tag or digest.", "Reference"),
+        ("Key", "str", "The private key: cosign's encrypted format or a PKCS#8 ECDSA P-256 PEM; unset means <c>KO_SIGN_KEY</c>.", None),
+        ("Password", "secret", "The encrypted key's password when <c>KO_SIGN_PASSWORD</c> is not set (that variable wins); never logged and shown as <c>***</c> by <c>ToString()</c>.", None),
+        ("SignAnnotations", "dict", "Written into each signature's <c>optional</c> section (<c>--sign-annotation</c>).", "SignAnnotation"),
+        ("Recursive", "bool", "For an index, also sign each platform image in it.", None),
+        ("AttestSbom", "bool", "Also attest each attached SBOM as a signed in-toto statement (<c>.att</c>).", None),
+        ("InsecureRegistry", "bool", "Plain HTTP and no TLS verification for the registries.", None),
+        ("WorkingDirectory", "str", "Where a relative key path starts; unset means the current directory.", None),
+    ]),
+    ("KoVerifySettings", "KoSettings", False, "Settings of <see cref=\"KoTasks.KoVerify(KoVerifySettings)\"/>: verifies cosign signatures with a public key (<c>dotnet ko verify</c>).", [
+        ("References", "list", "The images to verify, by tag or digest.", "Reference"),
+        ("Key", "str", "The public key file (PEM <c>PUBLIC KEY</c>, e.g. <c>cosign.pub</c>); required.", None),
+        ("Attestations", "bool", "Also require a signed in-toto attestation (<c>.att</c>) about each image.", None),
+        ("InsecureRegistry", "bool", "Plain HTTP and no TLS verification for the registries.", None),
+        ("WorkingDirectory", "str", "Where a relative key path starts; unset means the current directory.", None),
+    ]),
 ]
 
 # NUKE's names for properties that exist under ko's name: property -> (alias, alias singular). Both sets of

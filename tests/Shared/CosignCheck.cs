@@ -1,4 +1,6 @@
-namespace Ko.Engine.IntegrationTests;
+using System.Diagnostics;
+
+namespace KoAddins.TestSupport;
 
 /// <summary>
 /// Builds and runs <c>cosigncheck/main.go</c>: cosign-format signature checks and signing with containers/image 5.23
@@ -6,9 +8,10 @@ namespace Ko.Engine.IntegrationTests;
 /// podman answer every sigstore step with "Debian-local change: sigstore disabled". Needs the Debian packages
 /// golang-github-containers-image-dev and golang-golang-x-crypto-dev (./test.sh installs them); fails loudly without.
 /// Built once per test run in GOPATH mode from an overlay of symbolic links, so the program may use
-/// containers/image's internal packages; the Go build cache is kept between runs.
+/// containers/image's internal packages; the Go build cache is kept between runs. Shared by the engine's and the
+/// faces' test projects (linked), so each face's signing test has the same independent verifier.
 /// </summary>
-internal static class CosignCheck
+public static class CosignCheck
 {
     private const string Sources = "/usr/share/gocode/src";
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -31,8 +34,8 @@ internal static class CosignCheck
     /// <summary>Runs the program; returns the exit code and its standard output.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
     {
-        var result = await Tools.RunAsync(await BinaryAsync(), args, check: false);
-        return (result.ExitCode, result.StandardOutput.Trim() + result.StandardError.Trim());
+        var (code, stdout, stderr) = await RunProcessAsync(await BinaryAsync(), args, null, null);
+        return (code, stdout.Trim() + stderr.Trim());
     }
 
     private static async Task<string> BuildAsync()
@@ -68,7 +71,7 @@ internal static class CosignCheck
 
         var program = Path.Combine(v5, "signature", "cosigncheck");
         Directory.CreateDirectory(program);
-        File.Copy(Path.Combine(Repo.Root, "tests/Ko.Engine.IntegrationTests/cosigncheck/main.go"), Path.Combine(program, "main.go"));
+        File.Copy(Path.Combine(TestsRoot(), "Ko.Engine.IntegrationTests/cosigncheck/main.go"), Path.Combine(program, "main.go"));
         var output = Path.Combine(root, "cosigncheck");
         var env = new Dictionary<string, string?>
         {
@@ -77,7 +80,46 @@ internal static class CosignCheck
             ["GOFLAGS"] = string.Empty,
             ["GOCACHE"] = Path.Combine(Path.GetTempPath(), "ko-cosigncheck-gocache"),
         };
-        await Tools.RunAsync("go", ["build", "-o", output, "."], workingDirectory: program, env: env);
+        var (code, stdout, stderr) = await RunProcessAsync(ToolPath.Require("go"), ["build", "-o", output, "."], program, env);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"building cosigncheck failed (exit {code}):\n{stdout}\n{stderr}");
+        }
+
         return output;
+    }
+
+    // tests/ from this source file's own path (known at compile time), whichever project links it.
+    private static string TestsRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "") =>
+        Path.GetDirectoryName(Path.GetDirectoryName(sourceFile))!;
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunProcessAsync(string program, IEnumerable<string> args, string? workingDirectory, IReadOnlyDictionary<string, string?>? env)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? string.Empty };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in env ?? new Dictionary<string, string?>())
+        {
+            start.Environment[k] = v;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} did not finish in 5 minutes");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
     }
 }
