@@ -1806,6 +1806,16 @@ public static class KoSignSettingsExtensions
     [Pure]
     public static T ResetWorkingDirectory<T>(this T toolSettings) where T : KoSignSettings
         => (T)(((KoSignSettings)toolSettings) with { WorkingDirectory = null });
+
+    /// <summary>Sets <see cref="KoSignSettings.WorkingDirectory"/> (NUKE's <c>ProcessWorkingDirectory</c> name for it).</summary>
+    [Pure]
+    public static T SetProcessWorkingDirectory<T>(this T toolSettings, string? processWorkingDirectory) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { WorkingDirectory = processWorkingDirectory });
+
+    /// <summary>Resets <see cref="KoSignSettings.WorkingDirectory"/> (NUKE's <c>ProcessWorkingDirectory</c> name for it) to unset.</summary>
+    [Pure]
+    public static T ResetProcessWorkingDirectory<T>(this T toolSettings) where T : KoSignSettings
+        => (T)(((KoSignSettings)toolSettings) with { WorkingDirectory = null });
 }
 
 /// <summary>NUKE-style fluent extensions for <see cref="KoVerifySettings"/>; each returns a changed copy.</summary>
@@ -1919,5 +1929,15 @@ public static class KoVerifySettingsExtensions
     /// <summary>Resets <see cref="KoVerifySettings.WorkingDirectory"/> to unset.</summary>
     [Pure]
     public static T ResetWorkingDirectory<T>(this T toolSettings) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { WorkingDirectory = null });
+
+    /// <summary>Sets <see cref="KoVerifySettings.WorkingDirectory"/> (NUKE's <c>ProcessWorkingDirectory</c> name for it).</summary>
+    [Pure]
+    public static T SetProcessWorkingDirectory<T>(this T toolSettings, string? processWorkingDirectory) where T : KoVerifySettings
+        => (T)(((KoVerifySettings)toolSettings) with { WorkingDirectory = processWorkingDirectory });
+
+    /// <summary>Resets <see cref="KoVerifySettings.WorkingDirectory"/> (NUKE's <c>ProcessWorkingDirectory</c> name for it) to unset.</summary>
+    [Pure]
+    public static T ResetProcessWorkingDirectory<T>(this T toolSettings) where T : KoVerifySettings
         => (T)(((KoVerifySettings)toolSettings) with { WorkingDirectory = null });
 }

@@ -49,11 +49,11 @@ public sealed class KoTasksSigningEndToEndTests : IClassFixture<RegistryFixture>
 
         var image = Assert.Single(KoBuild(_ => Defaults(_).SetRepository(repository).SetSignKey(release.PrivateKeyPath).SetSignAnnotation("pipeline", "nuke").SetEnvironmentVariable("KO_SIGN_PASSWORD", Secret)).Images);
         var signed = KoSign(_ => _.SetReferences(image.Reference).SetKey(ci.PrivateKeyPath).SetPassword(Secret).SetEnvironmentVariable("KO_SIGN_PASSWORD", null));
-        Assert.Equal($"{image.Name}:sha256-{image.Digest.Hex}.sig", Assert.Single(signed.Signatures).Reference);
+        Assert.Equal($"{image.Name}:sha256-{image.Digest["sha256:".Length..]}.sig", Assert.Single(signed.Signatures).Reference);
         foreach (var pub in new[] { release.PublicKeyPath, ci.PublicKeyPath })
         {
             var verified = KoVerify(_ => _.SetReferences(image.Reference).SetKey(pub));
-            Assert.Equal((image.Digest, 1), (Assert.Single(verified.Images).Digest, verified.Images[0].Signatures));
+            Assert.Equal((image.Digest, 1), (Assert.Single(verified.Images).Digest.ToString(), verified.Images[0].Signatures));
         }
 
         var regd = _dir.Combine("registries.d");
