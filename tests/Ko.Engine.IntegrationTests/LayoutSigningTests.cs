@@ -56,6 +56,11 @@ public sealed class LayoutSigningTests : IClassFixture<RegistryFixture>, IDispos
             Assert.Contains($"sha256-{digest[7..]}.sig", sigs);
         }
 
+        // umoci, an independent reader, still takes the layout and lists the image and its signature entries by name.
+        var listed = await Tools.RunAsync("umoci", ["ls", "--layout", layout]);
+        Assert.Contains($"sha256-{digest[7..]}.sig", listed.StandardOutput);
+        Assert.Contains(name[(name.LastIndexOf('/') + 1)..] + ":latest", listed.StandardOutput);
+
         // Building again into the same layout with the same key adds no second signature.
         Assert.Equal(0, (await Repo.KoAsync(Env(repository), build)).ExitCode);
         var stored = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(layout, "index.json"))).RootElement.GetProperty("manifests").EnumerateArray()
