@@ -22,9 +22,10 @@ internal static class PlanStage
             logger.LogWarning("{Warning}", warning);
         }
 
-        if (plan.SignKey is not null && !plan.Push)
+        // Signing: what a build pushes, or (signed for the registry name it will be pushed to) what it writes to an OCI layout.
+        if (plan.SignKey is not null && !plan.Push && (plan.OciLayoutPath is null || BuildPlan.IsLocalRepository(plan.Repository)))
         {
-            throw new KoException(KoErrorCodes.InvalidOption, "--sign-key signs the images a build pushes, and this build does not push: drop --push=false/--local, or sign later with `dotnet ko push` and `dotnet ko sign --key FILE REF`.");
+            throw new KoException(KoErrorCodes.InvalidOption, "--sign-key signs the images a build pushes or writes to --oci-layout-path under KO_DOCKER_REPO, and this build does neither: drop --push=false/--local, set KO_DOCKER_REPO with --oci-layout-path, or sign later with `dotnet ko push --sign-key`.");
         }
 
         if (plan.Push)

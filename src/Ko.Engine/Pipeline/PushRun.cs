@@ -36,8 +36,13 @@ internal static class PushRun
         logger.LogInformation("Pushing {Source} ({Digest}, {Count} SBOM(s)) to {Name}", source.Name, artifact.Digest, sboms.Count, name);
         var signing = signKey is null ? null : new SigningSink(new RegistrySink(registry, options.SbomAttach), registry, signKey, options.SignAnnotations, options.AttestSbom);
         using var sink = (IImageSink?)signing ?? new RegistrySink(registry, options.SbomAttach);
-        var written = await sink.WriteAsync(new NamedArtifact(source.Name, name, artifact, sboms), tags, cancellationToken).ConfigureAwait(false);
+        var named = new NamedArtifact(source.Name, name, artifact, sboms);
+        var stored = LayoutDirectory(options.Source, workingDirectory) is { } layoutDir
+            ? await Signing.LayoutSignatureCarrier.ReadAsync(layoutDir, named, cancellationToken).ConfigureAwait(false)
+            : [];
+        var written = await sink.WriteAsync(named, tags, cancellationToken).ConfigureAwait(false);
         await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        var carried = await Signing.LayoutSignatureCarrier.CarryAsync(registry, stored, named, cancellationToken).ConfigureAwait(false);
         var reference = Naming.PrintedReference(name, tags, artifact.Digest.ToString(), tagOnly: false);
         if (options.ImageRefsPath is not null)
         {
@@ -49,8 +54,21 @@ internal static class PushRun
         var statistics = new KoBuildStatistics(0, 0, 0, written.Pushed.BlobsUploaded, written.Pushed.BlobsSkipped, written.Pushed.BlobsMounted);
         return new KoPushResult(options.Source, name, reference, artifact.Digest, artifact.MediaType, artifact.Images.Select(i => i.Platform).ToList(), tags, written.Attachments, statistics)
         {
-            Signatures = signing?.Signatures ?? [],
+            Signatures = [.. carried, .. signing?.Signatures ?? []],
         };
+    }
+
+    /// <summary>The directory of an <c>oci:DIR[:REF]</c> source (whose signatures a push carries); null for other sources.</summary>
+    private static string? LayoutDirectory(string source, string workingDirectory)
+    {
+        if (!source.StartsWith("oci:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rest = source["oci:".Length..];
+        var colon = rest.IndexOf(':', StringComparison.Ordinal);
+        return Path.TrimEndingDirectorySeparator(Path.GetFullPath(colon >= 0 ? rest[..colon] : rest, workingDirectory));
     }
 
     /// <summary>

@@ -16,7 +16,8 @@ internal static class SinkFactory
 
         if (plan.OciLayoutPath is not null)
         {
-            sinks.Add(new OciLayoutSink(plan.OciLayoutPath, plan.SbomExplicit, run.Logger, run.Progress));
+            var layout = new OciLayoutSink(plan.OciLayoutPath, plan.SbomExplicit, run.Logger, run.Progress);
+            sinks.Add(signKey is null ? layout : new LayoutSigningSink(layout, plan.OciLayoutPath, signKey, plan.SignAnnotations, plan.AttestSbom));
         }
 
         if (plan.OciArchivePath is not null)

@@ -206,7 +206,7 @@ internal static class ImageSigner
     internal static KoException Invalid(string name, string tag, Exception ex) =>
         new(KoErrorCodes.SignatureManifestInvalid, $"{name}:{tag} is not a signature manifest as cosign writes it: {ex.Message}. Delete that tag (its signatures are lost) or sign another repository.", ex);
 
-    private static async Task PutAsync(RegistryClient client, string repository, SignatureArtifact artifact, CancellationToken cancellationToken)
+    internal static async Task PutAsync(RegistryClient client, string repository, SignatureArtifact artifact, CancellationToken cancellationToken)
     {
         foreach (var (digest, size, open) in artifact.Blobs())
         {

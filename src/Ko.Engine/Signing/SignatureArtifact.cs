@@ -73,6 +73,12 @@ internal sealed class SignatureArtifact
     /// <summary>The tag for a subject: <c>ALG-HEX.SUFFIX</c>, as cosign names it.</summary>
     public static string TagFor(Digest subject, string suffix) => $"{subject.Algorithm}-{subject.Hex}.{suffix}";
 
+    /// <summary>The layers this object added (descriptor with annotations, and bytes).</summary>
+    public IReadOnlyList<(Descriptor Descriptor, byte[] Bytes)> NewLayers => _newLayers;
+
+    /// <summary>The suffix of <see cref="Tag"/>: <c>sig</c> or <c>att</c>.</summary>
+    public string Suffix => Tag[(Tag.LastIndexOf('.') + 1)..];
+
     /// <summary>The config blob and the layers this object holds the bytes of.</summary>
     public IEnumerable<(Digest Digest, long Size, Func<CancellationToken, ValueTask<Stream>> Open)> Blobs()
     {

@@ -35,7 +35,7 @@ internal static class OciLayoutReader
     /// skopeo, the one whose ref name is exactly it.
     /// </summary>
     public static IReadOnlyList<Descriptor> Candidates(Oci.Index top, string? refName) => refName is null
-        ? top.Manifests
+        ? top.Manifests.Where(m => !Signing.LayoutSignatures.IsSignatureEntry(m)).ToList() // cosign's signatures beside the image are not a candidate
         : top.Manifests.Where(m => m.Annotations is not null && m.Annotations.TryGetValue(AnnotationKeys.RefName, out var r) && r == refName).ToList();
 
     /// <summary>A manifest, index or config by descriptor: at most the descriptor's size and 16 MiB, and its bytes must hash to its digest.</summary>
