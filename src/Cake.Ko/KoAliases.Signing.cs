@@ -77,6 +77,7 @@ public static partial class KoAliases
     /// <param name="password">The password that encrypts the private key when <c>KO_SIGN_PASSWORD</c> is not set (that variable wins). Never logged.</param>
     /// <returns>The public key's path.</returns>
     /// <exception cref="CakeException">KO5004 when a file is there already, KO5002 without a password.</exception>
+    /// <example><code>var publicKey = KoGenerateKey("./keys/release", EnvironmentVariable("SIGN_PASSWORD"));</code></example>
     [CakeMethodAlias]
     [CakeAliasCategory("Signing")]
     public static string KoGenerateKey(this ICakeContext context, string prefix, string? password = null)

@@ -1,5 +1,6 @@
 using Ko.Engine;
 using Ko.Engine.Signing;
+using EngineSigning = Ko.Engine.Signing;
 
 namespace Nuke.Ko;
 
@@ -36,4 +37,14 @@ internal static class KoSigningConversion
         WorkingDirectory = settings.WorkingDirectory,
         Environment = KoSettingsConversion.EnvironmentOf(settings),
     };
+
+    /// <summary>The face's sign result.</summary>
+    /// <param name="result">The engine's result.</param>
+    public static KoSignResult ToFace(this EngineSigning.KoSignResult result) =>
+        new(result.Signatures.Select(s => new KoSignature(s.Name, s.Subject.ToString(), s.Reference, s.Attestation, s.AlreadyPresent, s.Referrer)).ToList());
+
+    /// <summary>The face's verify result.</summary>
+    /// <param name="result">The engine's result.</param>
+    public static KoVerifyResult ToFace(this EngineSigning.KoVerifyResult result) =>
+        new(result.Images.Select(i => new KoVerifiedImage(i.Name, i.Digest.ToString(), i.Signatures, i.PredicateTypes)).ToList());
 }
