@@ -20,6 +20,9 @@ internal sealed class ImageStage(BuildRun run, TargetPlan targets, CancellationT
     private readonly ConcurrentDictionary<(string, Platform), Lazy<Task<IImage>>> _baseImages = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<FileLayer>>> _kodata = new(StringComparer.Ordinal);
 
+    // Each go output's stat fingerprint just before go build ran on it: what lets the binary layer be found by build ID.
+    private readonly ConcurrentDictionary<string, Util.FileFingerprint?> _beforeBuild = new(StringComparer.Ordinal);
+
     /// <summary>The build info of each image's binary (for SBOMs), by image digest.</summary>
     public ConcurrentDictionary<Digest, GoBuildInfo> BuildInfos { get; } = new();
 
@@ -32,6 +35,7 @@ internal sealed class ImageStage(BuildRun run, TargetPlan targets, CancellationT
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            _beforeBuild[output] = Util.UnixFileStatus.FingerprintOf(output, followLinks: false);
             await run.Go.BuildAsync(s.Directory, pattern, platform, output, s.Flags, s.Environment, cancellationToken).ConfigureAwait(false);
         }
         catch (KoException ex)
@@ -114,7 +118,11 @@ internal sealed class ImageStage(BuildRun run, TargetPlan targets, CancellationT
             b => b.Layer.DiffId.ToString(),
             () => GoBuildAsync(index, platform),
             run.Logger,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            new BuildIdRoute<AppLayers.LayerOutcome>(
+                _beforeBuild.GetValueOrDefault(output),
+                (buildId, size) => AppLayers.BinaryLayerByBuildIdAsync(run.Cache, buildId, size, appName, s.Capabilities, cancellationToken),
+                (buildId, size, made) => AppLayers.RememberBinaryLayerAsync(run.Cache, buildId, size, appName, s.Capabilities, made.Layer, cancellationToken))).ConfigureAwait(false);
         Count(binary, $"{AppLayers.AppDirectory}/{appName} ({platform})");
         return binary.Layer;
     }
