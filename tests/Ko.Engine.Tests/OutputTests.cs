@@ -372,11 +372,32 @@ public sealed class OutputTests : IDisposable
         var blob = Path.Combine(layout, "blobs", "sha256", built.Image!.Layers[^1].Descriptor.Digest.Hex);
         var bytes = await File.ReadAllBytesAsync(blob);
         bytes[bytes.Length / 2] ^= 0xff;
+        File.Delete(blob); // the layout's name only: the cache's file it is linked to stays as it was
         await File.WriteAllBytesAsync(blob, bytes);
 
         await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["v2"])], CancellationToken.None);
 
         AssertBlobsAreContentAddressed(layout, built);
+    }
+
+    [Fact]
+    public async Task A_write_through_a_layout_link_into_the_cached_blob_fails_the_next_layout_write_and_leaves_the_cache()
+    {
+        var layout = _dir.Combine("layout");
+        var built = await GoodImageAsync();
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["v1"])], CancellationToken.None);
+        var cached = Assert.IsType<FileLayer>(built.Image!.Layers[^1]);
+        var blob = Path.Combine(layout, "blobs", "sha256", cached.Descriptor.Digest.Hex);
+        Assert.True(Ko.Engine.Util.BlobFiles.AreSameFile(blob, cached.Path)); // linked, not copied
+        var bytes = await File.ReadAllBytesAsync(blob);
+        bytes[bytes.Length / 2] ^= 0xff;
+        await File.WriteAllBytesAsync(blob, bytes); // in place (as root, the read-only mode does not stop it)
+
+        var ex = await Assert.ThrowsAsync<KoException>(() => OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["v2"])], CancellationToken.None));
+
+        Assert.Equal(KoErrorCodes.CacheUnusable, ex.Code);
+        Assert.Contains(cached.Descriptor.Digest.ToString(), ex.Message);
+        Assert.False(File.Exists(cached.Path));
     }
 
     [Theory]

@@ -35,7 +35,7 @@ internal static class ImageOverrides
                 }
                 else
                 {
-                    env.Add(kv);
+                    env.Add((JsonNode)JsonValue.Create(kv));
                 }
             }
         }

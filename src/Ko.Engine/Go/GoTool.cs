@@ -157,29 +157,31 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
     /// <returns>Each import path's binary, in the order given.</returns>
     public async Task<IReadOnlyList<(string ImportPath, string Output)>> BuildManyAsync(string workingDirectory, IReadOnlyList<string> importPaths, Platform platform, string outputDirectory, IReadOnlyList<string> flags, IReadOnlyDictionary<string, string?> extraEnv, CancellationToken cancellationToken)
     {
-        var rounds = new List<List<(string ImportPath, string Output)>>();
+        var result = OutputsOf(importPaths, platform, outputDirectory);
+        foreach (var round in result.GroupBy(r => Path.GetDirectoryName(r.Output)!, StringComparer.Ordinal))
+        {
+            // A trailing separator: go writes into the directory even when only one package is given.
+            await BuildIntoAsync(workingDirectory, [.. round.Select(r => r.ImportPath)], platform, round.Key + Path.DirectorySeparatorChar, flags, extraEnv, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Where <see cref="BuildManyAsync"/> puts each binary: <paramref name="outputDirectory"/>/NAME for the first
+    /// package of a name, <c>.dupN/NAME</c> for the Nth more (no Go import path element starts with a dot, so no
+    /// command is named like that subdirectory).
+    /// </summary>
+    public static IReadOnlyList<(string ImportPath, string Output)> OutputsOf(IReadOnlyList<string> importPaths, Platform platform, string outputDirectory)
+    {
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         var result = new List<(string ImportPath, string Output)>();
         foreach (var importPath in importPaths)
         {
             var name = ExecutableName(importPath, platform);
             var round = seen[name] = seen.TryGetValue(name, out var n) ? n + 1 : 0;
-            // ".dupN": no Go import path element starts with a dot, so no command is named like the subdirectory.
             var directory = round == 0 ? outputDirectory : Path.Combine(outputDirectory, ".dup" + round.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (rounds.Count <= round)
-            {
-                rounds.Add([]);
-            }
-
-            rounds[round].Add((importPath, Path.Combine(directory, name)));
             result.Add((importPath, Path.Combine(directory, name)));
-        }
-
-        foreach (var round in rounds)
-        {
-            var directory = Path.GetDirectoryName(round[0].Output)!;
-            // A trailing separator: go writes into the directory even when only one package is given.
-            await BuildIntoAsync(workingDirectory, [.. round.Select(r => r.ImportPath)], platform, directory + Path.DirectorySeparatorChar, flags, extraEnv, cancellationToken).ConfigureAwait(false);
         }
 
         return result;

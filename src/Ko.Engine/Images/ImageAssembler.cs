@@ -70,7 +70,7 @@ internal static class ImageAssembler
         inner.Remove("Cmd");
         var env = ImageConfig.ChildArray(inner, "Env");
         ImageConfig.AppendToPath(env, AppLayers.AppDirectory);
-        env.Add("KO_DATA_PATH=" + AppLayers.KodataRoot);
+        env.Add((JsonNode)JsonValue.Create("KO_DATA_PATH=" + AppLayers.KodataRoot));
         if (spec.Labels.Count > 0)
         {
             var labels = ImageConfig.ChildObject(inner, "Labels");
@@ -88,16 +88,16 @@ internal static class ImageAssembler
         var rootfs = ImageConfig.ChildObject(config, "rootfs");
         rootfs["type"] = "layers";
         var diffIds = ImageConfig.ChildArray(rootfs, "diff_ids");
-        diffIds.Add(kodata.DiffId.ToString());
-        diffIds.Add(binary.DiffId.ToString());
+        diffIds.Add((JsonNode)JsonValue.Create(kodata.DiffId.ToString()));
+        diffIds.Add((JsonNode)JsonValue.Create(binary.DiffId.ToString()));
 
         // As ko (pkg/build/gobuild.go with go-containerregistry's mutate.Append): both layers always get a history
         // entry by author "ko", dated by KO_DATA_DATE_EPOCH and SOURCE_DATE_EPOCH (Go's zero time when unset), and
         // the config's author is ko's.
         config["author"] = KoAuthor;
         var history = ImageConfig.ChildArray(config, "history");
-        history.Add(HistoryEntry(spec.KodataCreated, spec.ImportPath, "kodata contents, at $KO_DATA_PATH"));
-        history.Add(HistoryEntry(spec.Created, spec.ImportPath, "go build output, at " + spec.AppPath));
+        history.Add((JsonNode)HistoryEntry(spec.KodataCreated, spec.ImportPath, "kodata contents, at $KO_DATA_PATH"));
+        history.Add((JsonNode)HistoryEntry(spec.Created, spec.ImportPath, "go build output, at " + spec.AppPath));
 
         // As ko: the config round-trips through go-containerregistry's v1.ConfigFile and Go's encoding/json.
         var configBytes = GoConfigJson.Serialize(config);

@@ -168,7 +168,7 @@ internal static class ImageConfig
             }
         }
 
-        env.Add("PATH=" + dir);
+        env.Add((JsonNode)JsonValue.Create("PATH=" + dir));
     }
 
     public static JsonObject ParseObject(ReadOnlySpan<byte> bytes, string where)

@@ -80,6 +80,25 @@ internal static class AppLayers
     }
 
     /// <summary>
+    /// The binary layer recorded under a Go build ID (with the binary's size and the same layer settings as
+    /// <see cref="BinaryLayerAsync"/>), or null. Only for a binary the caller knows to be unchanged since that layer
+    /// was made from its hashed bytes (<see cref="Go.GoBinaryStamp"/>): the build ID alone does not prove the bytes.
+    /// </summary>
+    public static async Task<LayerOutcome?> BinaryLayerByBuildIdAsync(LayerCache cache, string buildId, long size, string appName, IReadOnlyList<string>? capabilities, CancellationToken cancellationToken) =>
+        await cache.TryGetAsync(BuildIdKey(buildId, size, appName, capabilities), cancellationToken).ConfigureAwait(false) is { } layer ? new LayerOutcome(layer, true) : null;
+
+    /// <summary>Records <paramref name="layer"/> (made by <see cref="BinaryLayerAsync"/>) under the binary's Go build ID.</summary>
+    public static Task RememberBinaryLayerAsync(LayerCache cache, string buildId, long size, string appName, IReadOnlyList<string>? capabilities, FileLayer layer, CancellationToken cancellationToken) =>
+        cache.PutAsync(BuildIdKey(buildId, size, appName, capabilities), layer, cancellationToken);
+
+    private static string BuildIdKey(string buildId, long size, string appName, IReadOnlyList<string>? capabilities)
+    {
+        var xattr = capabilities is { Count: > 0 } ? FileCapabilities.Parse(capabilities, "linux_capabilities").XattrBytes() : null;
+        string[] parts = ["ko-binary-buildid-v1", AppDirectory, appName, buildId, size.ToString(System.Globalization.CultureInfo.InvariantCulture), "0"];
+        return CacheKey.Of(xattr is null ? parts : [.. parts, "caps", Convert.ToHexStringLower(xattr)]);
+    }
+
+    /// <summary>
     /// The kodata layer as ko's tarKoData writes it (pkg/build/gobuild.go): directory entries <c>/var</c>,
     /// <c>/var/run</c> and <c>/var/run/ko</c>, then kodata/ in filepath.Walk order under <c>/var/run/ko/</c>; every entry
     /// mode 0555 and dated <paramref name="mtime"/> (<c>KO_DATA_DATE_EPOCH</c>, else 0). Names are written as ko writes

@@ -11,6 +11,12 @@ internal sealed class FileLayer(Descriptor descriptor, Digest diffId, string pat
 
     public string Path { get; } = path;
 
+    /// <summary>
+    /// The file's stat fingerprint when its bytes were last known to hash to the digest (written, or checked by the
+    /// layer cache), or null when not known. While the file's fingerprint is this one, it need not be hashed again.
+    /// </summary>
+    public Util.FileFingerprint? Verified { get; init; }
+
     public ValueTask<Stream> OpenCompressedAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -68,8 +68,15 @@ internal static class LayerWriter
                 }
             }
 
+            // Read-only from the start (as BlobFiles makes a blob it links), so linking it into a layout later changes
+            // nothing about the file, and its stat fingerprint in the layer cache stays valid.
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temp, Util.BlobFiles.ReadOnly);
+            }
+
             var path = store.Commit(temp, digest);
-            return new FileLayer(new Descriptor(MediaTypeOf(compression), digest, size), diffId, path);
+            return new FileLayer(new Descriptor(MediaTypeOf(compression), digest, size), diffId, path) { Verified = Util.UnixFileStatus.FingerprintOf(path, followLinks: false) };
         }
         catch
         {
@@ -116,7 +123,7 @@ internal sealed class LayerCache(ContentStore store, LayerCompression compressio
             var now = Util.UnixFileStatus.FingerprintOf(layer.Path, followLinks: false);
             if (seen is not null && now is { } fingerprint && fingerprint.Size == size && fingerprint.ToString() == seen)
             {
-                return layer;
+                return new FileLayer(layer.Descriptor, diffId, layer.Path) { Verified = fingerprint };
             }
 
             if (!await store.VerifyAsync(digest, size, cancellationToken).ConfigureAwait(false))
@@ -124,6 +131,9 @@ internal sealed class LayerCache(ContentStore store, LayerCompression compressio
                 Util.FileSystem.TryDelete(entryPath);
                 return null;
             }
+
+            // The fingerprint from before the hash: a write during it changes the fingerprint, so nothing trusts it.
+            layer = new FileLayer(layer.Descriptor, diffId, layer.Path) { Verified = now };
 
             // Hashed and good: remember the fingerprint it was good with, so the next use need not hash it. Only an
             // optimisation: a read-only cache still serves the hit (and hashes again next time).

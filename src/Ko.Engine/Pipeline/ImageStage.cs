@@ -20,19 +20,53 @@ internal sealed class ImageStage(BuildRun run, TargetPlan targets, CancellationT
     private readonly ConcurrentDictionary<(string, Platform), Lazy<Task<IImage>>> _baseImages = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<FileLayer>>> _kodata = new(StringComparer.Ordinal);
 
+    // Each go output's stat fingerprint just before go build ran on it: what lets the binary layer be found by build ID.
+    private readonly ConcurrentDictionary<string, Util.FileFingerprint?> _beforeBuild = new(StringComparer.Ordinal);
+    private readonly GoBuildBatches _batches = new(targets);
+
     /// <summary>The build info of each image's binary (for SBOMs), by image digest.</summary>
     public ConcurrentDictionary<Digest, GoBuildInfo> BuildInfos { get; } = new();
 
-    /// <summary>Runs <c>go build</c> of pattern <paramref name="index"/> for <paramref name="platform"/>; returns the binary's path.</summary>
+    /// <summary>
+    /// Runs <c>go build</c> of pattern <paramref name="index"/> for <paramref name="platform"/>; returns the binary's
+    /// path. Patterns that share the platform and the build settings (directory, flags, environment) are built by one
+    /// <c>go build -o DIR pkg1 pkg2 ...</c> (<see cref="GoBuildBatches"/>), so go loads, compiles and links them in one
+    /// process; when that batch fails, each of its patterns is built alone, so a failure names the right import path.
+    /// </summary>
     public async Task<string> GoBuildAsync(int index, Platform platform)
     {
+        if (_batches.For(index, platform, BuildBatchAsync) is var (batch, running))
+        {
+            try
+            {
+                var outputs = await running.ConfigureAwait(false);
+                if (outputs.TryGetValue(index, out var built))
+                {
+                    Built(index, platform);
+                    return built;
+                }
+            }
+            catch (KoException ex) when (ex.Code == KoErrorCodes.BuildFailed && !cancellationToken.IsCancellationRequested)
+            {
+                run.Logger.LogDebug("go build of {Count} packages for {Platform} failed; building each alone to tell which: {Message}", batch.Indices.Count, platform, ex.Message);
+            }
+        }
+
+        var output = Path.Combine(run.Store.Root, "go", CacheKey.Of(targets.Settings[index].Directory, targets.BuildPatterns[index])[..16], platform.ToString().Replace('/', '_'), "app");
+        await BuildOneAsync(index, platform, output).ConfigureAwait(false);
+        Built(index, platform);
+        return output;
+    }
+
+    /// <summary>Builds pattern <paramref name="index"/> alone into <paramref name="output"/> (also how a corrupt cached binary is relinked).</summary>
+    private async Task BuildOneAsync(int index, Platform platform, string output)
+    {
         var s = targets.Settings[index];
-        var pattern = targets.BuildPatterns[index];
-        var output = Path.Combine(run.Store.Root, "go", CacheKey.Of(s.Directory, pattern)[..16], platform.ToString().Replace('/', '_'), "app");
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await run.Go.BuildAsync(s.Directory, pattern, platform, output, s.Flags, s.Environment, cancellationToken).ConfigureAwait(false);
+            _beforeBuild[output] = Util.UnixFileStatus.FingerprintOf(output, followLinks: false);
+            await run.Go.BuildAsync(s.Directory, targets.BuildPatterns[index], platform, output, s.Flags, s.Environment, cancellationToken).ConfigureAwait(false);
         }
         catch (KoException ex)
         {
@@ -43,11 +77,46 @@ internal sealed class ImageStage(BuildRun run, TargetPlan targets, CancellationT
         {
             _gate.Release();
         }
+    }
 
-        run.Logger.LogDebug("go build {Pattern} for {Platform} done at {Elapsed} ms", pattern, platform, run.Clock.ElapsedMilliseconds);
+    /// <summary>Runs one batch: <c>go build -o DIR</c> of its patterns; each output go did not write (or touch) is left out.</summary>
+    private async Task<IReadOnlyDictionary<int, string>> BuildBatchAsync(GoBuildBatches.Batch batch)
+    {
+        var s = targets.Settings[batch.Indices[0]];
+        var patterns = batch.Indices.Select(i => targets.BuildPatterns[i]).ToList();
+        var directory = Path.Combine(run.Store.Root, "go", "batch-" + batch.Key[..16], batch.Platform.ToString().Replace('/', '_'));
+        var before = GoTool.OutputsOf(patterns, batch.Platform, directory).Select(o => Util.UnixFileStatus.FingerprintOf(o.Output, followLinks: false)).ToList();
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<(string ImportPath, string Output)> outputs;
+        try
+        {
+            outputs = await run.Go.BuildManyAsync(s.Directory, patterns, batch.Platform, directory, s.Flags, s.Environment, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        var result = new Dictionary<int, string>();
+        for (var j = 0; j < batch.Indices.Count; j++)
+        {
+            var after = Util.UnixFileStatus.FingerprintOf(outputs[j].Output, followLinks: false);
+            // go writes or touches every output it builds; one it left as it was (or never made) was named otherwise.
+            if (after is not null && after != before[j])
+            {
+                _beforeBuild[outputs[j].Output] = before[j];
+                result[batch.Indices[j]] = outputs[j].Output;
+            }
+        }
+
+        return result;
+    }
+
+    private void Built(int index, Platform platform)
+    {
+        run.Logger.LogDebug("go build {Pattern} for {Platform} done at {Elapsed} ms", targets.BuildPatterns[index], platform, run.Clock.ElapsedMilliseconds);
         run.Counters.GoBuild();
-        run.Progress?.Report(new KoProgress("build", $"{pattern} {platform}", 1, 1));
-        return output;
+        run.Progress?.Report(new KoProgress("build", $"{targets.BuildPatterns[index]} {platform}", 1, 1));
     }
 
     /// <summary>Layers the binary <paramref name="goBuild"/> produces and assembles the image of one platform.</summary>
@@ -112,9 +181,13 @@ internal sealed class ImageStage(BuildRun run, TargetPlan targets, CancellationT
             string.Join('\n', appName, mtime, string.Join(',', s.Capabilities)),
             () => AppLayers.BinaryLayerAsync(run.Store, run.Cache, output, appName, mtime, cancellationToken, s.Capabilities),
             b => b.Layer.DiffId.ToString(),
-            () => GoBuildAsync(index, platform),
+            () => BuildOneAsync(index, platform, output),
             run.Logger,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            new BuildIdRoute<AppLayers.LayerOutcome>(
+                _beforeBuild.GetValueOrDefault(output),
+                (buildId, size) => AppLayers.BinaryLayerByBuildIdAsync(run.Cache, buildId, size, appName, s.Capabilities, cancellationToken),
+                (buildId, size, made) => AppLayers.RememberBinaryLayerAsync(run.Cache, buildId, size, appName, s.Capabilities, made.Layer, cancellationToken))).ConfigureAwait(false);
         Count(binary, $"{AppLayers.AppDirectory}/{appName} ({platform})");
         return binary.Layer;
     }

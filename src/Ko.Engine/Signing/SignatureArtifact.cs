@@ -139,8 +139,8 @@ internal sealed class SignatureArtifact
         foreach (var (descriptor, _) in layers)
         {
             layerArray.Add(JsonNode.Parse(OciJson.Write(descriptor.WriteTo)));
-            diffIds.Add(descriptor.Digest.ToString());
-            history.Add(new JsonObject { ["created"] = ZeroTime });
+            diffIds.Add((JsonNode)JsonValue.Create(descriptor.Digest.ToString()));
+            history.Add((JsonNode)new JsonObject { ["created"] = ZeroTime });
         }
 
         var configBytes = OciJson.Serialize(config);

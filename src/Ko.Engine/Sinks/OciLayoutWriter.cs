@@ -276,9 +276,15 @@ internal static class OciLayoutWriter
     {
         var blobDir = Path.Combine(dir, "blobs", "sha256");
         Directory.CreateDirectory(blobDir);
+        var cached = CachedBlobs(images.Select(i => i.Image));
         foreach (var (digest, size, open) in Blobs(images.Select(i => i.Image), sboms))
         {
             var blobPath = Path.Combine(dir, "blobs", digest.Algorithm, digest.Hex);
+            if (cached.GetValueOrDefault(digest) is { } layer && await PlaceFromCacheAsync(layer, blobPath, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
             if (await HoldsAsync(blobPath, digest, size, cancellationToken).ConfigureAwait(false))
             {
                 continue;
@@ -316,6 +322,59 @@ internal static class OciLayoutWriter
         var stale = await StaleSbomsAsync(dir, existing, named, cancellationToken).ConfigureAwait(false);
         await File.WriteAllBytesAsync(indexTemp, TopIndex(existing, images, listSboms ? sboms : null, stale), cancellationToken).ConfigureAwait(false);
         File.Move(indexTemp, Path.Combine(dir, "index.json"), overwrite: true);
+    }
+
+    /// <summary>
+    /// The layers whose compressed bytes are a blob of the content store (<see cref="FileLayer"/>: written once, by
+    /// rename, and never changed in place by the engine), by digest: those may be shared with the layout by a hard link.
+    /// </summary>
+    private static Dictionary<Digest, FileLayer> CachedBlobs(IEnumerable<NamedArtifact> images)
+    {
+        var result = new Dictionary<Digest, FileLayer>();
+        foreach (var layer in images.SelectMany(i => i.Images).SelectMany(i => i.Layers).OfType<FileLayer>())
+        {
+            result.TryAdd(layer.Descriptor.Digest, layer);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Places a cached layer's blob into the layout without reading it when it can: nothing to do when the layout's
+    /// file already is the cache's (a link an earlier run made), else a hard link on one file system or a copy
+    /// (<see cref="BlobFiles.LinkOrCopy"/>). The cache's file is hashed first only when its stat fingerprint is no
+    /// longer the one it was checked with (something wrote to it, perhaps through a layout's link): wrong bytes then
+    /// are a KO3010 and the blob leaves the cache (the next run makes the layer again), never a layout with bad
+    /// bytes. False when the cache's file is gone: the caller streams the layer instead (and reports what fails).
+    /// </summary>
+    private static async Task<bool> PlaceFromCacheAsync(FileLayer layer, string blobPath, CancellationToken cancellationToken)
+    {
+        var now = UnixFileStatus.FingerprintOf(layer.Path, followLinks: false);
+        if (now is null)
+        {
+            return false;
+        }
+
+        if (now != layer.Verified && !await HoldsAsync(layer.Path, layer.Descriptor.Digest, layer.Descriptor.Size, cancellationToken).ConfigureAwait(false))
+        {
+            Util.FileSystem.TryDelete(layer.Path);
+            throw new KoException(KoErrorCodes.CacheUnusable, $"the cached layer {layer.Path} no longer holds the bytes of {layer.Descriptor.Digest} (something wrote into it, perhaps through a hard link in an OCI layout); it was removed from the cache. Run the build again.");
+        }
+
+        if (BlobFiles.AreSameFile(layer.Path, blobPath))
+        {
+            return true;
+        }
+
+        try
+        {
+            BlobFiles.LinkOrCopy(layer.Path, blobPath);
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

@@ -22,6 +22,9 @@ internal enum BlobPlacement
 /// </summary>
 internal static class BlobFiles
 {
+    /// <summary>The mode of a blob that may be shared by links (0444); <see cref="Layers.LayerWriter"/> gives new layers this mode.</summary>
+    internal const UnixFileMode ReadOnly = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
     private static readonly LinkFunction? Link = LoadLink();
 
     private delegate int LinkFunction([MarshalAs(UnmanagedType.LPUTF8Str)] string oldPath, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
@@ -66,8 +69,12 @@ internal static class BlobFiles
 
         try
         {
-            // Read-only before it is shared: from now on only a root writer (or a chmod) can change it in place.
-            File.SetUnixFileMode(source, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            // Read-only before it is shared: from now on only a root writer (or a chmod) can change it in place. Only
+            // when it is not yet: a chmod changes the file's change time, which would cost the layer cache a re-hash.
+            if (File.GetUnixFileMode(source) != ReadOnly)
+            {
+                File.SetUnixFileMode(source, ReadOnly);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -68,7 +68,15 @@ internal static class CredentialHelper
     /// <summary>Stores a credential through the helper's <c>store</c> command.</summary>
     public static async Task StoreAsync(string name, string server, string username, string secret, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
     {
-        var json = JsonSerializer.Serialize(new Dictionary<string, string> { ["ServerURL"] = server, ["Username"] = username, ["Secret"] = secret });
+        // Written by hand (no reflection-based serializer): the tool is also compiled ahead of time.
+        var json = System.Text.Encoding.UTF8.GetString(Oci.OciJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("ServerURL", server);
+            w.WriteString("Username", username);
+            w.WriteString("Secret", secret);
+            w.WriteEndObject();
+        }));
         var result = await RunAsync(name, "store", json, environment, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
