@@ -1,4 +1,5 @@
 using Ko.Engine.Configuration;
+using Ko.Engine.Tools;
 using Ko.Engine.Util;
 
 namespace Ko.Engine;

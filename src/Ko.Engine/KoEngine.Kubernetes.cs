@@ -261,11 +261,11 @@ public sealed partial class KoEngine
         }
 
         _logger.LogInformation("Running kubectl {Arguments}", string.Join(' ', args));
-        var start = new Util.ProgramStart("kubectl", kubectl, args, Util.ChildProcesses.ExactEnvironment(environment), KoErrorCodes.KubectlFailed, "Check that kubectl is installed and executable, or leave out --kubectl to use the built-in client.")
+        var start = new Tools.ProgramStart("kubectl", kubectl, args, Tools.ChildProcesses.ExactEnvironment(environment), KoErrorCodes.KubectlFailed, "Check that kubectl is installed and executable, or leave out --kubectl to use the built-in client.")
         {
             StandardInput = text,
         };
-        var run = await Util.ExternalProgram.RunAsync(start, cancellationToken).ConfigureAwait(false);
+        var run = await Tools.ExternalProgram.RunAsync(start, cancellationToken).ConfigureAwait(false);
 
         if (run.ExitCode != 0)
         {

@@ -57,7 +57,7 @@ public sealed partial class KoEngine
     // kubectl run --attach streams the pod's log: its output is passed on line by line, not collected.
     private static async Task<int> RunStreamingAsync(string kubectl, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, TextWriter? output, TextWriter? error, CancellationToken cancellationToken)
     {
-        var start = new Util.ProgramStart("kubectl", kubectl, args, Util.ChildProcesses.ExactEnvironment(environment), KoErrorCodes.KubectlFailed, "Check that kubectl is installed and executable.");
+        var start = new Tools.ProgramStart("kubectl", kubectl, args, Tools.ChildProcesses.ExactEnvironment(environment), KoErrorCodes.KubectlFailed, "Check that kubectl is installed and executable.");
         var command = Cli.Wrap(kubectl)
             .WithArguments(args)
             .WithEnvironmentVariables(start.Environment)
@@ -72,7 +72,7 @@ public sealed partial class KoEngine
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw Util.ExternalProgram.StartFailure(start, ex);
+            throw Tools.ExternalProgram.StartFailure(start, ex);
         }
     }
 }

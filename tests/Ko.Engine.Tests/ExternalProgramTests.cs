@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ko.Engine.Registry.Credentials;
+using Ko.Engine.Tools;
 using Ko.Engine.Util;
 
 namespace Ko.Engine.Tests;

@@ -148,8 +148,8 @@ internal sealed partial class TemplateContext
             var env = environment.Where(kv => kv.Key.StartsWith("GIT_", StringComparison.Ordinal) || kv.Key is "HOME" or "PATH").ToDictionary(kv => kv.Key, kv => kv.Value);
             try
             {
-                var start = new Util.ProgramStart("git", gitPath, args, env, KoErrorCodes.ConfigTemplate, "Install git or leave out the .Git template fields.") { WorkingDirectory = workingDirectory };
-                var r = await Util.ExternalProgram.RunAsync(start, timeout.Token).ConfigureAwait(false);
+                var start = new Tools.ProgramStart("git", gitPath, args, env, KoErrorCodes.ConfigTemplate, "Install git or leave out the .Git template fields.") { WorkingDirectory = workingDirectory };
+                var r = await Tools.ExternalProgram.RunAsync(start, timeout.Token).ConfigureAwait(false);
                 return r.ExitCode == 0 ? r.StandardOutput.Trim() : null;
             }
             catch (KoException ex) when (ex.Code == KoErrorCodes.ConfigTemplate)

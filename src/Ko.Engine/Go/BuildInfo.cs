@@ -133,7 +133,7 @@ internal static class BuildInfoReader
             return direct;
         }
 
-        var result = await Util.ExternalProgram.RunAsync(GoTool.Start(goPath(), ["version", "-m", "--", binary], environment), cancellationToken).ConfigureAwait(false);
+        var result = await Tools.ExternalProgram.RunAsync(GoTool.Start(goPath(), ["version", "-m", "--", binary], environment), cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new KoException(KoErrorCodes.BuildFailed, $"go version -m {binary} failed, so no SBOM can be made: {result.StandardError.Trim()}. Build with Go 1.18 or later, or pass --sbom=none.");

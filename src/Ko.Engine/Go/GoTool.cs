@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Ko.Engine.Oci;
+using Ko.Engine.Tools;
 using Ko.Engine.Util;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,7 @@
 using Ko.Engine.Images;
 using Ko.Engine.Layers;
 using Ko.Engine.Oci;
+using Ko.Engine.Tools;
 using Ko.Engine.Util;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ko.Engine.Tools;
 using Ko.Engine.Util;
 
 namespace Ko.Engine.Registry.Credentials;

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 
-namespace Ko.Engine.Util;
+using Ko.Engine.Util;
+
+namespace Ko.Engine.Tools;
 
 /// <summary>
 /// Records the programs a run starts (go and, through it, the compiler and linker) in the cache, so that a later run

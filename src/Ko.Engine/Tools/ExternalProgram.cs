@@ -3,7 +3,9 @@ using System.Runtime.InteropServices;
 using System.Text;
 using CliWrap;
 
-namespace Ko.Engine.Util;
+using Ko.Engine.Util;
+
+namespace Ko.Engine.Tools;
 
 /// <summary>How to start one external program, and what to tell the user when it cannot be started.</summary>
 /// <param name="Name">The tool's name for messages (<c>go</c>, <c>kubectl</c>, <c>podman</c>...).</param>

@@ -1,6 +1,8 @@
-namespace Ko.Engine.Util;
+using Ko.Engine.Util;
 
-/// <summary>Helpers for the processes and files the engine works with.</summary>
+namespace Ko.Engine.Tools;
+
+/// <summary>Helpers for the child processes the engine starts.</summary>
 internal static class ChildProcesses
 {
     private static readonly Lazy<string[]> ProcessVariableNames = new(() =>
@@ -33,31 +35,5 @@ internal static class ChildProcesses
         }
 
         return effective;
-    }
-}
-
-/// <summary>File-system clean-up that never throws.</summary>
-internal static class FileSystem
-{
-    /// <summary>Deletes a file or a directory tree if it can; a failure to clean up is never the error to report.</summary>
-    public static void TryDelete(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-            else
-            {
-                File.Delete(path);
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }
