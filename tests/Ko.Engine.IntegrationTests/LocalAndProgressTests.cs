@@ -242,13 +242,15 @@ public sealed class ProgressDisplayTests
             display.Report(new KoProgress("upload", Digest, 1000, 3000));
             display.Report(new KoProgress("upload", Digest, 3000, 3000));
             display.Report(new KoProgress("push", "127.0.0.1:5000/team/app", 1, 1));
+            display.Report(new KoProgress("push", "127.0.0.1:5000/team/other", 3, 3));
             return Task.FromResult(42);
         });
         Assert.Equal(42, result);
         var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
-        Assert.Equal(2, lines.Count);
+        Assert.Equal(3, lines.Count);
         Assert.Matches($@"^uploaded {Digest} \(3000 bytes in \d+ ms\)$", lines[0]);
-        Assert.Matches(@"^Sent 2\.9 KiB in 1 blob upload\(s\) for 127\.0\.0\.1:5000/team/app and its SBOM artifacts \(\d+\.\d\d s\)$", lines[1]);
+        Assert.Matches(@"^Sent 2\.9 KiB in 1 blob upload\(s\) for 127\.0\.0\.1:5000/team/app \(\d+\.\d\d s\)$", lines[1]);
+        Assert.Matches(@"^Sent 0 B in 0 blob upload\(s\) for 127\.0\.0\.1:5000/team/other and its 2 SBOM artifact\(s\) \(\d+\.\d\d s\)$", lines[2]);
     }
 
     [Fact]
