@@ -11,36 +11,16 @@ namespace Ko.Engine.IntegrationTests;
 /// <c>GET /v2/REPO/referrers/DIGEST</c> built from the stored manifests' <c>subject</c>, and records every request.
 /// With <see cref="HostileReferrers"/> the referrers endpoint answers 200 with a body that is not an index.
 /// </summary>
-public sealed class FakeReferrersRegistry : IDisposable
+public sealed class FakeReferrersRegistry : LoopbackHttpFake
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, (string MediaType, byte[] Bytes)> _manifests = new();
     private readonly ConcurrentDictionary<string, byte[]> _blobs = new();
     private readonly ConcurrentQueue<(string Method, string Path, string? ContentType, byte[] Body)> _requests = new();
-    private readonly Task _loop;
 
     public FakeReferrersRegistry()
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = KoAddins.TestSupport.RegistryServer.FreePort();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                _listener.Start();
-                Host = $"127.0.0.1:{port}";
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-            }
-        }
-
-        _loop = Task.Run(LoopAsync);
+        Start();
     }
-
-    public string Host { get; } = string.Empty;
 
     /// <summary>When set, the referrers endpoint answers 200 with an index content type and a body that is not JSON.</summary>
     public bool HostileReferrers { get; set; }
@@ -72,49 +52,7 @@ public sealed class FakeReferrersRegistry : IDisposable
 
     public byte[]? Blob(string repository, string digest) => _blobs.GetValueOrDefault($"{repository}@{digest}");
 
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-    }
-
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            try
-            {
-                await HandleAsync(context);
-            }
-            catch (Exception e) when (e is HttpListenerException or IOException)
-            {
-                // The client went away.
-            }
-            finally
-            {
-                context.Response.Close();
-            }
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
         var request = context.Request;
         var response = context.Response;

@@ -113,27 +113,18 @@ public sealed class KoRunTests : IDisposable
 /// answers the pod POST with the pod as created, lists and watches it as finished (exit code <see cref="ExitCode"/>),
 /// serves <see cref="Log"/> as its log and answers DELETE; every request is recorded.
 /// </summary>
-public sealed class FakePodApiServer : IDisposable
+public sealed class FakePodApiServer : LoopbackHttpFake
 {
     /// <summary>What the pod's log holds.</summary>
     public const string Log = "hello from the fake pod\n";
 
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
     private readonly List<Recorded> _requests = [];
     private JsonObject? _pod;
 
     public FakePodApiServer()
     {
-        Port = RegistryFixture.FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(LoopAsync);
+        Start();
     }
-
-    public int Port { get; }
-
-    public string Server => $"http://127.0.0.1:{Port}";
 
     /// <summary>The container's exit code the pod reports (0: Succeeded, else Failed).</summary>
     public int ExitCode { get; set; }
@@ -149,44 +140,7 @@ public sealed class FakePodApiServer : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-    }
-
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            try
-            {
-                await HandleAsync(context);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or IOException)
-            {
-            }
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
         var request = context.Request;
         string body;

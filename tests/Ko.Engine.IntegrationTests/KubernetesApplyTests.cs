@@ -197,23 +197,14 @@ public sealed class KubernetesApplyTests : IDisposable
 /// cluster-scoped); records every request; answers PATCH 200, POST 201, DELETE 200 or 404 for names in
 /// <see cref="Missing"/>.
 /// </summary>
-public sealed class FakeKubeApiServer : IDisposable
+public sealed class FakeKubeApiServer : LoopbackHttpFake
 {
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
     private readonly List<Recorded> _requests = [];
 
     public FakeKubeApiServer()
     {
-        Port = RegistryFixture.FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(LoopAsync);
+        Start();
     }
-
-    public int Port { get; }
-
-    public string Server => $"http://127.0.0.1:{Port}";
 
     /// <summary>Object names that DELETE answers with 404.</summary>
     public HashSet<string> Missing { get; } = new(StringComparer.Ordinal);
@@ -265,44 +256,7 @@ public sealed class FakeKubeApiServer : IDisposable
         return path;
     }
 
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-    }
-
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            try
-            {
-                await HandleAsync(context);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or IOException)
-            {
-            }
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
         var request = context.Request;
         string body;
