@@ -32,19 +32,7 @@ internal sealed partial class RegistryClient
             return null; // a catch-all page, not the API
         }
 
-        byte[] body;
-        try
-        {
-            body = await ResponseBody.ReadAsync(response, MaxReferrersBytes, _options, "the referrers index", cancellationToken).ConfigureAwait(false);
-        }
-        catch (KoException ex) when (ex.Code is KoErrorCodes.ResponseTooLarge or KoErrorCodes.RegistryTimeout)
-        {
-            throw new KoException(ex.Code, $"registry {Host}: {operation}: {ex.Message}", ex);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
-        {
-            throw new KoException(KoErrorCodes.PushFailed, $"registry {Host}: {operation} failed while reading the body: {NetworkErrors.Describe(ex)}.", ex);
-        }
+        var body = await ReadBodyAsync(response, MaxReferrersBytes, "the referrers index", operation, KoErrorCodes.PushFailed, cancellationToken).ConfigureAwait(false);
 
         try
         {

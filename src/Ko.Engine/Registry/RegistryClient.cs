@@ -283,19 +283,7 @@ internal sealed partial class RegistryClient : IDisposable
             throw new KoException(code, $"registry {Host}: {operation}: the manifest is {response.Content.Headers.ContentLength} bytes, more than the {MaxManifestBytes} a manifest may have.");
         }
 
-        byte[] bytes;
-        try
-        {
-            bytes = await ResponseBody.ReadAsync(response, MaxManifestBytes, _options, "a manifest", cancellationToken).ConfigureAwait(false);
-        }
-        catch (KoException ex) when (ex.Code is KoErrorCodes.ResponseTooLarge or KoErrorCodes.RegistryTimeout)
-        {
-            throw new KoException(ex.Code, $"registry {Host}: {operation}: {ex.Message}", ex);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
-        {
-            throw new KoException(code, $"registry {Host}: {operation} failed while reading the body: {NetworkErrors.Describe(ex)}.", ex);
-        }
+        var bytes = await ReadBodyAsync(response, MaxManifestBytes, "a manifest", operation, code, cancellationToken).ConfigureAwait(false);
 
         var digest = Digest.Sha256(bytes);
         if (Digest.TryParse(reference, out var wanted) && wanted != digest)
@@ -468,19 +456,7 @@ internal sealed partial class RegistryClient : IDisposable
             }
 
             await EnsureAsync(response, HttpStatusCode.OK, operation, KoErrorCodes.PushFailed, cancellationToken).ConfigureAwait(false);
-            byte[] body;
-            try
-            {
-                body = await ResponseBody.ReadAsync(response, ResponseBody.MaxTagListBytes, _options, "a page of the tag list", cancellationToken).ConfigureAwait(false);
-            }
-            catch (KoException ex) when (ex.Code is KoErrorCodes.ResponseTooLarge or KoErrorCodes.RegistryTimeout)
-            {
-                throw new KoException(ex.Code, $"registry {Host}: {operation}: {ex.Message}", ex);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException)
-            {
-                throw new KoException(KoErrorCodes.PushFailed, $"registry {Host}: {operation} failed while reading the body: {NetworkErrors.Describe(ex)}.", ex);
-            }
+            var body = await ReadBodyAsync(response, ResponseBody.MaxTagListBytes, "a page of the tag list", operation, KoErrorCodes.PushFailed, cancellationToken).ConfigureAwait(false);
 
             tags.AddRange(ParseTags(body, $"registry {Host}: {operation}"));
             next = NextPage(response, request.RequestUri!);
@@ -689,5 +665,26 @@ internal sealed partial class RegistryClient : IDisposable
         }
 
         throw new KoException(code, $"registry {Host}: {operation} returned {status} (expected {(int)expected}){detail}.");
+    }
+
+    /// <summary>
+    /// Reads a response body into memory, at most <paramref name="max"/> bytes within the idle timeout; a larger or
+    /// stalled body, or a connection lost while reading, is a <see cref="KoException"/> naming the registry and
+    /// <paramref name="operation"/> (<paramref name="code"/> for a network failure).
+    /// </summary>
+    private async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, int max, string what, string operation, string code, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ResponseBody.ReadAsync(response, max, _options, what, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KoException ex) when (ex.Code is KoErrorCodes.ResponseTooLarge or KoErrorCodes.RegistryTimeout)
+        {
+            throw new KoException(ex.Code, $"registry {Host}: {operation}: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            throw new KoException(code, $"registry {Host}: {operation} failed while reading the body: {NetworkErrors.Describe(ex)}.", ex);
+        }
     }
 }

@@ -18,18 +18,7 @@ internal static class CredentialHelper
     public static string? Locate(string name, IReadOnlyDictionary<string, string?> environment)
     {
         CheckName(name);
-        var file = "docker-credential-" + name;
-        var path = environment.TryGetValue("PATH", out var p) ? p ?? string.Empty : string.Empty;
-        foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, file);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
+        return ExternalProgram.FindOnPath("docker-credential-" + name, environment);
     }
 
     /// <summary>Asks the helper for <paramref name="server"/>'s credential; null when it has none.</summary>
