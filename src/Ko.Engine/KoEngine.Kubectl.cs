@@ -19,9 +19,7 @@ public sealed partial class KoEngine
     {
         ArgumentNullException.ThrowIfNull(arguments);
         var env = environment ?? BuildPlan.ProcessEnvironment();
-        var kubectl = env.TryGetValue("PATH", out var path) && path is not null
-            ? path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists)
-            : null;
+        var kubectl = ExternalProgram.FindOnPath("kubectl", env);
         if (kubectl is null)
         {
             throw new KoException(KoErrorCodes.KubectlFailed, "kubectl is not on PATH: delete with these arguments is kubectl's (as in ko); install kubectl, or name the objects with -f FILE for the built-in delete.");

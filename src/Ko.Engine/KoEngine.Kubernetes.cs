@@ -252,9 +252,7 @@ public sealed partial class KoEngine
         }
 
         args.AddRange(options.KubectlArguments);
-        var kubectl = environment.TryGetValue("PATH", out var path) && path is not null
-            ? path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists)
-            : null;
+        var kubectl = Tools.ExternalProgram.FindOnPath("kubectl", environment);
         if (kubectl is null)
         {
             throw new KoException(KoErrorCodes.KubectlFailed, "--kubectl was given but kubectl is not on PATH: install kubectl or leave out --kubectl to use the built-in client.");

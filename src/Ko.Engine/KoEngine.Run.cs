@@ -49,9 +49,7 @@ public sealed partial class KoEngine
     }
 
     private static string FindKubectl(IReadOnlyDictionary<string, string?> environment) =>
-        (environment.TryGetValue("PATH", out var path) && path is not null
-            ? path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists)
-            : null)
+        Tools.ExternalProgram.FindOnPath("kubectl", environment)
         ?? throw new KoException(KoErrorCodes.KubectlFailed, "kubectl is not on PATH: run hands the built image to `kubectl run`, as ko does; install kubectl (on Debian: apt-get install kubernetes-client) or put it on PATH.");
 
     // kubectl run --attach streams the pod's log: its output is passed on line by line, not collected.

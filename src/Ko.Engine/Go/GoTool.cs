@@ -309,16 +309,6 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             return explicitPath;
         }
 
-        var path = environment.TryGetValue("PATH", out var p) ? p ?? string.Empty : string.Empty;
-        foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, OperatingSystem.IsWindows() ? "go.exe" : "go");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new KoException(KoErrorCodes.GoNotFound, "go was not found on the PATH. " + InstallAdvice);
+        return ExternalProgram.FindOnPath("go", environment) ?? throw new KoException(KoErrorCodes.GoNotFound, "go was not found on the PATH. " + InstallAdvice);
     }
 }

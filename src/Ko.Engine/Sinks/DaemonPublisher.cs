@@ -119,20 +119,7 @@ internal sealed class DaemonPublisher(ContentStore store, IReadOnlyDictionary<st
         throw new KoException(KoErrorCodes.DaemonLoadFailed, $"cannot load images locally: {dockerProblem} and podman is not on the PATH. Start the docker daemon or install podman (on Debian: apt-get install podman), or push to a registry instead of --local.");
     }
 
-    private string? FindOnPath(string name)
-    {
-        var path = environment.TryGetValue("PATH", out var p) ? p ?? string.Empty : string.Empty;
-        foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, OperatingSystem.IsWindows() ? name + ".exe" : name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
+    private string? FindOnPath(string name) => Tools.ExternalProgram.FindOnPath(name, environment);
 
     private async Task<ProgramResult> RunAsync(Tool tool, IReadOnlyList<string> args, CancellationToken cancellationToken)
     {

@@ -45,6 +45,17 @@ internal static class ExternalProgram
 {
     private const int ENOENT = 2;
     private const int E2BIG = 7;
+
+    /// <summary>
+    /// The first <paramref name="name"/> (<c>name.exe</c> on Windows) in the directories of <paramref name="environment"/>'s
+    /// <c>PATH</c> (the environment the program will run with, not necessarily the process's), or null.
+    /// </summary>
+    public static string? FindOnPath(string name, IReadOnlyDictionary<string, string?> environment)
+    {
+        var file = OperatingSystem.IsWindows() ? name + ".exe" : name;
+        var path = environment.TryGetValue("PATH", out var p) ? p ?? string.Empty : string.Empty;
+        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(dir => Path.Combine(dir, file)).FirstOrDefault(File.Exists);
+    }
     private const int ENOEXEC = 8;
     private const int EACCES = 13;
 
