@@ -29,6 +29,14 @@ for trx in "$results"/*.trx; do
   f="$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")"
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+if [ "$failed" -ne 0 ]; then
+  # The failures again, right above the count, so the end of a long log names them (CI keeps only the tail).
+  echo "failed tests:"
+  perl -0777 -ne 'sub text { my $t = shift; $t =~ s/&lt;/</g; $t =~ s/&gt;/>/g; $t =~ s/&quot;/"/g; $t =~ s/&#xD;//g; $t =~ s/&amp;/&/g; $t }
+    while (/<UnitTestResult [^>]*?testName="([^"]*)"[^>]*?outcome="Failed"(.*?)<\/UnitTestResult>/gs) {
+      my ($name, $body) = ($1, $2); my ($msg) = $body =~ /<Message>(.*?)<\/Message>/s;
+      print "  ", text($name), "\n    ", join("\n    ", grep { defined } (split /\n/, text($msg // ""))[0..7]), "\n" }' "$results"/*.trx || true
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "tests: ${passed} passed, ${failed} failed"
 exit "$status"

@@ -71,9 +71,25 @@ public sealed class StatFingerprintCacheTests : IDisposable
     [Fact]
     public void A_file_changed_a_moment_ago_gets_no_stat_key_so_its_content_decides()
     {
-        _dir.WriteFile("pkg/kodata/index.html", "<h1>v1</h1>");
+        var file = _dir.WriteFile("pkg/kodata/index.html", "<h1>v1</h1>");
+        // "A moment ago" without depending on how fast this test runs: a modification time ahead of the clock is
+        // always inside the window (a file written within the last 30 ms looks the same to the check).
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(10));
 
         Assert.Null(AppLayers.KodataStatKey(AppLayers.KodataEntries(_dir.Combine("pkg", "kodata")), 0));
+    }
+
+    [Theory]
+    [InlineData(1_000_000_000L, false, false)] // a second ago, nanosecond times: outside the 30 ms window
+    [InlineData(10_000_000L, false, true)] // 10 ms ago: inside it
+    [InlineData(1_000_000_000L, true, true)] // whole seconds only (a coarse file system): a two-second window
+    [InlineData(3_000_000_000L, true, false)]
+    public void The_racy_window_is_30_ms_and_two_seconds_for_whole_second_file_times(long agoNs, bool wholeSeconds, bool racy)
+    {
+        var now = new DateTimeOffset(2026, 1, 1, 0, 0, 10, TimeSpan.Zero);
+        var changed = (now.ToUnixTimeMilliseconds() * 1_000_000L) - agoNs + (wholeSeconds ? 0 : 7);
+
+        Assert.Equal(racy, new FileFingerprint(1, 2, 0x1a4, 5, changed, changed).IsRacy(now));
     }
 
     [Fact]

@@ -13,9 +13,21 @@ internal readonly record struct FileFingerprint(ulong Device, ulong Inode, ushor
     /// </summary>
     public static readonly TimeSpan RacyWindow = TimeSpan.FromMilliseconds(30);
 
-    /// <summary>True when the file changed so recently that a write in the same clock tick could go unnoticed.</summary>
-    public bool IsRacy(DateTimeOffset now) =>
-        Math.Max(ModifiedNs, ChangedNs) / 100 > (now - RacyWindow).ToUnixTimeMilliseconds() * 10_000L;
+    /// <summary>
+    /// The window for a file system that keeps whole seconds only (FAT keeps two, some network file systems one):
+    /// there a same-size write a second after the fingerprint can keep every field.
+    /// </summary>
+    public static readonly TimeSpan CoarseRacyWindow = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// True when the file changed so recently that a write in the same clock tick could go unnoticed. Times without
+    /// a nanosecond part (both of them) come from a file system with whole-second times: the window is two seconds.
+    /// </summary>
+    public bool IsRacy(DateTimeOffset now)
+    {
+        var window = ModifiedNs % 1_000_000_000L == 0 && ChangedNs % 1_000_000_000L == 0 ? CoarseRacyWindow : RacyWindow;
+        return Math.Max(ModifiedNs, ChangedNs) / 100 > (now - window).ToUnixTimeMilliseconds() * 10_000L;
+    }
 
     /// <summary>The fingerprint as one token for cache keys and entries.</summary>
     public override string ToString() => string.Create(
