@@ -79,18 +79,27 @@ internal static class ExternalProgram
             command = command.WithWorkingDirectory(start.WorkingDirectory);
         }
 
+        IReadOnlyList<string> killed = [];
         try
         {
             var running = command.ExecuteAsync(stop.Token);
             using (start.Registry?.Register(running.ProcessId))
+            using (stop.Token.Register(() => Volatile.Write(ref killed, ProcessTree.Kill(running.ProcessId))))
             {
                 var result = await running.ConfigureAwait(false);
                 return new ProgramResult(result.ExitCode, stdout.Text(), stderr.Text());
             }
         }
-        catch (OperationCanceledException) when (stdout.Overflowed && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            throw new KoException(KoErrorCodes.ProgramOutputTooLarge, $"{start.Name} wrote more than {start.MaxOutputBytes >> 20} MiB of output, more than the engine reads; it was stopped. Check what {start.Name} was asked ({Summary(start.Arguments)}).");
+            // Stopped: return only once the program and what it started are gone, not while they still write.
+            await ProcessTree.WaitGoneAsync(Volatile.Read(ref killed)).ConfigureAwait(false);
+            if (stdout.Overflowed && !cancellationToken.IsCancellationRequested)
+            {
+                throw new KoException(KoErrorCodes.ProgramOutputTooLarge, $"{start.Name} wrote more than {start.MaxOutputBytes >> 20} MiB of output, more than the engine reads; it was stopped. Check what {start.Name} was asked ({Summary(start.Arguments)}).");
+            }
+
+            throw;
         }
         catch (Win32Exception ex)
         {
