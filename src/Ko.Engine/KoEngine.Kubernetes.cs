@@ -57,6 +57,18 @@ public sealed partial class KoEngine
 
         // Dependents before what they live in: the reverse of the apply order's ranks, input order within a rank.
         var ordered = objects.OrderByDescending(o => o.Rank).ToList();
+        if (!BuiltInClient.IsSupported)
+        {
+            var text = string.Join("\n---\n", files.Select(f => f.Render(unchanged, selector)));
+            var cluster = new KubectlCluster(options.Kubeconfig, options.Context, options.Namespace, options.Environment ?? BuildPlan.ProcessEnvironment());
+            return new KoApplyResult(await KubectlAsync("delete", text, cluster, [$"--ignore-not-found={(options.IgnoreNotFound ? "true" : "false")}"], cancellationToken).ConfigureAwait(false), []);
+        }
+
+        return new KoApplyResult(await DeleteInProcessAsync(options, ordered, cancellationToken).ConfigureAwait(false), []);
+    }
+
+    private async Task<List<KoObjectResult>> DeleteInProcessAsync(KoDeleteOptions options, List<KubeObject> ordered, CancellationToken cancellationToken)
+    {
         using var client = KubeClient.Create(options.Kubeconfig, options.Context, options.Namespace, options.Environment ?? BuildPlan.ProcessEnvironment(), _logger);
         var results = new List<KoObjectResult>();
         foreach (var obj in ordered)
@@ -66,7 +78,7 @@ public sealed partial class KoEngine
             results.Add(result);
         }
 
-        return new KoApplyResult(results, []);
+        return results;
     }
 
     /// <summary>Resolve, plus the build statistics (tests assert each import path was built once).</summary>
@@ -164,13 +176,20 @@ public sealed partial class KoEngine
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var resolveTask = ResolveCoreAsync(options.Resolve, stop.Token);
 
-        if (options.UseKubectl)
+        if (options.UseKubectl || !BuiltInClient.IsSupported)
         {
             var resolvedText = (await resolveTask.ConfigureAwait(false)).Text;
-            var objects = await KubectlAsync(verb, resolvedText, options, cancellationToken).ConfigureAwait(false);
+            var cluster = new KubectlCluster(options.Kubeconfig, options.Context, options.Namespace, options.Resolve.Build.Environment ?? BuildPlan.ProcessEnvironment());
+            var objects = await KubectlAsync(verb, resolvedText, cluster, options.KubectlArguments, cancellationToken).ConfigureAwait(false);
             return new KoApplyResult(objects, (await resolveTask.ConfigureAwait(false)).Images);
         }
 
+        return await SendInProcessAsync(options, apply, resolveTask, stop, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies or creates through the built-in client (absent from the native build: see <see cref="BuiltInClient"/>).</summary>
+    private async Task<KoApplyResult> SendInProcessAsync(KoApplyOptions options, bool apply, Task<(string Text, IReadOnlyList<KoImageResult> Images, KoBuildStatistics? Statistics)> resolveTask, CancellationTokenSource stop, CancellationToken cancellationToken)
+    {
         // Reach the cluster while the images build: when it cannot be used, the builds still running are cancelled.
         KubeClient client;
         try
@@ -232,34 +251,40 @@ public sealed partial class KoEngine
     private static List<KubeObject> Objects(IEnumerable<(string Source, string Text)> rendered) =>
         rendered.SelectMany(r => KubeObject.From(ManifestFile.Parse(r.Source, r.Text))).ToList();
 
-    private async Task<IReadOnlyList<KoObjectResult>> KubectlAsync(string verb, string text, KoApplyOptions options, CancellationToken cancellationToken)
+    /// <summary>The cluster flags kubectl gets, and the environment it runs in.</summary>
+    private sealed record KubectlCluster(string? Kubeconfig, string? Context, string? Namespace, IReadOnlyDictionary<string, string?> Environment);
+
+    private async Task<IReadOnlyList<KoObjectResult>> KubectlAsync(string verb, string text, KubectlCluster cluster, IReadOnlyList<string> extraArguments, CancellationToken cancellationToken)
     {
-        var environment = options.Resolve.Build.Environment ?? BuildPlan.ProcessEnvironment();
+        var environment = cluster.Environment;
         var args = new List<string> { verb, "-f", "-" };
-        if (options.Kubeconfig is not null)
+        if (cluster.Kubeconfig is not null)
         {
-            args.AddRange(["--kubeconfig", options.Kubeconfig]);
+            args.AddRange(["--kubeconfig", cluster.Kubeconfig]);
         }
 
-        if (options.Context is not null)
+        if (cluster.Context is not null)
         {
-            args.AddRange(["--context", options.Context]);
+            args.AddRange(["--context", cluster.Context]);
         }
 
-        if (options.Namespace is not null)
+        if (cluster.Namespace is not null)
         {
-            args.AddRange(["--namespace", options.Namespace]);
+            args.AddRange(["--namespace", cluster.Namespace]);
         }
 
-        args.AddRange(options.KubectlArguments);
+        args.AddRange(extraArguments);
         var kubectl = Tools.ExternalProgram.FindOnPath("kubectl", environment);
         if (kubectl is null)
         {
-            throw new KoException(KoErrorCodes.KubectlFailed, "--kubectl was given but kubectl is not on PATH: install kubectl or leave out --kubectl to use the built-in client.");
+            throw new KoException(KoErrorCodes.KubectlFailed, BuiltInClient.IsSupported
+                ? "--kubectl was given but kubectl is not on PATH: install kubectl or leave out --kubectl to use the built-in client."
+                : $"kubectl is not on PATH: this native build of dotnet ko hands the objects to kubectl {verb}, as ko does. Install kubectl, or use the dotnet tool build (dotnet tool install Ko.Cli), which has a built-in client.");
         }
 
         _logger.LogInformation("Running kubectl {Arguments}", string.Join(' ', args));
-        var start = new Tools.ProgramStart("kubectl", kubectl, args, Tools.ChildProcesses.ExactEnvironment(environment), KoErrorCodes.KubectlFailed, "Check that kubectl is installed and executable, or leave out --kubectl to use the built-in client.")
+        var advice = BuiltInClient.IsSupported ? "Check that kubectl is installed and executable, or leave out --kubectl to use the built-in client." : "Check that kubectl is installed and executable.";
+        var start = new Tools.ProgramStart("kubectl", kubectl, args, Tools.ChildProcesses.ExactEnvironment(environment), KoErrorCodes.KubectlFailed, advice)
         {
             StandardInput = text,
         };
@@ -270,17 +295,26 @@ public sealed partial class KoEngine
             throw new KoException(KoErrorCodes.KubectlFailed, $"kubectl {verb} exited {run.ExitCode}: {run.StandardError.Trim()}");
         }
 
-        var results = new List<KoObjectResult>();
-        foreach (var line in run.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        return run.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(KubectlResultLine).OfType<KoObjectResult>().ToList();
+    }
+
+    /// <summary>
+    /// One object from kubectl's output: <c>kind/name outcome</c> (apply, create) or <c>kind "name" outcome</c>
+    /// (delete); null for any other line.
+    /// </summary>
+    internal static KoObjectResult? KubectlResultLine(string line)
+    {
+        var space = line.IndexOf(' ', StringComparison.Ordinal);
+        var slash = line.IndexOf('/', StringComparison.Ordinal);
+        if (space > 0 && slash > 0 && slash < space)
         {
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            var slash = line.IndexOf('/', StringComparison.Ordinal);
-            if (space > 0 && slash > 0 && slash < space)
-            {
-                results.Add(new KoObjectResult(line[..slash], line[(slash + 1)..space], null, line[(space + 1)..]));
-            }
+            return new KoObjectResult(line[..slash], line[(slash + 1)..space], null, line[(space + 1)..]);
         }
 
-        return results;
+        var close = space > 0 && line.Length > space + 1 && line[space + 1] == '"' ? line.IndexOf('"', space + 2) : -1;
+        return close > space + 2 && line.Length > close + 2
+            ? new KoObjectResult(line[..space], line[(space + 2)..close], null, line[(close + 2)..])
+            : null;
     }
 }
