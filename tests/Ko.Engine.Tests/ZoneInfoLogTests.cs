@@ -62,7 +62,7 @@ public sealed class ZoneInfoLogTests : IDisposable
     {
         var logger = new ListLogger();
 
-        ZoneInfo.LogSource(null, logger);
+        ZoneInfo.LogSource((ZoneInfo?)null, logger);
 
         var (level, message) = Assert.Single(logger.Lines);
         Assert.Equal(LogLevel.Warning, level);

@@ -27,6 +27,42 @@ public sealed class ZoneInfoTests : IDisposable
     }
 
     [Fact]
+    public async Task The_stat_stamp_stays_for_an_untouched_tree_and_changes_with_any_write_or_new_entry()
+    {
+        var ny = _dir.WriteFile("zi/America/New_York", "ny");
+        _dir.WriteFile("zi/UTC", "utc");
+        await Task.Delay(Ko.Engine.Util.FileFingerprint.RacyWindow * 3);
+        var source = ZoneInfo.Locate(_dir.Combine("zi"));
+
+        var stamp = ZoneInfo.StatStamp(source);
+        Assert.NotNull(stamp);
+        Assert.Equal(stamp, ZoneInfo.StatStamp(source));
+
+        // Same size, the old modification time put back: the change time still moves.
+        var mtime = File.GetLastWriteTimeUtc(ny);
+        await File.WriteAllTextAsync(ny, "NY");
+        File.SetLastWriteTimeUtc(ny, mtime);
+        await Task.Delay(Ko.Engine.Util.FileFingerprint.RacyWindow * 3);
+        var rewritten = ZoneInfo.StatStamp(source);
+        Assert.NotNull(rewritten);
+        Assert.NotEqual(stamp, rewritten);
+
+        _dir.WriteFile("zi/Europe/Paris", "paris");
+        await Task.Delay(Ko.Engine.Util.FileFingerprint.RacyWindow * 3);
+        Assert.NotEqual(rewritten, ZoneInfo.StatStamp(source));
+    }
+
+    [Fact]
+    public void A_tree_with_an_entry_changed_a_moment_ago_has_no_stat_stamp_and_no_data_has_a_fixed_one()
+    {
+        var utc = _dir.WriteFile("zi/UTC", "utc");
+        File.SetLastWriteTimeUtc(utc, DateTime.UtcNow.AddSeconds(10)); // inside the racy window however slow this runs
+
+        Assert.Null(ZoneInfo.StatStamp(ZoneInfo.Locate(_dir.Combine("zi"))));
+        Assert.Equal("no-tzdata", ZoneInfo.StatStamp(null));
+    }
+
+    [Fact]
     public void Without_a_tzdata_directory_gos_zoneinfo_zip_is_used()
     {
         var goroot = _dir.Combine("go");

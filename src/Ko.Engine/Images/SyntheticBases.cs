@@ -57,10 +57,19 @@ internal sealed class SyntheticBase : BaseImage
     public static async Task<SyntheticBase> EmbeddedStaticAsync(ContentStore store, LayerCache cache, CancellationToken cancellationToken, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         var caPath = CaBundleCandidates.FirstOrDefault(File.Exists);
-        var ca = caPath is null ? null : await File.ReadAllBytesAsync(caPath, cancellationToken).ConfigureAwait(false);
         // ko's default base carries tzdata; without it time.LoadLocation fails in the image.
-        var zones = ZoneInfo.Find(goroot: System.Environment.GetEnvironmentVariable("GOROOT"));
-        ZoneInfo.LogSource(zones, logger);
+        var zoneSource = ZoneInfo.Locate(goroot: System.Environment.GetEnvironmentVariable("GOROOT"));
+        ZoneInfo.LogSource(zoneSource, logger);
+
+        // Stamped before anything is read: a change after this point gives the next run another stamp.
+        var statKey = StatKey(caPath, zoneSource);
+        if (statKey is not null && await cache.TryGetAsync(statKey, cancellationToken).ConfigureAwait(false) is { } unchanged)
+        {
+            return new SyntheticBase(EmbeddedStaticName, unchanged);
+        }
+
+        var ca = caPath is null ? null : await File.ReadAllBytesAsync(caPath, cancellationToken).ConfigureAwait(false);
+        var zones = ZoneInfo.Read(zoneSource);
         var key = CacheKey.Of("embedded-static-v2", ca is null ? "no-ca" : Digest.Sha256(ca).ToString(), zones?.Fingerprint() ?? "no-tzdata");
         var layer = await cache.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
         if (layer is null)
@@ -79,7 +88,23 @@ internal sealed class SyntheticBase : BaseImage
             await cache.PutAsync(key, layer, cancellationToken).ConfigureAwait(false);
         }
 
+        if (statKey is not null)
+        {
+            await cache.PutAsync(statKey, layer, cancellationToken).ConfigureAwait(false);
+        }
+
         return new SyntheticBase(EmbeddedStaticName, layer);
+    }
+
+    /// <summary>
+    /// The static root's key from <c>stat</c> alone: the CA bundle's and every time-zone entry's fingerprint (the
+    /// bundle followed through its links, as it is read). Null when something changed too recently to be trusted.
+    /// </summary>
+    private static string? StatKey(string? caPath, string? zoneSource)
+    {
+        var ca = caPath is null ? "no-ca" : Util.UnixFileStatus.FingerprintOf(caPath, followLinks: true) is { } f && !f.IsRacy(DateTimeOffset.UtcNow) ? $"{caPath}:{f}" : null;
+        var zones = ZoneInfo.StatStamp(zoneSource);
+        return ca is null || zones is null ? null : CacheKey.Of("embedded-static-stat-v1", ca, zones);
     }
 
     public override Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken)

@@ -30,37 +30,85 @@ internal sealed class ZoneInfo
     public IReadOnlyList<(string Path, byte[]? Content, string? Link)> Entries { get; }
 
     /// <summary>The machine's tzdata directory, else Go's zoneinfo.zip (GOROOT first), else null.</summary>
-    public static ZoneInfo? Find(string directory = "/usr/share/zoneinfo", string? goroot = null)
+    public static ZoneInfo? Find(string directory = "/usr/share/zoneinfo", string? goroot = null) => Read(Locate(directory, goroot));
+
+    /// <summary>Where the data is (the tzdata directory or a zoneinfo.zip), without reading it; null when nowhere.</summary>
+    public static string? Locate(string directory = "/usr/share/zoneinfo", string? goroot = null) =>
+        File.Exists(Path.Combine(directory, "UTC"))
+            ? directory
+            : (goroot is null ? ZipCandidates : ZipCandidates.Prepend(Path.Combine(goroot, "lib", "time", "zoneinfo.zip"))).FirstOrDefault(File.Exists);
+
+    /// <summary>Reads the data <see cref="Locate"/> found (null stays null).</summary>
+    public static ZoneInfo? Read(string? source)
     {
-        if (File.Exists(Path.Combine(directory, "UTC")))
+        if (source is null || source.EndsWith(".zip", StringComparison.Ordinal))
         {
-            var entries = new List<(string, byte[]?, string?)>();
-            long total = 0;
-            var root = Path.GetFullPath(directory);
-            Walk(root, root, string.Empty, entries, ref total);
-            return new ZoneInfo(directory, entries);
+            return source is null ? null : FromZip(source);
         }
 
-        var zip = (goroot is null ? ZipCandidates : ZipCandidates.Prepend(Path.Combine(goroot, "lib", "time", "zoneinfo.zip"))).FirstOrDefault(File.Exists);
-        return zip is null ? null : FromZip(zip);
+        var entries = new List<(string, byte[]?, string?)>();
+        long total = 0;
+        var root = Path.GetFullPath(source);
+        Walk(root, root, string.Empty, entries, ref total);
+        return new ZoneInfo(source, entries);
+    }
+
+    /// <summary>
+    /// A stamp of the data from <c>stat</c> alone (every entry's path and fingerprint, as the kodata layer's stat key),
+    /// so an unchanged tzdata is not read on every build; null when an entry changed too recently to be trusted or
+    /// cannot be stat'ed (then the content decides).
+    /// </summary>
+    public static string? StatStamp(string? source)
+    {
+        if (source is null)
+        {
+            return "no-tzdata";
+        }
+
+        var parts = new List<string> { source };
+        var now = DateTimeOffset.UtcNow;
+        var stack = new Stack<string>([source]);
+        while (stack.Count > 0)
+        {
+            var path = stack.Pop();
+            if (Util.UnixFileStatus.FingerprintOf(path, followLinks: false) is not { } f || f.IsRacy(now) || parts.Count > 100_000)
+            {
+                return null;
+            }
+
+            parts.Add(path);
+            parts.Add(f.ToString());
+            if (path == source ? Directory.Exists(path) : Util.UnixFileStatus.KindOf(path, followLinks: false) == Util.FileKind.Directory)
+            {
+                foreach (var child in Directory.EnumerateFileSystemEntries(path).Order(StringComparer.Ordinal).Reverse())
+                {
+                    stack.Push(child);
+                }
+            }
+        }
+
+        return CacheKey.Of([.. parts]);
     }
 
     /// <summary>Says at debug level (<c>-v</c>) where embedded:static's time zones come from; a warning when there are none.</summary>
-    public static void LogSource(ZoneInfo? zones, Microsoft.Extensions.Logging.ILogger? logger)
+    public static void LogSource(ZoneInfo? zones, Microsoft.Extensions.Logging.ILogger? logger) => LogSource(zones?.Source, logger);
+
+    /// <summary>Says at debug level (<c>-v</c>) where embedded:static's time zones come from; a warning when there are none.</summary>
+    public static void LogSource(string? source, Microsoft.Extensions.Logging.ILogger? logger)
     {
         if (logger is null)
         {
             return;
         }
 
-        if (zones is null)
+        if (source is null)
         {
             Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "embedded:static has no time-zone data: the build machine has no /usr/share/zoneinfo and no Go lib/time/zoneinfo.zip was found, so time.LoadLocation fails in the image. Install tzdata (apt-get install tzdata).");
             return;
         }
 
-        var origin = zones.Source.EndsWith(".zip", StringComparison.Ordinal) ? "Go's zoneinfo.zip" : "the build machine's tzdata";
-        Microsoft.Extensions.Logging.LoggerExtensions.LogDebug(logger, "embedded:static time zones at /usr/share/zoneinfo come from {Origin}: {Source}", origin, zones.Source);
+        var origin = source.EndsWith(".zip", StringComparison.Ordinal) ? "Go's zoneinfo.zip" : "the build machine's tzdata";
+        Microsoft.Extensions.Logging.LoggerExtensions.LogDebug(logger, "embedded:static time zones at /usr/share/zoneinfo come from {Origin}: {Source}", origin, source);
     }
 
     /// <summary>A digest of everything, for the layer cache key.</summary>

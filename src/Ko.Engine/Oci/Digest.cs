@@ -59,7 +59,29 @@ public readonly record struct Digest(string Algorithm, string Hex)
 
     /// <summary>The SHA-256 digest of some bytes.</summary>
     /// <param name="bytes">The bytes to hash.</param>
-    public static Digest Sha256(ReadOnlySpan<byte> bytes) => FromSha256Hash(SHA256.HashData(bytes));
+    public static Digest Sha256(ReadOnlySpan<byte> bytes) => FromSha256Hash(Sha256Hash(bytes));
+
+    /// <summary>Below this size SHA-256 runs in managed code (see <see cref="Sha256Hash"/>).</summary>
+    internal const int ManagedHashLimit = 1024 * 1024;
+
+    /// <summary>
+    /// SHA-256 of some bytes. Small inputs (cache keys, configs, manifests) are hashed in managed code (BouncyCastle):
+    /// .NET's SHA256 loads OpenSSL on first use, about 15 ms of a no-op rebuild that otherwise needs no OpenSSL at all.
+    /// Larger inputs go to .NET's SHA256, which is faster per byte.
+    /// </summary>
+    internal static byte[] Sha256Hash(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length >= ManagedHashLimit)
+        {
+            return SHA256.HashData(bytes);
+        }
+
+        var digest = new Org.BouncyCastle.Crypto.Digests.Sha256Digest();
+        digest.BlockUpdate(bytes);
+        var hash = new byte[32];
+        digest.DoFinal(hash);
+        return hash;
+    }
 
     /// <summary>The digest for a finished SHA-256 hash.</summary>
     /// <param name="hash">The 32 hash bytes.</param>

@@ -22,6 +22,7 @@ internal sealed class BuildPipeline(ILogger logger, IProgress<KoProgress>? progr
     {
         var run = new BuildRun(PlanStage.Create(options, logger), logger, progress);
         using var signKey = await Signing.BuildSigner.LoadKeyAsync(run.Plan, cancellationToken).ConfigureAwait(false); // a bad key fails before any build
+        run.Logger.LogDebug("plan read at {Elapsed} ms", run.Clock.ElapsedMilliseconds);
         await using var targets = await PackageStage.PlanAsync(run, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Building {Count} import path(s) for {Platforms} on {Base}", targets.Patterns.Count, string.Join(",", targets.Platforms.SelectMany(p => p).Distinct()), string.Join(",", targets.Bases.Keys));
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

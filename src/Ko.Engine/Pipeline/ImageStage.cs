@@ -66,6 +66,7 @@ internal sealed class ImageStage(BuildRun run, TargetPlan targets, CancellationT
         try
         {
             _beforeBuild[output] = Util.UnixFileStatus.FingerprintOf(output, followLinks: false);
+            run.Logger.LogDebug("go build {Pattern} for {Platform} starts at {Elapsed} ms", targets.BuildPatterns[index], platform, run.Clock.ElapsedMilliseconds);
             await run.Go.BuildAsync(s.Directory, targets.BuildPatterns[index], platform, output, s.Flags, s.Environment, cancellationToken).ConfigureAwait(false);
         }
         catch (KoException ex)

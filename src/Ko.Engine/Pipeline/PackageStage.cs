@@ -47,7 +47,9 @@ internal static class PackageStage
                 var baseName = settings[i].BaseImage;
                 if (!bases.ContainsKey(baseName))
                 {
-                    bases[baseName] = BaseImageResolver.ResolveAsync(baseName, plan.WorkingDirectory, run.Store, run.Cache, () => run.Registry, cancellationToken, run.Logger);
+                    // On the thread pool: opening a base reads files before its first await, and the go builds
+                    // started next must not wait for that.
+                    bases[baseName] = Task.Run(() => BaseImageResolver.ResolveAsync(baseName, plan.WorkingDirectory, run.Store, run.Cache, () => run.Registry, cancellationToken, run.Logger), cancellationToken);
                 }
             }
 

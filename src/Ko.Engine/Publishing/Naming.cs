@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Ko.Engine.Publishing;
@@ -32,7 +31,15 @@ internal static class Naming
         };
     }
 
-    public static string Md5Hex(string text) => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(text)));
+    /// <summary>MD5 as ko names images; in managed code (BouncyCastle), so naming does not load OpenSSL (see <see cref="Oci.Digest.Sha256Hash"/>).</summary>
+    public static string Md5Hex(string text)
+    {
+        var md5 = new Org.BouncyCastle.Crypto.Digests.MD5Digest();
+        md5.BlockUpdate(Encoding.UTF8.GetBytes(text));
+        var hash = new byte[md5.GetDigestSize()];
+        md5.DoFinal(hash);
+        return Convert.ToHexStringLower(hash);
+    }
 
     /// <summary>
     /// The reference printed for a built image, as ko prints it: <c>name@sha256:…</c>; <c>name:tag@sha256:…</c> for a
