@@ -16,7 +16,7 @@ namespace Ko.Engine.Go;
 internal sealed record GoPackage(string Pattern, string ImportPath, string Name, string Dir, string? Error);
 
 /// <summary>Runs the <c>go</c> tool: one <c>go list</c> for all import paths, and <c>go build</c> per platform.</summary>
-internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?> environment, ILogger logger, ChildRegistry? registry = null)
+internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?> environment, ILogger logger, ChildRegistry? registry = null, GoListCache? listCache = null)
 {
     /// <summary>Resolves every pattern with one <c>go list -e -json</c> call, in the order given.</summary>
     public async Task<IReadOnlyList<GoPackage>> ListAsync(string workingDirectory, IReadOnlyList<string> patterns, CancellationToken cancellationToken)
@@ -52,7 +52,20 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
         // -find: identify the packages without loading their dependencies (the expensive part of go list).
         var args = new List<string> { "list", "-find", "-e", "-json=ImportPath,Name,Dir,Error", "--" };
         args.AddRange(patterns);
-        var result = await RunAsync(workingDirectory, args, environment, cancellationToken).ConfigureAwait(false);
+        var key = listCache is null ? null : GoListCache.Key(goPath, workingDirectory, args, environment);
+        var started = DateTimeOffset.UtcNow;
+        ProgramResult result;
+        if (key is not null && listCache!.TryGet(key) is { } cached)
+        {
+            logger.LogDebug("go list {Patterns}: nothing it reads changed since the last run, so its answer is reused", string.Join(' ', patterns));
+            result = new ProgramResult(0, cached, string.Empty);
+            key = null; // nothing to store again
+        }
+        else
+        {
+            result = await RunAsync(workingDirectory, args, environment, cancellationToken).ConfigureAwait(false);
+        }
+
         var packages = new List<JsonElement>();
         var json = Encoding.UTF8.GetBytes(result.StandardOutput);
         try
@@ -101,7 +114,37 @@ internal sealed class GoTool(string goPath, IReadOnlyDictionary<string, string?>
             throw new KoException(KoErrorCodes.PackageNotFound, $"go list could not resolve {string.Join(" ", patterns)} in {workingDirectory}:\n{(stderr.Length > 0 ? stderr : "(no message)")}\nRun the command from the Go module that holds the packages, or pass its directory as the working directory.");
         }
 
+        if (key is not null && result.ExitCode == 0)
+        {
+            Remember(key, workingDirectory, result.StandardOutput, packages, started);
+        }
+
         return packages;
+    }
+
+    /// <summary>Keeps an answer that lists only commands without errors (see <see cref="GoListCache"/>).</summary>
+    private void Remember(string key, string workingDirectory, string stdout, List<JsonElement> packages, DateTimeOffset started)
+    {
+        var dirs = new List<string>();
+        foreach (var p in packages)
+        {
+            if (p.TryGetProperty("Error", out _) || !p.TryGetProperty("Name", out var name) || name.ValueKind != JsonValueKind.String || name.GetString() != "main"
+                || !p.TryGetProperty("Dir", out var dir) || dir.ValueKind != JsonValueKind.String || !Path.IsPathRooted(dir.GetString()))
+            {
+                return;
+            }
+
+            dirs.Add(dir.GetString()!);
+        }
+
+        try
+        {
+            listCache!.Put(key, stdout, GoListCache.Dependencies(goPath, workingDirectory, environment, dirs), started);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A package directory that went away meanwhile: nothing is kept, and the next run asks go.
+        }
     }
 
     /// <summary>

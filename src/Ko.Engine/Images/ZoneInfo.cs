@@ -78,7 +78,8 @@ internal sealed class ZoneInfo
 
             parts.Add(path);
             parts.Add(f.ToString());
-            if (path == source ? Directory.Exists(path) : Util.UnixFileStatus.KindOf(path, followLinks: false) == Util.FileKind.Directory)
+            const int TypeMask = 0xF000, DirectoryType = 0x4000; // st_mode's S_IFMT and S_IFDIR
+            if (path == source ? Directory.Exists(path) : (f.Mode & TypeMask) == DirectoryType)
             {
                 foreach (var child in Directory.EnumerateFileSystemEntries(path).Order(StringComparer.Ordinal).Reverse())
                 {

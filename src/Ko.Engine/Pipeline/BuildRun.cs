@@ -23,7 +23,7 @@ internal sealed class BuildRun
         Store = new ContentStore(plan.CacheDirectory);
         Cache = new LayerCache(Store, plan.Compression);
         // go runs are recorded in the cache, and those a killed run left behind are stopped first.
-        Go = new GoTool(GoTool.Locate(plan.Environment), plan.Environment, logger, Tools.ChildRegistry.Open(Path.Combine(Store.Root, "go", "running"), logger));
+        Go = new GoTool(GoTool.Locate(plan.Environment), plan.Environment, logger, Tools.ChildRegistry.Open(Path.Combine(Store.Root, "go", "running"), logger), new GoListCache(Path.Combine(Store.Root, "go", "list")));
         Templates = new TemplateContext(plan.Environment, plan.WorkingDirectory, plan.TemplateTime, ct => Go.EnvAsync(plan.WorkingDirectory, ct));
         _registry = new Lazy<RegistryOptions>(() => RegistryOptionsFor(plan, logger, progress));
     }
