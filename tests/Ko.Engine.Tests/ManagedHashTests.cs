@@ -40,3 +40,30 @@ public sealed class ManagedHashTests
     public void Image_name_md5_is_md5(string importPath) =>
         Assert.Equal(Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(importPath))), Naming.Md5Hex(importPath));
 }
+
+/// <summary>kodata entries are sorted as Go sorts names (UTF-8 bytes), without encoding them for each comparison.</summary>
+public sealed class KodataNameOrderTests
+{
+    private static readonly Gen<string> Names =
+        Gen.OneOf(Gen.Char['a', 'z'], Gen.Char['\uE000', '\uFFFD'], Gen.Char['\u00C0', '\u07FF'], Gen.Const('.'))
+            .Array[0, 6]
+            .Select(Gen.Int[0, 3], (chars, emoji) => new string(chars) + string.Concat(Enumerable.Repeat("\U0001F600", emoji)));
+
+    [Fact]
+    public void Name_order_is_utf8_byte_order() =>
+        Gen.Select(Names, Names).Sample((a, b) =>
+            Assert.Equal(
+                Math.Sign(Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(b))),
+                Math.Sign(Ko.Engine.Layers.AppLayers.CompareUtf8(a, b))),
+            iter: 2000);
+
+    [Theory]
+    [InlineData("\uFFFD", "\U0001F600")] // U+FFFD sorts before U+1F600 in UTF-8, after its surrogates in UTF-16
+    [InlineData("a", "ab")]
+    [InlineData("", "a")]
+    public void Known_pairs_sort_as_utf8(string first, string second)
+    {
+        Assert.True(Ko.Engine.Layers.AppLayers.CompareUtf8(first, second) < 0);
+        Assert.True(Ko.Engine.Layers.AppLayers.CompareUtf8(second, first) > 0);
+    }
+}

@@ -175,29 +175,32 @@ internal static class AppLayers
     /// </summary>
     internal static string? KodataStatKey(IReadOnlyList<KodataEntry> entries, long mtime)
     {
+        // Taken after the walk's statx and before any content is read: a file changed within the window of this
+        // moment could change again unseen after it is read, so it gets no stat key.
         var now = DateTimeOffset.UtcNow;
-        var parts = new List<string>(1 + (entries.Count * 3)) { "ko-kodata-stat-v2", KodataRoot, mtime.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var key = new Util.StatKeyHasher("ko-kodata-stat-v3");
+        key.Add(KodataRoot);
+        key.Add(mtime);
         foreach (var e in entries)
         {
-            parts.Add(e.RelativePath);
+            key.Add(e.RelativePath);
             if (e.SourcePath is null)
             {
-                parts.Add("dir");
+                key.Add("dir");
                 continue;
             }
 
-            var self = Util.UnixFileStatus.FingerprintOf(e.SourcePath, followLinks: false);
-            var target = Util.UnixFileStatus.FingerprintOf(e.SourcePath, followLinks: true);
-            if (self is not { } s || target is not { } t || s.IsRacy(now) || t.IsRacy(now))
+            // SourcePath is the final target of a link (or the file itself), stat'ed without following links.
+            if ((e.Stat ?? Util.UnixFileStatus.FingerprintOf(e.SourcePath, followLinks: false)) is not { } stat || stat.IsRacy(now))
             {
                 return null;
             }
 
-            parts.Add(s.ToString());
-            parts.Add(t.ToString());
+            key.Add(e.SourcePath);
+            key.Add(stat);
         }
 
-        return CacheKey.Of([.. parts]);
+        return key.Finish();
     }
 
     private static Task PutStatKeyAsync(LayerCache cache, string? statKey, FileLayer layer, CancellationToken cancellationToken) =>
@@ -234,7 +237,7 @@ internal static class AppLayers
     }
 
     /// <summary>One kodata entry: a path relative to kodata/ (with '/'), and the file to read, or null for a directory.</summary>
-    internal readonly record struct KodataEntry(string RelativePath, string? SourcePath);
+    internal readonly record struct KodataEntry(string RelativePath, string? SourcePath, Util.FileFingerprint? Stat = null);
 
     /// <summary>
     /// Where kodata symbolic links may point, as ko's resolveKodataAllowedRoot (pkg/build/gobuild.go): the candidate is
@@ -305,9 +308,24 @@ internal static class AppLayers
     private static bool IsInside(string path, string root) =>
         path == root || path.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
-    // Go compares names as UTF-8 bytes; UTF-16 ordinal order differs for characters beyond the BMP.
-    private static int CompareUtf8(string a, string b) =>
-        System.Text.Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(b));
+    // Go compares names as UTF-8 bytes, which is code point order; UTF-16 ordinal order differs only where a surrogate
+    // (a character beyond the BMP) meets U+E000..U+FFFF. Moving the surrogates above that range compares as UTF-8
+    // does, without encoding both names for each of the sort's comparisons.
+    internal static int CompareUtf8(string a, string b)
+    {
+        var n = Math.Min(a.Length, b.Length);
+        for (var i = 0; i < n; i++)
+        {
+            if (a[i] != b[i])
+            {
+                return CodePointOrder(a[i]) - CodePointOrder(b[i]);
+            }
+        }
+
+        return a.Length - b.Length;
+
+        static int CodePointOrder(char c) => c >= 0xD800 ? (c <= 0xDFFF ? c + 0x2000 : c - 0x800) : c;
+    }
 
     private static void Walk(string dir, string prefix, HashSet<string> ancestors, List<KodataEntry> result, string allowedRoot)
     {
@@ -325,7 +343,9 @@ internal static class AppLayers
         foreach (var child in children)
         {
             var rel = prefix.Length == 0 ? child.Name : prefix + "/" + child.Name;
-            if (child.LinkTarget is null && !child.Exists)
+            // The entry's attributes come with the listing; only a link needs the readlink.
+            var linkTarget = (child.Attributes & FileAttributes.ReparsePoint) != 0 ? child.LinkTarget : null;
+            if (linkTarget is null && !child.Exists)
             {
                 // Listed but not found by its name: a name that is not valid UTF-8 does not survive the round trip
                 // through a .NET string (or the entry vanished while kodata/ was read).
@@ -333,7 +353,7 @@ internal static class AppLayers
             }
 
             FileSystemInfo target = child;
-            if (child.LinkTarget is not null)
+            if (linkTarget is not null)
             {
                 var resolved = ResolveLink(child);
                 if (resolved is null || !resolved.Exists)
@@ -350,7 +370,9 @@ internal static class AppLayers
                 target = resolved;
             }
 
-            RefuseSpecialFile(child, target);
+            // One statx of what is read: its kind (special files are refused) and the stat key's fingerprint.
+            var stat = Util.UnixFileStatus.FingerprintOf(target.FullName, followLinks: false);
+            RefuseSpecialFile(child, target, stat is { } st ? Util.UnixFileStatus.KindOfMode(st.Mode) : Util.FileKind.Unknown);
             if (target is DirectoryInfo || (target.Attributes & FileAttributes.Directory) != 0)
             {
                 var real = Path.GetFullPath(target.FullName);
@@ -365,7 +387,7 @@ internal static class AppLayers
             }
             else
             {
-                result.Add(new KodataEntry(rel, target.FullName));
+                result.Add(new KodataEntry(rel, target.FullName, stat));
             }
         }
     }
@@ -387,9 +409,8 @@ internal static class AppLayers
     /// Refuses FIFOs, devices and sockets, asking the file system without opening them: opening a FIFO for reading
     /// blocks until someone writes, and reading a device such as /dev/zero never ends.
     /// </summary>
-    private static void RefuseSpecialFile(FileSystemInfo entry, FileSystemInfo target)
+    private static void RefuseSpecialFile(FileSystemInfo entry, FileSystemInfo target, Util.FileKind kind)
     {
-        var kind = Util.UnixFileStatus.KindOf(target.FullName, followLinks: false);
         if (kind is Util.FileKind.Regular or Util.FileKind.Directory or Util.FileKind.Unknown)
         {
             return;

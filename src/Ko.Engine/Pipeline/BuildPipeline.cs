@@ -42,7 +42,7 @@ internal sealed class BuildPipeline(ILogger logger, IProgress<KoProgress>? progr
         {
             // Builds of a pattern that go list merged with another are not awaited above; stop and collect them.
             await failure.CancelAsync().ConfigureAwait(false);
-            await Stages.Quietly(goBuilds.SelectMany(t => t)).ConfigureAwait(false);
+            await Stages.Quietly(goBuilds.SelectMany(t => t).Concat(images.Started)).ConfigureAwait(false);
         }
 
         var daemonReferences = await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);

@@ -138,10 +138,12 @@ internal sealed class ImageStage(BuildRun run, TargetPlan targets, CancellationT
     {
         var plan = run.Plan;
         var s = targets.Settings[index];
+        // The base image and the kodata layer do not need the binary: they are made while go builds (kodata on the
+        // thread pool, since checking a large tree takes a while before its first await).
+        var baseTask = _baseImages.GetOrAdd((s.BaseImage, platform), p => new Lazy<Task<IImage>>(() => resolvedBase.GetImageAsync(p.Item2, cancellationToken))).Value;
+        var kodataTask = _kodata.GetOrAdd(package.ImportPath, _ => new Lazy<Task<FileLayer>>(() => Task.Run(() => KodataAsync(package), cancellationToken))).Value;
         var output = await goBuild.ConfigureAwait(false);
         var appName = package.ImportPath.TrimEnd('/').Split('/')[^1];
-        var baseTask = _baseImages.GetOrAdd((s.BaseImage, platform), p => new Lazy<Task<IImage>>(() => resolvedBase.GetImageAsync(p.Item2, cancellationToken))).Value;
-        var kodataTask = _kodata.GetOrAdd(package.ImportPath, _ => new Lazy<Task<FileLayer>>(() => KodataAsync(package))).Value;
         var binary = await BinaryAsync(index, platform, output, appName, s).ConfigureAwait(false);
         // The SBOM's build info is read from the verified binary (a few small reads; no go process).
         var buildInfo = plan.Sbom == SbomFormat.None ? null : BuildInfoReader.ReadAsync(output, () => GoTool.Locate(plan.Environment), plan.Environment, cancellationToken);
@@ -206,6 +208,9 @@ internal sealed class ImageStage(BuildRun run, TargetPlan targets, CancellationT
             run.Logger.LogDebug("Wrote layer {Digest} ({Size} bytes) for {Layer}", result.Layer.Descriptor.Digest, result.Layer.Descriptor.Size, what);
         }
     }
+
+    /// <summary>The kodata layers started so far, for the run to wait for before it returns (also after a failure).</summary>
+    public IEnumerable<Task> Started => _kodata.Values.Where(l => l.IsValueCreated).Select(l => (Task)l.Value).ToList();
 
     public void Dispose() => _gate.Dispose();
 }

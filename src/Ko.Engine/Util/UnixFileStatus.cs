@@ -55,7 +55,12 @@ internal static class UnixFileStatus
             return FileKind.Unknown;
         }
 
-        var mode = BitConverter.ToUInt16(buffer, ModeOffset);
+        return KindOfMode(BitConverter.ToUInt16(buffer, ModeOffset));
+    }
+
+    /// <summary>The kind a <c>st_mode</c> names (its S_IFMT bits).</summary>
+    public static FileKind KindOfMode(ushort mode)
+    {
         return (mode & 0xF000) switch
         {
             0x8000 => FileKind.Regular,
