@@ -119,4 +119,42 @@ public sealed class StatFingerprintCacheTests : IDisposable
         Assert.Null(await cache.TryGetAsync("key", CancellationToken.None));
         Assert.False(File.Exists(layer.Path)); // the corrupt blob is gone, so nothing uses it
     }
+    [Fact]
+    public async Task A_blob_linked_into_a_layout_is_not_hashed_again_but_a_write_through_the_link_is_caught()
+    {
+        var store = new ContentStore(_dir.Combine("cache"));
+        var cache = new LayerCache(store);
+        var layer = await LayerWriter.WriteAsync(
+            store,
+            async (tar, ct) => await tar.WriteEntryAsync(new Ko.Engine.Layers.TarEntry("data.txt", TarEntryType.File, 0x1a4, 0, 0), "hello"u8.ToArray(), ct),
+            CancellationToken.None);
+        await cache.PutAsync("key", layer, CancellationToken.None);
+        var entry = Path.Combine(store.Root, "layers", "key.json");
+        var entryStamp = UnixFileStatus.FingerprintOf(entry, followLinks: false);
+        var verified = (await cache.TryGetAsync("key", CancellationToken.None))!.Verified!.Value;
+
+        // What the OCI layout sink does: a hard link (the blob's change time moves), then the stamp follows it.
+        var linked = _dir.Combine("layout-blob");
+        BlobFiles.LinkOrCopy(layer.Path, linked);
+        Assert.True(BlobFiles.AreSameFile(layer.Path, linked));
+        LayerCache.Relinked(layer.Path, verified);
+
+        var again = await cache.TryGetAsync("key", CancellationToken.None);
+        Assert.NotNull(again);
+        Assert.Equal(UnixFileStatus.FingerprintOf(layer.Path, followLinks: false), again.Verified);
+        Assert.Equal(entryStamp, UnixFileStatus.FingerprintOf(entry, followLinks: false)); // not hashed: no entry rewritten
+
+        // A same-size write through the layout's link with the old modification time put back is still caught.
+        var bytes = await File.ReadAllBytesAsync(linked);
+        bytes[^5] ^= 0xff;
+        var mtime = File.GetLastWriteTimeUtc(linked);
+        var mode = File.GetUnixFileMode(linked);
+        File.SetUnixFileMode(linked, mode | UnixFileMode.UserWrite);
+        await File.WriteAllBytesAsync(linked, bytes);
+        File.SetUnixFileMode(linked, mode);
+        File.SetLastWriteTimeUtc(linked, mtime); // only the change time tells now
+
+        Assert.Null(await cache.TryGetAsync("key", CancellationToken.None));
+        Assert.False(File.Exists(layer.Path)); // the corrupt blob left the cache
+    }
 }

@@ -118,8 +118,10 @@ internal sealed class LayerCache(ContentStore store, LayerCompression compressio
             var digest = Digest.Parse(root.GetProperty("digest").GetString()!);
             var diffId = Digest.Parse(root.GetProperty("diffID").GetString()!);
             var size = root.GetProperty("size").GetInt64();
-            var seen = root.TryGetProperty("blobStat", out var stat) ? stat.GetString() : null;
             var layer = new FileLayer(new Descriptor(LayerWriter.MediaTypeOf(compression), digest, size), diffId, store.BlobPath(digest));
+            // The blob's own stamp (one per blob, kept current when this engine links the blob into a layout), else
+            // the fingerprint this entry was written with (caches from before the stamps).
+            var seen = ReadStamp(layer.Path) ?? (root.TryGetProperty("blobStat", out var stat) ? stat.GetString() : null);
             var now = Util.UnixFileStatus.FingerprintOf(layer.Path, followLinks: false);
             if (seen is not null && now is { } fingerprint && fingerprint.Size == size && fingerprint.ToString() == seen)
             {
@@ -160,6 +162,11 @@ internal sealed class LayerCache(ContentStore store, LayerCompression compressio
     public async Task PutAsync(string key, ILayer layer, CancellationToken cancellationToken)
     {
         var fingerprint = await SettledFingerprintAsync(store.BlobPath(layer.Descriptor.Digest), cancellationToken).ConfigureAwait(false);
+        if (fingerprint is { } settled)
+        {
+            WriteStamp(store.BlobPath(layer.Descriptor.Digest), settled);
+        }
+
         var bytes = OciJson.Write(w =>
         {
             w.WriteStartObject();
@@ -190,6 +197,71 @@ internal sealed class LayerCache(ContentStore store, LayerCompression compressio
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw ContentStore.WriteFailed(entryPath, ex);
+        }
+        finally
+        {
+            Util.FileSystem.TryDelete(temp);
+        }
+    }
+
+    /// <summary>
+    /// After this engine hard-linked a cached blob into an OCI layout: the link changed only the blob's change time
+    /// (and link count). When the blob still had the fingerprint its bytes were verified with just before the link
+    /// (<paramref name="before"/>) and nothing but the change time differs now, its stamp moves to the new fingerprint,
+    /// so the next run need not hash it again. Anything else leaves the stamp, and the next use hashes the blob. (The
+    /// verified fingerprint was settled, so its modification time is old: a write after the check gives a new one.)
+    /// </summary>
+    public static void Relinked(string blobPath, Util.FileFingerprint before)
+    {
+        if (Util.UnixFileStatus.FingerprintOf(blobPath, followLinks: false) is { } after
+            && after != before
+            && after with { ChangedNs = before.ChangedNs } == before)
+        {
+            WriteStamp(blobPath, after);
+        }
+    }
+
+    /// <summary>Where a blob's stamp lives: <c>layers/stamps/ALGORITHM/HEX</c> beside the entries, for a blob in <c>blobs/ALGORITHM/HEX</c>.</summary>
+    private static string? StampPath(string blobPath)
+    {
+        var algorithmDir = Path.GetDirectoryName(blobPath);
+        var blobsDir = Path.GetDirectoryName(algorithmDir);
+        var root = Path.GetDirectoryName(blobsDir);
+        return root is null || Path.GetFileName(blobsDir) != "blobs" ? null : Path.Combine(root, "layers", "stamps", Path.GetFileName(algorithmDir)!, Path.GetFileName(blobPath));
+    }
+
+    private static string? ReadStamp(string blobPath)
+    {
+        var path = StampPath(blobPath);
+        try
+        {
+            return path is not null && File.Exists(path) && new FileInfo(path).Length < 256 && Util.UnixFileStatus.KindOf(path, followLinks: false) == Util.FileKind.Regular
+                ? File.ReadAllText(path).Trim()
+                : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static void WriteStamp(string blobPath, Util.FileFingerprint fingerprint)
+    {
+        if (StampPath(blobPath) is not { } path)
+        {
+            return;
+        }
+
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(temp, fingerprint.ToString());
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Without a stamp the next use hashes the blob, as before stamps existed.
         }
         finally
         {

@@ -369,6 +369,11 @@ internal static class OciLayoutWriter
         try
         {
             BlobFiles.LinkOrCopy(layer.Path, blobPath);
+            if (now == layer.Verified && BlobFiles.AreSameFile(layer.Path, blobPath))
+            {
+                Layers.LayerCache.Relinked(layer.Path, now.Value); // the link changed only the blob's change time
+            }
+
             return true;
         }
         catch (FileNotFoundException)
