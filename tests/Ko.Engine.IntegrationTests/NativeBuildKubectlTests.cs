@@ -63,7 +63,9 @@ public sealed class NativeBuildKubectlTests : IDisposable
         config["runtimeOptions"]!["configProperties"]!["Ko.Engine.Kubernetes.BuiltInClient.IsSupported"] = false;
         var runtimeConfig = _dir.WriteFile("native.runtimeconfig.json", config.ToJsonString());
 
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // The dotnet host running these tests (its PATH entry is not in the child's PATH below).
+        var dotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+        var info = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { "exec", "--runtimeconfig", runtimeConfig, Path.Combine(AppContext.BaseDirectory, "Ko.Cli.dll") }.Concat(args))
         {
             info.ArgumentList.Add(arg);
