@@ -83,8 +83,10 @@ internal static class ExternalProgram
         try
         {
             var running = command.ExecuteAsync(stop.Token);
+            // pid and start time: a pid that has ended and been reused by then is never killed.
+            var identity = ChildRegistry.Identity(running.ProcessId);
             using (start.Registry?.Register(running.ProcessId))
-            using (stop.Token.Register(() => Volatile.Write(ref killed, ProcessTree.Kill(running.ProcessId))))
+            using (stop.Token.Register(() => Volatile.Write(ref killed, ProcessTree.Kill(running.ProcessId, identity))))
             {
                 var result = await running.ConfigureAwait(false);
                 return new ProgramResult(result.ExitCode, stdout.Text(), stderr.Text());

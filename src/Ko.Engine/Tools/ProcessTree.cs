@@ -14,9 +14,17 @@ internal static class ProcessTree
     /// <summary>How long a cancelled run waits for the killed processes to end before it returns anyway.</summary>
     internal static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(5);
 
-    /// <summary>Kills <paramref name="pid"/> and its descendants; returns the identities to wait for.</summary>
-    public static IReadOnlyList<string> Kill(int pid)
+    /// <summary>
+    /// Kills <paramref name="pid"/> and its descendants while it is still the process <paramref name="identity"/>
+    /// names (see <see cref="ChildRegistry.Identity"/>); returns the identities to wait for.
+    /// </summary>
+    public static IReadOnlyList<string> Kill(int pid, string? identity)
     {
+        if (identity is null || ChildRegistry.Identity(pid) != identity)
+        {
+            return []; // ended already (its pid may be someone else's by now)
+        }
+
         var tree = Descendants(pid);
         try
         {
