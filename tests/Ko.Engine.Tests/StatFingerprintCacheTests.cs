@@ -17,6 +17,19 @@ public sealed class StatFingerprintCacheTests : IDisposable
     /// <summary>Lets the files' last change fall out of the racy window, so their fingerprints are trusted.</summary>
     private static Task SettleAsync() => Task.Delay(FileFingerprint.RacyWindow * 3);
 
+    /// <summary>A one-file layer in a new cache, stored under "key".</summary>
+    private async Task<(ContentStore Store, LayerCache Cache, FileLayer Layer)> CachedLayerAsync()
+    {
+        var store = new ContentStore(_dir.Combine("cache"));
+        var cache = new LayerCache(store);
+        var layer = await LayerWriter.WriteAsync(
+            store,
+            async (tar, ct) => await tar.WriteEntryAsync(new Ko.Engine.Layers.TarEntry("data.txt", TarEntryType.File, 0x1a4, 0, 0), "hello"u8.ToArray(), ct),
+            CancellationToken.None);
+        await cache.PutAsync("key", layer, CancellationToken.None);
+        return (store, cache, layer);
+    }
+
     private static void RewriteKeepingSizeAndMtime(string path, string content)
     {
         var mtime = File.GetLastWriteTimeUtc(path);
@@ -95,13 +108,7 @@ public sealed class StatFingerprintCacheTests : IDisposable
     [Fact]
     public async Task A_cached_blob_keeps_its_fingerprint_and_a_same_size_rewrite_of_it_is_caught()
     {
-        var store = new ContentStore(_dir.Combine("cache"));
-        var cache = new LayerCache(store);
-        var layer = await LayerWriter.WriteAsync(
-            store,
-            async (tar, ct) => await tar.WriteEntryAsync(new Ko.Engine.Layers.TarEntry("data.txt", TarEntryType.File, 0x1a4, 0, 0), "hello"u8.ToArray(), ct),
-            CancellationToken.None);
-        await cache.PutAsync("key", layer, CancellationToken.None);
+        var (store, cache, layer) = await CachedLayerAsync();
 
         using (var entry = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(store.Root, "layers", "key.json"))))
         {
@@ -119,16 +126,11 @@ public sealed class StatFingerprintCacheTests : IDisposable
         Assert.Null(await cache.TryGetAsync("key", CancellationToken.None));
         Assert.False(File.Exists(layer.Path)); // the corrupt blob is gone, so nothing uses it
     }
+
     [Fact]
     public async Task A_blob_linked_into_a_layout_is_not_hashed_again_but_a_write_through_the_link_is_caught()
     {
-        var store = new ContentStore(_dir.Combine("cache"));
-        var cache = new LayerCache(store);
-        var layer = await LayerWriter.WriteAsync(
-            store,
-            async (tar, ct) => await tar.WriteEntryAsync(new Ko.Engine.Layers.TarEntry("data.txt", TarEntryType.File, 0x1a4, 0, 0), "hello"u8.ToArray(), ct),
-            CancellationToken.None);
-        await cache.PutAsync("key", layer, CancellationToken.None);
+        var (store, cache, layer) = await CachedLayerAsync();
         var entry = Path.Combine(store.Root, "layers", "key.json");
         var entryStamp = UnixFileStatus.FingerprintOf(entry, followLinks: false);
         var verified = (await cache.TryGetAsync("key", CancellationToken.None))!.Verified!.Value;
