@@ -160,8 +160,7 @@ public sealed class AuthTokenServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Stop();
-        _listener.Close();
+        _listener.Close(); // alone: see LoopbackHttpFake.Dispose
         try
         {
             await _loop.WaitAsync(TimeSpan.FromSeconds(5));

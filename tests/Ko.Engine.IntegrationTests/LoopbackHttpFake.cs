@@ -23,7 +23,8 @@ public abstract class LoopbackHttpFake : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone: Stop then Close unregisters the prefix twice, and the second time .NET's managed listener
+        // binds the freed port again to look it up ("Address already in use" when another test has taken it).
         _listener.Close();
         try
         {
