@@ -123,6 +123,11 @@ internal static class KoSettingsMapper
         Bare = settings.Bare,
         Tags = settings.Tags.ToList(),
         InsecureRegistry = settings.InsecureRegistry,
+        SbomAttach = SbomAttachOf(settings.SbomAttach),
+        ImageRefsPath = Absolute(settings.ImageRefsPath, environment),
+        SignKey = Absolute(settings.SignKey, environment),
+        SignAnnotations = new Dictionary<string, string>(settings.SignAnnotations, StringComparer.Ordinal),
+        AttestSbom = settings.AttestSbom,
         WorkingDirectory = workingDirectory,
         Environment = EnvironmentOf(environment, settings.EnvironmentVariables),
     };

@@ -248,6 +248,15 @@ public partial record KoPushSettings : KoSettings
 
     /// <summary>Also write the printed reference (and the SBOMs' references) to this file.</summary>
     public string? ImageRefs { get; init; }
+
+    /// <summary>Sign the pushed index and each image with this private key (<c>--sign-key</c>; password from <c>KO_SIGN_PASSWORD</c>); unset means <c>KO_SIGN_KEY</c>, else no signing.</summary>
+    public string? SignKey { get; init; }
+
+    /// <summary>Annotations written into each signature's <c>optional</c> section (<c>--sign-annotation</c>).</summary>
+    public IReadOnlyDictionary<string, string> SignAnnotations { get; init; } = KoCollections.EmptyMap<string>();
+
+    /// <summary>Also attest each SBOM stored beside the image as a signed in-toto statement (<c>--attest-sbom</c>); needs a sign key.</summary>
+    public bool? AttestSbom { get; init; }
 }
 
 /// <summary>Settings of <see cref="KoTasks.KoSign(KoSignSettings)"/>: signs images already in a registry in cosign's format (<c>dotnet ko sign</c>).</summary>
@@ -1632,6 +1641,66 @@ public static class KoPushSettingsExtensions
     [Pure]
     public static T ResetImageRefs<T>(this T toolSettings) where T : KoPushSettings
         => (T)(((KoPushSettings)toolSettings) with { ImageRefs = null });
+
+    /// <summary>Sets <see cref="KoPushSettings.SignKey"/>.</summary>
+    [Pure]
+    public static T SetSignKey<T>(this T toolSettings, string? signKey) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { SignKey = signKey });
+
+    /// <summary>Resets <see cref="KoPushSettings.SignKey"/> to unset.</summary>
+    [Pure]
+    public static T ResetSignKey<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { SignKey = null });
+
+    /// <summary>Sets <see cref="KoPushSettings.SignAnnotations"/> to a copy of these entries.</summary>
+    [Pure]
+    public static T SetSignAnnotations<T>(this T toolSettings, IReadOnlyDictionary<string, string> signAnnotations) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { SignAnnotations = KoCollections.Map(signAnnotations) });
+
+    /// <summary>Sets one entry of <see cref="KoPushSettings.SignAnnotations"/>, replacing any value it had.</summary>
+    [Pure]
+    public static T SetSignAnnotation<T>(this T toolSettings, string signAnnotationKey, string signAnnotationValue) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { SignAnnotations = KoCollections.With(((KoPushSettings)toolSettings).SignAnnotations, signAnnotationKey, signAnnotationValue, replace: true) });
+
+    /// <summary>Adds one entry to <see cref="KoPushSettings.SignAnnotations"/>; the key must not be there yet (as NUKE's Add).</summary>
+    [Pure]
+    public static T AddSignAnnotation<T>(this T toolSettings, string signAnnotationKey, string signAnnotationValue) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { SignAnnotations = KoCollections.With(((KoPushSettings)toolSettings).SignAnnotations, signAnnotationKey, signAnnotationValue, replace: false) });
+
+    /// <summary>Removes one entry from <see cref="KoPushSettings.SignAnnotations"/>.</summary>
+    [Pure]
+    public static T RemoveSignAnnotation<T>(this T toolSettings, string signAnnotationKey) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { SignAnnotations = KoCollections.Without(((KoPushSettings)toolSettings).SignAnnotations, signAnnotationKey) });
+
+    /// <summary>Clears <see cref="KoPushSettings.SignAnnotations"/>.</summary>
+    [Pure]
+    public static T ClearSignAnnotations<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { SignAnnotations = KoCollections.EmptyMap<string>() });
+
+    /// <summary>Sets <see cref="KoPushSettings.AttestSbom"/>.</summary>
+    [Pure]
+    public static T SetAttestSbom<T>(this T toolSettings, bool? attestSbom) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { AttestSbom = attestSbom });
+
+    /// <summary>Resets <see cref="KoPushSettings.AttestSbom"/> to unset.</summary>
+    [Pure]
+    public static T ResetAttestSbom<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { AttestSbom = null });
+
+    /// <summary>Enables <see cref="KoPushSettings.AttestSbom"/>.</summary>
+    [Pure]
+    public static T EnableAttestSbom<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { AttestSbom = true });
+
+    /// <summary>Disables <see cref="KoPushSettings.AttestSbom"/>.</summary>
+    [Pure]
+    public static T DisableAttestSbom<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { AttestSbom = false });
+
+    /// <summary>Toggles <see cref="KoPushSettings.AttestSbom"/> (unset becomes enabled).</summary>
+    [Pure]
+    public static T ToggleAttestSbom<T>(this T toolSettings) where T : KoPushSettings
+        => (T)(((KoPushSettings)toolSettings) with { AttestSbom = !(((KoPushSettings)toolSettings).AttestSbom ?? false) });
 }
 
 /// <summary>NUKE-style fluent extensions for <see cref="KoSignSettings"/>; each returns a changed copy.</summary>

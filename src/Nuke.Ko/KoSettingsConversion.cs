@@ -103,6 +103,9 @@ internal static class KoSettingsConversion
         SbomAttach = settings.SbomAttach.ToEngine(),
         WorkingDirectory = settings.WorkingDirectory,
         ImageRefsPath = settings.ImageRefs,
+        SignKey = settings.SignKey,
+        SignAnnotations = settings.SignAnnotations,
+        AttestSbom = settings.AttestSbom ?? false,
         Environment = EnvironmentOf(settings),
     };
 

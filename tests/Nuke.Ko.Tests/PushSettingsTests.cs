@@ -8,7 +8,8 @@ public sealed class PushSettingsTests
     public void Fluent_push_settings_reach_the_engine()
     {
         var options = new KoPushSettings().SetSource("oci:out/layout").SetTo("registry.example/app").SetRepository("registry.example/team").EnableBare()
-            .AddTags("v1", "latest").EnableInsecureRegistry().SetSbomAttach(KoSbomAttachment.Tag).SetWorkingDirectory("/w").SetImageRefs("/w/refs").ToOptions();
+            .AddTags("v1", "latest").EnableInsecureRegistry().SetSbomAttach(KoSbomAttachment.Tag).SetWorkingDirectory("/w").SetImageRefs("/w/refs")
+            .SetSignKey("/w/release.key").SetSignAnnotation("pipeline", "nuke").EnableAttestSbom().ToOptions();
         Assert.Equal("oci:out/layout", options.Source);
         Assert.Equal("registry.example/app", options.To);
         Assert.Equal("registry.example/team", options.Repository);
@@ -18,6 +19,9 @@ public sealed class PushSettingsTests
         Assert.Equal(SbomAttachment.Tag, options.SbomAttach);
         Assert.Equal("/w", options.WorkingDirectory);
         Assert.Equal("/w/refs", options.ImageRefsPath);
+        Assert.Equal("/w/release.key", options.SignKey);
+        Assert.Equal("nuke", options.SignAnnotations["pipeline"]);
+        Assert.True(options.AttestSbom);
     }
 
     [Fact]

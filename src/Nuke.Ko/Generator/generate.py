@@ -106,6 +106,9 @@ CLASSES = [
         ("SbomAttach", "sbomattach", "How the SBOMs stored beside the image are attached: referrers (unset, the default) or ko's <c>.sbom</c> tag.", None),
         ("WorkingDirectory", "str", "Where relative source paths start; unset means the current directory.", None),
         ("ImageRefs", "str", "Also write the printed reference (and the SBOMs' references) to this file.", None),
+        ("SignKey", "str", "Sign the pushed index and each image with this private key (<c>--sign-key</c>; password from <c>KO_SIGN_PASSWORD</c>); unset means <c>KO_SIGN_KEY</c>, else no signing.", None),
+        ("SignAnnotations", "dict", "Annotations written into each signature's <c>optional</c> section (<c>--sign-annotation</c>).", "SignAnnotation"),
+        ("AttestSbom", "bool", "Also attest each SBOM stored beside the image as a signed in-toto statement (<c>--attest-sbom</c>); needs a sign key.", None),
     ]),
     # ---- signing (issue 16) ----
     ("KoSignSettings", "KoSettings", False, "Settings of <see cref=\"KoTasks.KoSign(KoSignSettings)\"/>: signs images already in a registry in cosign's format (<c>dotnet ko sign</c>).", [
