@@ -61,13 +61,7 @@ public sealed class BlobFilesTests : IDisposable
     [Fact]
     public async Task A_write_through_the_link_is_caught_by_the_cache_and_never_used()
     {
-        var store = new ContentStore(_dir.Combine("cache"));
-        var cache = new LayerCache(store);
-        var layer = await LayerWriter.WriteAsync(
-            store,
-            async (tar, ct) => await tar.WriteEntryAsync(new Ko.Engine.Layers.TarEntry("data.txt", TarEntryType.File, 0x1a4, 0, 0), "hello"u8.ToArray(), ct),
-            CancellationToken.None);
-        await cache.PutAsync("key", layer, CancellationToken.None);
+        var (store, cache, layer) = await TestUtil.CachedLayerAsync(_dir.Combine("cache"));
         Directory.CreateDirectory(_dir.Combine("layout"));
         var output = _dir.Combine("layout", layer.Descriptor.Digest.Hex);
         BlobFiles.LinkOrCopy(layer.Path, output);

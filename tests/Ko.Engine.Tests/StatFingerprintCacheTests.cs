@@ -17,18 +17,7 @@ public sealed class StatFingerprintCacheTests : IDisposable
     /// <summary>Lets the files' last change fall out of the racy window, so their fingerprints are trusted.</summary>
     private static Task SettleAsync() => Task.Delay(FileFingerprint.RacyWindow * 3);
 
-    /// <summary>A one-file layer in a new cache, stored under "key".</summary>
-    private async Task<(ContentStore Store, LayerCache Cache, FileLayer Layer)> CachedLayerAsync()
-    {
-        var store = new ContentStore(_dir.Combine("cache"));
-        var cache = new LayerCache(store);
-        var layer = await LayerWriter.WriteAsync(
-            store,
-            async (tar, ct) => await tar.WriteEntryAsync(new Ko.Engine.Layers.TarEntry("data.txt", TarEntryType.File, 0x1a4, 0, 0), "hello"u8.ToArray(), ct),
-            CancellationToken.None);
-        await cache.PutAsync("key", layer, CancellationToken.None);
-        return (store, cache, layer);
-    }
+    private Task<(ContentStore Store, LayerCache Cache, FileLayer Layer)> CachedLayerAsync() => TestUtil.CachedLayerAsync(_dir.Combine("cache"));
 
     private static void RewriteKeepingSizeAndMtime(string path, string content)
     {

@@ -55,6 +55,19 @@ internal static class TestUtil
     }
 
     /// <summary>An octal mode given as text, e.g. "1777", parsed independently of the code under test.</summary>
+    /// <summary>A one-file layer ("data.txt": hello) written into a new cache at <paramref name="root"/>, stored under "key".</summary>
+    public static async Task<(Ko.Engine.Layers.ContentStore Store, Ko.Engine.Layers.LayerCache Cache, Ko.Engine.Layers.FileLayer Layer)> CachedLayerAsync(string root)
+    {
+        var store = new Ko.Engine.Layers.ContentStore(root);
+        var cache = new Ko.Engine.Layers.LayerCache(store);
+        var layer = await Ko.Engine.Layers.LayerWriter.WriteAsync(
+            store,
+            async (tar, ct) => await tar.WriteEntryAsync(new Ko.Engine.Layers.TarEntry("data.txt", Ko.Engine.Layers.TarEntryType.File, 0x1a4, 0, 0), "hello"u8.ToArray(), ct),
+            CancellationToken.None);
+        await cache.PutAsync("key", layer, CancellationToken.None);
+        return (store, cache, layer);
+    }
+
     public static int Octal(string text) => Convert.ToInt32(text, 8);
 
     /// <summary>Runs a program (mkfifo, mknod, mount) to set up a test, bounded in time; a failure fails the test.</summary>

@@ -93,22 +93,7 @@ internal sealed class GoListCache(string directory)
             w.WriteEndArray();
             w.WriteEndObject();
         });
-        var path = PathOf(key);
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            Directory.CreateDirectory(directory);
-            File.WriteAllBytes(temp, json);
-            File.Move(temp, path, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // An unwritable cache only costs the next run a go list.
-        }
-        finally
-        {
-            FileSystem.TryDelete(temp);
-        }
+        FileSystem.TryReplace(PathOf(key), json); // an unwritable cache only costs the next run a go list
     }
 
     /// <summary>

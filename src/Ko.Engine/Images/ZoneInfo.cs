@@ -65,19 +65,21 @@ internal sealed class ZoneInfo
             return "no-tzdata";
         }
 
-        var parts = new List<string> { source };
+        var key = new Util.StatKeyHasher("zoneinfo-stat-v2");
+        key.Add(source);
+        var entries = 0;
         var now = DateTimeOffset.UtcNow;
         var stack = new Stack<string>([source]);
         while (stack.Count > 0)
         {
             var path = stack.Pop();
-            if (Util.UnixFileStatus.FingerprintOf(path, followLinks: false) is not { } f || f.IsRacy(now) || parts.Count > 100_000)
+            if (Util.UnixFileStatus.FingerprintOf(path, followLinks: false) is not { } f || f.IsRacy(now) || ++entries > 50_000)
             {
                 return null;
             }
 
-            parts.Add(path);
-            parts.Add(f.ToString());
+            key.Add(path);
+            key.Add(f);
             const int TypeMask = 0xF000, DirectoryType = 0x4000; // st_mode's S_IFMT and S_IFDIR
             if (path == source ? Directory.Exists(path) : (f.Mode & TypeMask) == DirectoryType)
             {
@@ -88,7 +90,7 @@ internal sealed class ZoneInfo
             }
         }
 
-        return CacheKey.Of([.. parts]);
+        return key.Finish();
     }
 
     /// <summary>Says at debug level (<c>-v</c>) where embedded:static's time zones come from; a warning when there are none.</summary>

@@ -247,25 +247,10 @@ internal sealed class LayerCache(ContentStore store, LayerCompression compressio
 
     private static void WriteStamp(string blobPath, Util.FileFingerprint fingerprint)
     {
-        if (StampPath(blobPath) is not { } path)
+        // Without a stamp the next use hashes the blob, as before stamps existed.
+        if (StampPath(blobPath) is { } path)
         {
-            return;
-        }
-
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(temp, fingerprint.ToString());
-            File.Move(temp, path, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Without a stamp the next use hashes the blob, as before stamps existed.
-        }
-        finally
-        {
-            Util.FileSystem.TryDelete(temp);
+            Util.FileSystem.TryReplace(path, System.Text.Encoding.UTF8.GetBytes(fingerprint.ToString()));
         }
     }
 
