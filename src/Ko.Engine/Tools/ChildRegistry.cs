@@ -35,9 +35,12 @@ internal sealed class ChildRegistry
     }
 
     /// <summary>Records a started child until the returned handle is disposed (when the child has ended).</summary>
-    public IDisposable Register(int pid)
+    public IDisposable Register(int pid) => Register(Identity(pid));
+
+    /// <summary>Records a started child by its <see cref="Identity"/> (already read by the caller) until the handle is disposed.</summary>
+    public IDisposable Register(string? identity)
     {
-        if (_ownDirectory is null || Identity(pid) is not { } child)
+        if (_ownDirectory is null || identity is not { } child)
         {
             return Nothing.Instance;
         }

@@ -85,7 +85,7 @@ internal static class ExternalProgram
             var running = command.ExecuteAsync(stop.Token);
             // pid and start time: a pid that has ended and been reused by then is never killed.
             var identity = ChildRegistry.Identity(running.ProcessId);
-            using (start.Registry?.Register(running.ProcessId))
+            using (start.Registry?.Register(identity))
             using (stop.Token.Register(() => Volatile.Write(ref killed, ProcessTree.Kill(running.ProcessId, identity))))
             {
                 var result = await running.ConfigureAwait(false);
