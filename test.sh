@@ -19,7 +19,14 @@ results="$PWD/artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
 status=0
-dotnet test KoAddins.sln -c Release --nologo --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
+# Build everything first, then test without building: `dotnet test` on a solution otherwise builds projects while
+# other test assemblies already run, so a test could see a project half built (and timing tests compete with csc).
+if ! dotnet build KoAddins.sln -c Release --nologo -v quiet; then
+  echo "the solution did not build (errors above)"
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
+dotnet test KoAddins.sln -c Release --no-build --nologo --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
 
 passed=0; failed=0
 for trx in "$results"/*.trx; do

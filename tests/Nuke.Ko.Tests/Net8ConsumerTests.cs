@@ -33,6 +33,10 @@ public sealed class Net8ConsumerTests : IDisposable
             ["MSBUILD_EXE_PATH"] = null,
             ["MSBuildSDKsPath"] = null,
         };
+        // The test project's build made only the net10.0 assemblies; the package needs both. An up-to-date build is a
+        // no-op; the machine's own package cache serves the restore.
+        var buildEnv = env.Where(e => e.Key != "NUGET_PACKAGES").ToDictionary();
+        await RunAsync(["build", Path.Combine(Repo.Root, "src", "Nuke.Ko"), "-c", Configuration, "--nologo"], Repo.Root, buildEnv);
         foreach (var project in new[] { "Ko.Engine", "Nuke.Ko" })
         {
             await RunAsync(["pack", Path.Combine(Repo.Root, "src", project), "-c", Configuration, "--no-build", "-o", feed, "--nologo"], Repo.Root, env);
