@@ -55,6 +55,38 @@ public sealed class KodataTests : IDisposable
     }
 
     [Fact]
+    public void Symlink_to_a_directory_inside_the_tree_is_walked_as_a_directory_with_its_files_read_through_it()
+    {
+        var target = _dir.WriteFile("pkg/kodata/real/sub/data.txt", "through the link");
+        Directory.CreateSymbolicLink(_dir.Combine("pkg", "kodata", "alias"), "real");
+
+        var entries = AppLayers.KodataEntries(Kodata);
+
+        // As Go's filepath.Walk in ko's walkRecursive: the link is a directory entry and its contents follow it.
+        Assert.Equal(["alias", "alias/sub", "alias/sub/data.txt", "real", "real/sub", "real/sub/data.txt"], entries.Select(e => e.RelativePath));
+        var byPath = entries.ToDictionary(e => e.RelativePath);
+        Assert.Null(byPath["alias"].SourcePath);
+        Assert.Equal("through the link", File.ReadAllText(byPath["alias/sub/data.txt"].SourcePath!));
+        Assert.NotNull(byPath["alias/sub/data.txt"].Stat);
+        Assert.Equal(byPath["real/sub/data.txt"].Stat, byPath["alias/sub/data.txt"].Stat);
+        Assert.Equal(Path.GetFullPath(target), Path.GetFullPath(byPath["real/sub/data.txt"].SourcePath!));
+    }
+
+    [Fact]
+    public void Symlink_back_to_a_directory_that_contains_it_is_KO2005_naming_the_loop()
+    {
+        _dir.WriteFile("pkg/kodata/a/ok.txt", "ok");
+        var link = _dir.Combine("pkg", "kodata", "a", "up");
+        Directory.CreateSymbolicLink(link, "..");
+
+        var ex = Assert.Throws<KoException>(() => AppLayers.KodataEntries(Kodata));
+
+        Assert.Equal("KO2005", ex.Code);
+        Assert.Contains(link, ex.Message);
+        Assert.Contains("links back to", ex.Message);
+    }
+
+    [Fact]
     public void Dangling_symlink_is_KO2005_naming_the_link()
     {
         _dir.WriteFile("pkg/kodata/ok.txt", "ok");

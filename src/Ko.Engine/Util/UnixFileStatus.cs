@@ -46,6 +46,9 @@ internal static class UnixFileStatus
 
     private delegate int StatxFunction(int dirFd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, [Out] byte[] buffer);
 
+    /// <summary>Whether statx can be asked here (Linux with a C library that has it); elsewhere every answer is "unknown".</summary>
+    public static bool IsAvailable => Statx is not null;
+
     /// <summary>The kind of <paramref name="path"/>; with <paramref name="followLinks"/> the kind of what a link finally names.</summary>
     public static FileKind KindOf(string path, bool followLinks)
     {
