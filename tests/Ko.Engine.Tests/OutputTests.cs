@@ -381,6 +381,24 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
+    public async Task Corrupt_config_of_the_right_size_in_an_existing_layout_is_replaced()
+    {
+        // A small blob (config, manifest) is checked by the managed hash; a flipped byte must still be caught.
+        var layout = _dir.Combine("layout");
+        var built = await GoodImageAsync();
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["v1"])], CancellationToken.None);
+        var blob = Path.Combine(layout, "blobs", "sha256", built.Image!.Manifest.Config.Digest.Hex);
+        var bytes = await File.ReadAllBytesAsync(blob);
+        bytes[bytes.Length / 2] ^= 0x01;
+        await File.WriteAllBytesAsync(blob, bytes);
+
+        await OciLayoutWriter.WriteAsync(layout, [new TaggedImage(built, ["v2"])], CancellationToken.None);
+
+        Assert.Equal(built.Image.ConfigBytes.ToArray(), await File.ReadAllBytesAsync(blob));
+        AssertBlobsAreContentAddressed(layout, built);
+    }
+
+    [Fact]
     public async Task A_write_through_a_layout_link_into_the_cached_blob_fails_the_next_layout_write_and_leaves_the_cache()
     {
         var layout = _dir.Combine("layout");

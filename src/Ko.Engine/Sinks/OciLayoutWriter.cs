@@ -394,6 +394,20 @@ internal static class OciLayoutWriter
             return false;
         }
 
+        if (size < Digest.ManagedHashLimit)
+        {
+            // Configs, manifests and SBOMs: hashed in managed code, so a no-op rebuild does not load OpenSSL for them.
+            try
+            {
+                var bytes = await Util.BoundedFile.ReadAsync(blobPath, size, cancellationToken).ConfigureAwait(false);
+                return Digest.FromSha256Hash(Digest.Sha256Hash(bytes)) == digest;
+            }
+            catch (FormatException)
+            {
+                return false; // not a regular file, or it grew: written again
+            }
+        }
+
         await using var stream = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
         var hash = await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
         return Convert.ToHexStringLower(hash) == digest.Hex;
