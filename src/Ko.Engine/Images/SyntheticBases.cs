@@ -62,7 +62,7 @@ internal sealed class SyntheticBase : BaseImage
         ZoneInfo.LogSource(zoneSource, logger);
 
         // Stamped before anything is read: a change after this point gives the next run another stamp.
-        var statKey = StatKey(caPath, zoneSource);
+        var statKey = await StatKeyAsync(store.Root, caPath, zoneSource, cancellationToken).ConfigureAwait(false);
         if (statKey is not null && await cache.TryGetAsync(statKey, cancellationToken).ConfigureAwait(false) is { } unchanged)
         {
             return new SyntheticBase(EmbeddedStaticName, unchanged);
@@ -100,11 +100,39 @@ internal sealed class SyntheticBase : BaseImage
     /// The static root's key from <c>stat</c> alone: the CA bundle's and every time-zone entry's fingerprint (the
     /// bundle followed through its links, as it is read). Null when something changed too recently to be trusted.
     /// </summary>
-    private static string? StatKey(string? caPath, string? zoneSource)
+    private static async Task<string?> StatKeyAsync(string cacheRoot, string? caPath, string? zoneSource, CancellationToken cancellationToken)
     {
         var ca = caPath is null ? "no-ca" : Util.UnixFileStatus.FingerprintOf(caPath, followLinks: true) is { } f && !f.IsRacy(DateTimeOffset.UtcNow) ? $"{caPath}:{f}" : null;
-        var zones = ZoneInfo.StatStamp(zoneSource);
+        var zones = await ZoneStampAsync(cacheRoot, zoneSource, cancellationToken).ConfigureAwait(false);
         return ca is null || zones is null ? null : CacheKey.Of("embedded-static-stat-v1", ca, zones);
+    }
+
+    /// <summary>
+    /// The time zones' stat stamp: from the last walk's record when nothing it examined changed (1,300 statx, no
+    /// directory listing or hashing), else from a new walk, which is recorded for the next run.
+    /// </summary>
+    private static async Task<string?> ZoneStampAsync(string cacheRoot, string? zoneSource, CancellationToken cancellationToken)
+    {
+        if (zoneSource is null)
+        {
+            return ZoneInfo.StatStamp(null);
+        }
+
+        var identity = "zoneinfo\0" + zoneSource;
+        var record = Util.StatRecord.PathFor(cacheRoot, identity);
+        if (await Util.StatRecord.TryReuseAsync(record, identity, cancellationToken).ConfigureAwait(false) is { } reused)
+        {
+            return reused;
+        }
+
+        var examined = new List<(string Path, Util.FileFingerprint Stat)>();
+        var stamp = ZoneInfo.StatStamp(zoneSource, examined);
+        if (stamp is not null)
+        {
+            Util.StatRecord.Save(record, identity, examined, stamp);
+        }
+
+        return stamp;
     }
 
     public override Task<IImage> GetImageAsync(Platform platform, CancellationToken cancellationToken)

@@ -58,7 +58,7 @@ internal sealed class ZoneInfo
     /// so an unchanged tzdata is not read on every build; null when an entry changed too recently to be trusted or
     /// cannot be stat'ed (then the content decides).
     /// </summary>
-    public static string? StatStamp(string? source)
+    public static string? StatStamp(string? source, List<(string Path, Util.FileFingerprint Stat)>? examined = null)
     {
         if (source is null)
         {
@@ -80,6 +80,7 @@ internal sealed class ZoneInfo
 
             key.Add(path);
             key.Add(f);
+            examined?.Add((path, f));
             const int TypeMask = 0xF000, DirectoryType = 0x4000; // st_mode's S_IFMT and S_IFDIR
             if (path == source ? Directory.Exists(path) : (f.Mode & TypeMask) == DirectoryType)
             {
