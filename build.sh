@@ -21,10 +21,19 @@ dotnet publish src/Ko.Cli -c Release -r "$(dotnet_rid)" -p:PublishAot=true -o ar
 # cache is cleared because the version number stays the same between builds.
 dotnet pack src/Cake.Ko -c Release -o artifacts/feed --nologo -v quiet >&2
 # `dotnet ko`: the tool is packed into the same feed and restored from it into the local tool manifest
-# (.config/dotnet-tools.json pins ko.cli). Its version stays the same between builds, so the cached copy goes first.
-dotnet pack src/Ko.Cli -c Release -o artifacts/feed --nologo -v quiet >&2
-rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/ko.cli"
+# (.config/dotnet-tools.json pins ko.cli). It is a RID-specific tool: Ko.Cli points at Ko.Cli.<this rid>, compiled
+# ahead of time (native start-up), and at Ko.Cli.any, the framework-dependent build for every other platform.
+# Its version stays the same between builds, so the cached copies go first.
+rid="$(dotnet_rid)"
+dotnet pack src/Ko.Cli -c Release -o artifacts/feed -p:KoToolRid="$rid" -p:KoToolNative=true --nologo -v quiet >&2
+dotnet pack src/Ko.Cli -c Release -o artifacts/feed -p:KoToolRid="$rid" -r any --nologo -v quiet >&2
+dotnet pack src/Ko.Cli -c Release -o artifacts/feed -p:KoToolRid="$rid" -p:KoToolNative=true -r "$rid" --nologo -v quiet >&2
+packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
+rm -rf "$packages/ko.cli" "$packages/ko.cli.any" "$packages/ko.cli.$rid"
+# The SDK's record of where the restored tool lives (it would still name an earlier build's layout).
+rm -f "${DOTNET_CLI_HOME:-$HOME}"/.dotnet/toolResolverCache/*/ko.cli
 dotnet tool restore --add-source "$PWD/artifacts/feed" >&2
+dotnet ko version >/dev/null # fails the build here when the installed tool does not run
 rm -rf artifacts/cake-addins
 skip="--skip-tests"
 [ "${1:-}" = "--test" ] && skip=""

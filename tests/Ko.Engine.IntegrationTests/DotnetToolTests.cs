@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using CliWrap;
 using CliWrap.Buffered;
@@ -5,10 +6,13 @@ using CliWrap.Buffered;
 namespace Ko.Engine.IntegrationTests;
 
 /// <summary>
-/// <c>dotnet ko</c> as a local tool, as <c>./build.sh</c> installs it in a clean clone: the tool package packed from
-/// this build (no rebuild), restored through the repository's tool manifest entry into an empty package cache, run as
-/// <c>dotnet ko version</c>. build.sh itself is not run here (too slow); its pack and restore lines are checked.
+/// <c>dotnet ko</c> as a local tool, as <c>./build.sh</c> installs it in a clean clone: the RID-specific tool packages
+/// (a pointer package, this machine's native one compiled ahead of time, and the framework-dependent <c>any</c>),
+/// restored through the repository's tool manifest entry into an empty package cache, run as <c>dotnet ko version</c>.
+/// build.sh itself is not run here (too slow); its pack and restore lines are checked. The native compile keeps both
+/// cores busy for most of a minute, so this class runs alone, after the parallel ones.
 /// </summary>
+[Collection(nameof(DotnetToolTests))]
 public sealed class DotnetToolTests : IDisposable
 {
 #if DEBUG
@@ -39,7 +43,15 @@ public sealed class DotnetToolTests : IDisposable
             ["MSBUILD_EXE_PATH"] = null,
             ["MSBuildSDKsPath"] = null,
         };
-        await RunAsync(dotnet, ["pack", Path.Combine(root, "src", "Ko.Cli"), "-c", Configuration, "--no-build", "-o", feed, "--nologo"], root, env);
+        // As build.sh's dotnet_rid names it (a distribution's SDK may report its own RID, such as debian.12-x64).
+        var rid = "linux-" + RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+        var project = Path.Combine(root, "src", "Ko.Cli");
+        // The three packs build.sh runs; the package cache for the packs' own restores is the machine's.
+        var packEnv = env.Where(e => e.Key != "NUGET_PACKAGES").ToDictionary();
+        string[] common = [project, "-c", Configuration, "-o", feed, "--nologo", $"-p:KoToolRid={rid}"];
+        await RunAsync(dotnet, ["pack", .. common, "-p:KoToolNative=true"], root, packEnv);
+        await RunAsync(dotnet, ["pack", .. common, "-r", "any"], root, packEnv);
+        await RunAsync(dotnet, ["pack", .. common, "-p:KoToolNative=true", "-r", rid], root, packEnv);
 
         // The manifest's ko.cli entry as committed (cake.tool is left out: it comes from nuget.org, not this feed).
         var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(root, ".config", "dotnet-tools.json")))!;
@@ -53,6 +65,15 @@ public sealed class DotnetToolTests : IDisposable
 
         Assert.Equal(Ko.Cli.KoCli.Version(), version.StandardOutput.Trim());
         Assert.Equal((string?)entry["version"], Ko.Cli.KoCli.Version());
+        // This machine got the native package: one executable (no Ko.Cli.dll, no runtime), which is what ran.
+        var native = Path.Combine(_dir.Combine("packages"), $"ko.cli.{rid}", Ko.Cli.KoCli.Version(), "tools", "any", rid);
+        Assert.True(File.Exists(Path.Combine(native, "Ko.Cli")), $"the {rid} tool package was not restored: {string.Join(", ", Directory.GetDirectories(_dir.Combine("packages")).Select(Path.GetFileName))}");
+        Assert.False(File.Exists(Path.Combine(native, "Ko.Cli.dll")));
+        Assert.False(Directory.Exists(Path.Combine(_dir.Combine("packages"), "ko.cli.any")));
+        var direct = await RunAsync(Path.Combine(native, "Ko.Cli"), ["version"], clone, env);
+        Assert.Equal(Ko.Cli.KoCli.Version(), direct.StandardOutput.Trim());
+        // The pointer package carries no implementation; the any package is the framework-dependent build.
+        Assert.True(File.Exists(Path.Combine(feed, $"Ko.Cli.any.{Ko.Cli.KoCli.Version()}.nupkg")));
     }
 
     [Fact]
@@ -60,9 +81,15 @@ public sealed class DotnetToolTests : IDisposable
     {
         var lines = (await File.ReadAllLinesAsync(Path.Combine(RepoRoot(), "build.sh"))).Select(l => l.Trim()).ToList();
 
-        var pack = lines.FindIndex(l => l.StartsWith("dotnet pack src/Ko.Cli ", StringComparison.Ordinal) && l.Contains("-o artifacts/feed", StringComparison.Ordinal));
+        var packs = lines.Where(l => l.StartsWith("dotnet pack src/Ko.Cli ", StringComparison.Ordinal) && l.Contains("-o artifacts/feed", StringComparison.Ordinal) && l.Contains("-p:KoToolRid=\"$rid\"", StringComparison.Ordinal)).ToList();
+        Assert.Contains(packs, l => l.Contains("-p:KoToolNative=true", StringComparison.Ordinal) && !l.Contains(" -r ", StringComparison.Ordinal));
+        Assert.Contains(packs, l => l.Contains("-r any", StringComparison.Ordinal) && !l.Contains("KoToolNative", StringComparison.Ordinal));
+        Assert.Contains(packs, l => l.Contains("-p:KoToolNative=true", StringComparison.Ordinal) && l.Contains("-r \"$rid\"", StringComparison.Ordinal));
+        var lastPack = lines.FindLastIndex(l => l.StartsWith("dotnet pack src/Ko.Cli ", StringComparison.Ordinal));
+        var forget = lines.FindIndex(l => l.Contains("toolResolverCache/*/ko.cli", StringComparison.Ordinal));
         var restore = lines.FindIndex(l => l.StartsWith("dotnet tool restore --add-source \"$PWD/artifacts/feed\"", StringComparison.Ordinal));
-        Assert.True(pack >= 0 && restore > pack, "build.sh must pack src/Ko.Cli into artifacts/feed and then restore the tool manifest from it");
+        var run = lines.FindIndex(l => l.StartsWith("dotnet ko version", StringComparison.Ordinal));
+        Assert.True(lastPack >= 0 && forget > lastPack && restore > forget && run > restore, "build.sh must pack src/Ko.Cli into artifacts/feed, forget the SDK's record of an earlier restore, restore the tool manifest from the feed and run the tool");
     }
 
     private static async Task<BufferedCommandResult> RunAsync(string tool, string[] args, string dir, IReadOnlyDictionary<string, string?> env)
@@ -87,3 +114,7 @@ public sealed class DotnetToolTests : IDisposable
         throw new InvalidOperationException("KoAddins.sln not found above " + sourceFile);
     }
 }
+
+/// <summary>Runs <see cref="DotnetToolTests"/> alone: its native compile would slow the timing-sensitive classes.</summary>
+[CollectionDefinition(nameof(DotnetToolTests), DisableParallelization = true)]
+public sealed class DotnetToolTestsCollection;
