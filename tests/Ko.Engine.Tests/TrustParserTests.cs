@@ -67,6 +67,33 @@ public sealed class TrustParserTests : IDisposable
         Assert.Matches(@"^/w/\.ko\.yaml:\d+:\d+: ", ex.Message);
     }
 
+    // Found by the fuzz suite in CI: a list that holds itself, used as a key, made YamlDotNet hash it until the stack
+    // overflowed, which kills the process. Keys through nested aliases would be hashed for exponential time.
+    [Theory]
+    [InlineData("&a [*a]: x\n", "1:1", "a mapping key is a list or mapping")]
+    [InlineData("? &a [*a]\n: x\n", "1:3", "a mapping key is a list or mapping")]
+    [InlineData("defaultFlags: &a [-v, *a]\n", "1:23", "the alias *a is inside the node that &a names")]
+    [InlineData("builds:\n- &b {id: x, env: [*b]}\n", "2:20", "the alias *b is inside the node that &b names")]
+    [InlineData("a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: {*c : 1}\n", "4:5", "a mapping key is the alias *c of a list or mapping")]
+    [InlineData("? [a, b]\n: v\n", "1:3", "a mapping key is a list or mapping")]
+    public void Ko_yaml_with_a_self_containing_node_or_a_list_as_a_key_is_KO1101_naming_it(string text, string at, string why)
+    {
+        var ex = Assert.Throws<KoException>(() => KoConfigFile.Parse(text, "/w/.ko.yaml"));
+
+        Assert.Equal(KoErrorCodes.ConfigSyntax, ex.Code);
+        Assert.StartsWith($"/w/.ko.yaml:{at}: malformed YAML: {why}", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ko_yaml_aliases_of_values_and_of_scalar_keys_still_work()
+    {
+        var config = KoConfigFile.Parse("defaultFlags: &f [-v, -x]\ndefaultLdflags: *f\ndefaultLabels: {&k team: a, other: *k}\n", "/w/.ko.yaml");
+
+        Assert.Equal(["-v", "-x"], config.DefaultFlags);
+        Assert.Equal(["-v", "-x"], config.DefaultLdflags);
+        Assert.Equal("team", config.DefaultLabels!["other"]);
+    }
+
     // A repository's .ko.yaml may be a FIFO (open blocked for ever) or a link to /dev/zero (read until out of memory).
     [Fact]
     public async Task Ko_yaml_that_is_a_FIFO_is_KO1102_not_a_hang()

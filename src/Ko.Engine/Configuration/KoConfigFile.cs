@@ -173,7 +173,7 @@ internal sealed record KoConfigFile
     public static KoConfigFile Parse(string text, string path)
     {
         var stream = new YamlStream();
-        var parser = new DepthLimitedParser(new Parser(new StringReader(text)), MaxDepth);
+        var parser = new GuardedYamlParser(new Parser(new StringReader(text)), MaxDepth);
         try
         {
             stream.Load(parser);
@@ -282,41 +282,6 @@ internal sealed record KoConfigFile
         }
 
         return d[a.Length, b.Length];
-    }
-
-    /// <summary>
-    /// Passes a parser's events through, refusing (as a <see cref="YamlException"/> at the offending node) a mapping or
-    /// sequence nested deeper than the limit, before the representation model recurses into it.
-    /// </summary>
-    private sealed class DepthLimitedParser(IParser inner, int maxDepth) : IParser
-    {
-        private int _depth;
-
-        public ParsingEvent? Current => inner.Current;
-
-        /// <summary>The end of the last event read, for errors the parser cannot place itself.</summary>
-        public Mark Last { get; private set; } = Mark.Empty;
-
-        public bool MoveNext()
-        {
-            if (!inner.MoveNext())
-            {
-                return false;
-            }
-
-            var current = inner.Current!;
-            Last = current.End;
-            switch (current)
-            {
-                case MappingStart or SequenceStart when ++_depth > maxDepth:
-                    throw new YamlException(current.Start, current.End, $"the YAML nests deeper than {maxDepth} levels; .ko.yaml needs no more than a few");
-                case MappingEnd or SequenceEnd:
-                    _depth--;
-                    break;
-            }
-
-            return true;
-        }
     }
 
     private sealed class Reader(string path)
