@@ -133,6 +133,21 @@ public sealed class ManifestsTests
         Assert.Equal("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"n\"},\"data\":{\"a\":\"1\",\"b\":2,\"c\":true,\"d\":null,\"e\":\"3.5\",\"f\":1.5,\"g\":\"ko://x\"}}", Encoding.UTF8.GetString(obj.Json));
     }
 
+    // A node that holds itself through an alias: the JSON for the API server recursed to its depth limit along every
+    // branch (2^200 visits for two aliases); yaml.v3 (ko) refuses the document too.
+    [Theory]
+    [InlineData("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: n}\ndata: &d [*d, *d]\n", "4:11", "*d")]
+    [InlineData("apiVersion: v1\nkind: ConfigMap\nmetadata: &m\n  name: n\n  labels: {x: *m}\n", "5:15", "*m")]
+    public async Task A_node_that_contains_itself_through_an_alias_is_KO4001_naming_the_alias(string text, string at, string alias)
+    {
+        var parse = Task.Run(() => KubeObject.From(ManifestFile.Parse("cycle.yaml", text)));
+
+        Assert.Same(parse, await Task.WhenAny(parse, Task.Delay(TimeSpan.FromSeconds(20))));
+        var ex = await Assert.ThrowsAsync<KoException>(() => parse);
+        Assert.Equal(KoErrorCodes.InvalidManifest, ex.Code);
+        Assert.StartsWith($"cycle.yaml:{at}: the alias {alias} is inside the node that &{alias[1..]} names", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Invalid_yaml_names_file_line_and_column()
     {

@@ -143,9 +143,7 @@ internal static class YamlTree
                     OnScalar(s);
                     break;
                 case AnchorAlias alias:
-                    Add(_anchors.TryGetValue(alias.Value.Value, out var target)
-                        ? target
-                        : new YamlNode { Kind = YamlNodeKind.Scalar, Start = (int)alias.Start.Index, End = (int)alias.End.Index }, AnchorName.Empty);
+                    OnAlias(alias);
                     break;
                 case MappingStart or SequenceStart when _stack.Count >= MaxDepth:
                     throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{ev.Start.Line}:{ev.Start.Column}: the YAML nests deeper than {MaxDepth} levels. Fix the file; no Kubernetes object is that deep.");
@@ -181,6 +179,23 @@ internal static class YamlTree
             var start = ContentStart(text, node.Start, node.End);
             start = quoted ? text.IndexOf(text[node.End - 1], start, node.End - start) : text.IndexOf(Prefix, start, node.End - start, StringComparison.Ordinal);
             References.Add(new KoReferenceSite(path, start + (quoted ? 1 : 0), node.End - (quoted ? 1 : 0), (int)s.Start.Line, (int)s.Start.Column));
+        }
+
+        private void OnAlias(AnchorAlias alias)
+        {
+            if (!_anchors.TryGetValue(alias.Value.Value, out var target))
+            {
+                Add(new YamlNode { Kind = YamlNodeKind.Scalar, Start = (int)alias.Start.Index, End = (int)alias.End.Index }, AnchorName.Empty);
+                return;
+            }
+
+            if (_stack.Contains(target))
+            {
+                // The node would hold itself: anything that walks it (the JSON for the API server) never ends.
+                throw new KoException(KoErrorCodes.InvalidManifest, $"{source}:{alias.Start.Line}:{alias.Start.Column}: the alias *{alias.Value.Value} is inside the node that &{alias.Value.Value} names, so that node would contain itself. Fix the file; write the value out instead.");
+            }
+
+            Add(target, AnchorName.Empty);
         }
 
         private void Open(YamlNode node, AnchorName anchor)
