@@ -179,6 +179,7 @@ public class RegistryClientTests
     [InlineData("https://reg.example/v2/", "http://auth.example/token", "auth.example")]
     [InlineData("https://reg.example/v2/", "https://auth.example/token", null)]
     [InlineData("http://127.0.0.1:5000/v2/", "http://127.0.0.1:5001/token", null)]
+    [InlineData("https://reg.example/v2/", "file://\u202a/////////////etc/passwd", null)]
     public void A_plain_HTTP_token_realm_of_an_HTTPS_registry_is_a_downgrade(string registry, string realm, string? downgrade) =>
         Assert.Equal(downgrade, AuthHandler.Downgrade(new Uri(registry), realm));
 

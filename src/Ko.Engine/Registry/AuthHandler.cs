@@ -136,7 +136,7 @@ internal sealed class AuthHandler(string host, RegistryOptions options) : Delega
 
     /// <summary>The realm's authority when it is plain HTTP while the registry answered over HTTPS, else null.</summary>
     internal static string? Downgrade(Uri registry, string? realm) =>
-        registry.Scheme == Uri.UriSchemeHttps && Uri.TryCreate(realm, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp
+        registry.Scheme == Uri.UriSchemeHttps && Util.SafeUri.TryCreate(realm, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp
             ? uri.Authority
             : null;
 

@@ -88,7 +88,7 @@ internal sealed class RedirectHandler(string host, RegistryOptions options) : De
         Uri? target = null;
         if (response.Headers.Location is { } location)
         {
-            target = location.IsAbsoluteUri ? location : Uri.TryCreate(from, location, out var resolved) ? resolved : null;
+            target = location.IsAbsoluteUri ? location : Util.SafeUri.TryCreate(from, location, out var resolved) ? resolved : null;
         }
 
         if (target is null)

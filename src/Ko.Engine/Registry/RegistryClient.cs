@@ -506,7 +506,7 @@ internal sealed partial class RegistryClient : IDisposable
             var close = link.IndexOf('>', StringComparison.Ordinal);
             if (open >= 0 && close > open && link.Contains("rel=\"next\"", StringComparison.OrdinalIgnoreCase))
             {
-                if (!Uri.TryCreate(requestUri, link[(open + 1)..close], out var next)
+                if (!Util.SafeUri.TryCreate(requestUri, link[(open + 1)..close], out var next)
                     || next.Scheme is not ("http" or "https")
                     || (requestUri.Scheme == Uri.UriSchemeHttps && next.Scheme != Uri.UriSchemeHttps))
                 {

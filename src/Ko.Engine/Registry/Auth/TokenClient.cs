@@ -99,7 +99,7 @@ internal sealed class TokenClient : IDisposable
     /// <summary>Asks the token service for a fresh token for <paramref name="scopes"/> and caches it.</summary>
     public async Task<string> FetchAsync(AuthChallenge challenge, IReadOnlyList<string> scopes, RegistryCredential? credential, string registryHost, CancellationToken cancellationToken)
     {
-        if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm) || (realm.Scheme != Uri.UriSchemeHttps && realm.Scheme != Uri.UriSchemeHttp))
+        if (!Util.SafeUri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm) || (realm.Scheme != Uri.UriSchemeHttps && realm.Scheme != Uri.UriSchemeHttp))
         {
             throw new KoException(KoErrorCodes.AuthenticationFailed, $"registry {registryHost} asked for a Bearer token from realm '{challenge.Realm}', which is not an http(s) URL; the registry's auth configuration is broken.");
         }
