@@ -91,6 +91,26 @@ public sealed class StatRecordTests : IDisposable
     }
 
     [Fact]
+    public async Task A_root_that_is_a_link_is_stamped_through_it_so_a_file_added_behind_it_is_a_miss()
+    {
+        _dir.WriteFile("real/UTC", "utc");
+        var root = _dir.Combine("zi");
+        Directory.CreateSymbolicLink(root, _dir.Combine("real"));
+        await Task.Delay(FileFingerprint.RacyWindow * 3);
+        var examined = new List<(string Path, FileFingerprint Stat)>();
+        var stamp = ZoneInfo.StatStamp(root, examined);
+        Assert.NotNull(stamp);
+        StatRecord.Save(Record, Identity, examined, stamp);
+        Assert.Equal(stamp, await StatRecord.TryReuseAsync(Record, Identity, CancellationToken.None));
+
+        _dir.WriteFile("real/Europe/Paris", "paris"); // changes only the target directory, not the link
+        await Task.Delay(FileFingerprint.RacyWindow * 3);
+
+        Assert.Null(await StatRecord.TryReuseAsync(Record, Identity, CancellationToken.None));
+        Assert.NotEqual(stamp, ZoneInfo.StatStamp(root));
+    }
+
+    [Fact]
     public async Task Every_truncation_and_every_flipped_byte_of_a_record_is_a_miss_or_another_key_never_an_error()
     {
         var key = await RecordedTreeAsync();

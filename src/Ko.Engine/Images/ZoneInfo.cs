@@ -69,6 +69,11 @@ internal sealed class ZoneInfo
         key.Add(source);
         var entries = 0;
         var now = DateTimeOffset.UtcNow;
+        if (!StampLinkTarget(source, now, key, examined))
+        {
+            return null;
+        }
+
         var stack = new Stack<string>([source]);
         while (stack.Count > 0)
         {
@@ -92,6 +97,40 @@ internal sealed class ZoneInfo
         }
 
         return key.Finish();
+    }
+
+    /// <summary>
+    /// A root that is a link (tzdata kept elsewhere, Go's zip linked into GOROOT) is read through the link, so its final
+    /// target's fingerprint is part of the stamp too: a file added to that directory, or a new zip, changes it. False
+    /// when the target cannot be told or changed a moment ago.
+    /// </summary>
+    private static bool StampLinkTarget(string source, DateTimeOffset now, Util.StatKeyHasher key, List<(string Path, Util.FileFingerprint Stat)>? examined)
+    {
+        var link = new FileInfo(source);
+        if (link.LinkTarget is null)
+        {
+            return true;
+        }
+
+        FileSystemInfo? target;
+        try
+        {
+            target = link.ResolveLinkTarget(returnFinalTarget: true);
+        }
+        catch (IOException)
+        {
+            return false; // a loop
+        }
+
+        if (target is null || Util.UnixFileStatus.FingerprintOf(target.FullName, followLinks: false) is not { } f || f.IsRacy(now))
+        {
+            return false;
+        }
+
+        key.Add(target.FullName);
+        key.Add(f);
+        examined?.Add((target.FullName, f));
+        return true;
     }
 
     /// <summary>Says at debug level (<c>-v</c>) where embedded:static's time zones come from; a warning when there are none.</summary>
