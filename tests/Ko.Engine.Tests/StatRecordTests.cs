@@ -111,6 +111,18 @@ public sealed class StatRecordTests : IDisposable
     }
 
     [Fact]
+    public async Task A_record_that_cannot_be_written_is_skipped_without_an_error()
+    {
+        _dir.WriteFile("cache", "a file where the records' directory belongs");
+        var record = _dir.Combine("cache", "stat-records", "r");
+        var examined = new List<(string Path, FileFingerprint Stat)> { (_dir.Combine("cache"), UnixFileStatus.FingerprintOf(_dir.Combine("cache"), followLinks: false)!.Value) };
+
+        StatRecord.Save(record, Identity, examined, "k");
+
+        Assert.Null(await StatRecord.TryReuseAsync(record, Identity, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Every_truncation_and_every_flipped_byte_of_a_record_is_a_miss_or_another_key_never_an_error()
     {
         var key = await RecordedTreeAsync();

@@ -76,11 +76,12 @@ internal static class StatRecord
             }
         }
 
-        if (buffer.Length <= MaxBytes)
+        if (buffer.Length > MaxBytes)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            FileSystem.TryReplace(file, buffer.ToArray());
+            return;
         }
+
+        FileSystem.TryReplace(file, buffer.ToArray()); // creates the directory; a read-only cache only means no record
     }
 
     private static string? Matches(byte[] bytes, string identity)
