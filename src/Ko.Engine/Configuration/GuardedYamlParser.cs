@@ -16,18 +16,20 @@ namespace Ko.Engine.Configuration;
 /// </summary>
 internal sealed class GuardedYamlParser(IParser inner, int maxDepth) : IParser
 {
-    private sealed class Frame(bool mapping, string? anchor)
+    private sealed class Frame(bool mapping)
     {
         public bool Mapping { get; } = mapping;
 
-        public string? Anchor { get; } = anchor;
-
         public bool ExpectKey { get; set; } = true;
+
+        public bool Closed { get; set; }
     }
 
     private readonly Stack<Frame> _open = new();
-    private readonly HashSet<string> _openAnchors = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _collectionAnchors = new(StringComparer.Ordinal);
+
+    // Each anchor's latest definition (YAML lets a name be defined again): the collection's frame, or null for a
+    // scalar. An alias names the collection that is still open (itself) or a list or mapping, or neither.
+    private readonly Dictionary<string, Frame?> _anchors = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public ParsingEvent? Current => inner.Current;
@@ -56,11 +58,12 @@ internal sealed class GuardedYamlParser(IParser inner, int maxDepth) : IParser
             case AnchorAlias alias:
                 Alias(alias);
                 break;
-            case Scalar:
+            case Scalar scalar:
+                Define(scalar, null);
                 Completed();
                 break;
             case DocumentEnd:
-                _collectionAnchors.Clear();
+                _anchors.Clear();
                 break;
         }
 
@@ -79,21 +82,24 @@ internal sealed class GuardedYamlParser(IParser inner, int maxDepth) : IParser
             throw new YamlException(start.Start, start.End, $"the YAML nests deeper than {maxDepth} levels; .ko.yaml needs no more than a few");
         }
 
-        var anchor = start.Anchor.IsEmpty ? null : start.Anchor.Value;
-        if (anchor is not null)
-        {
-            _openAnchors.Add(anchor);
-            _collectionAnchors.Add(anchor);
-        }
+        var frame = new Frame(start is MappingStart);
+        Define(start, frame);
+        _open.Push(frame);
+    }
 
-        _open.Push(new Frame(start is MappingStart, anchor));
+    private void Define(NodeEvent node, Frame? frame)
+    {
+        if (!node.Anchor.IsEmpty)
+        {
+            _anchors[node.Anchor.Value] = frame;
+        }
     }
 
     private void Close()
     {
-        if (_open.TryPop(out var frame) && frame.Anchor is { } anchor)
+        if (_open.TryPop(out var frame))
         {
-            _openAnchors.Remove(anchor);
+            frame.Closed = true;
         }
 
         Completed();
@@ -102,12 +108,13 @@ internal sealed class GuardedYamlParser(IParser inner, int maxDepth) : IParser
     private void Alias(AnchorAlias alias)
     {
         var name = alias.Value.Value;
-        if (_openAnchors.Contains(name))
+        var target = _anchors.GetValueOrDefault(name);
+        if (target is { Closed: false })
         {
             throw new YamlException(alias.Start, alias.End, $"the alias *{name} is inside the node that &{name} names, so that node would contain itself");
         }
 
-        if (InKeyPosition && _collectionAnchors.Contains(name))
+        if (InKeyPosition && target is not null)
         {
             throw new YamlException(alias.Start, alias.End, $"a mapping key is the alias *{name} of a list or mapping; .ko.yaml keys are plain names");
         }
