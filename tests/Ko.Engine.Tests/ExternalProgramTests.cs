@@ -273,7 +273,7 @@ public sealed class ChildRegistryTests : IDisposable
         var registry = ChildRegistry.Open(running, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         using (var child = Process.Start(new ProcessStartInfo("/bin/sleep", "5"))!)
         {
-            var entry = registry.Register(child.Id);
+            var entry = registry.Register(ChildRegistry.Identity(child.Id));
             var own = Path.Combine(running, ChildRegistry.Identity(Environment.ProcessId)!);
             Assert.Single(Directory.GetFiles(own));
             ChildRegistry.Sweep(running, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);

@@ -400,7 +400,7 @@ internal static class OciLayoutWriter
             try
             {
                 var bytes = await Util.BoundedFile.ReadAsync(blobPath, size, cancellationToken).ConfigureAwait(false);
-                return Digest.FromSha256Hash(Digest.Sha256Hash(bytes)) == digest;
+                return Digest.Sha256(bytes) == digest;
             }
             catch (FormatException)
             {

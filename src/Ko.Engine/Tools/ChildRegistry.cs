@@ -34,10 +34,10 @@ internal sealed class ChildRegistry
         return new ChildRegistry(Path.Combine(directory, self));
     }
 
-    /// <summary>Records a started child until the returned handle is disposed (when the child has ended).</summary>
-    public IDisposable Register(int pid) => Register(Identity(pid));
-
-    /// <summary>Records a started child by its <see cref="Identity"/> (already read by the caller) until the handle is disposed.</summary>
+    /// <summary>
+    /// Records a started child by its <see cref="Identity"/> (read once by the caller, who also needs it to stop the
+    /// child) until the returned handle is disposed (when the child has ended).
+    /// </summary>
     public IDisposable Register(string? identity)
     {
         if (_ownDirectory is null || identity is not { } child)
